@@ -1,0 +1,243 @@
+package objects
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+
+	"github.com/zeebo/blake3"
+)
+
+// Chunker limits. They bound what [ChunkerParams.Validate] accepts, so that a
+// hostile or mistyped config cannot make chunks too small to index or too
+// large to hold in memory.
+const (
+	// MinChunkMin is the smallest allowed ChunkerParams.Min: the gear hash
+	// sees the last 64 bytes, so shorter chunks would not be content-defined.
+	MinChunkMin = 64
+	// MinChunkAvg and MaxChunkAvg bound ChunkerParams.Avg.
+	MinChunkAvg = 256
+	MaxChunkAvg = 8 << 20
+	// MaxChunkSize is the largest allowed ChunkerParams.Max and the largest
+	// chunk [Writer.PutChunk] accepts (16 MiB).
+	MaxChunkSize = 16 << 20
+)
+
+// gearLabel keys the derivation of gear tables from a seed. Changing it
+// changes every chunk boundary: it is part of the "gear64" format.
+const gearLabel = "trove gear64 table v1"
+
+// ChunkerParams are a repository's chunking parameters, fixed by `trove init`
+// (ARCHITECTURE.md, "Chunking"). Equal parameters split equal bytes at equal
+// points; different parameters defeat deduplication but never correctness.
+type ChunkerParams struct {
+	Min  int    // no chunk is shorter, except a stream's last
+	Avg  int    // target average chunk length; a power of two
+	Max  int    // no chunk is longer
+	Seed uint64 // selects the gear table; 0 for the published default
+}
+
+// DefaultChunkerParams returns 16 KiB / 64 KiB / 256 KiB with seed 0.
+func DefaultChunkerParams() ChunkerParams {
+	return ChunkerParams{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10}
+}
+
+// Validate reports whether p is usable: Avg a power of two between
+// [MinChunkAvg] and [MaxChunkAvg], Min at least [MinChunkMin], Max at most
+// [MaxChunkSize], and Min < Avg < Max.
+func (p ChunkerParams) Validate() error {
+	var errs []error
+	if p.Avg < MinChunkAvg || p.Avg > MaxChunkAvg || p.Avg&(p.Avg-1) != 0 {
+		errs = append(errs, fmt.Errorf("avg %d: want a power of two from %d to %d", p.Avg, MinChunkAvg, MaxChunkAvg))
+	}
+	if p.Min < MinChunkMin {
+		errs = append(errs, fmt.Errorf("min %d: want at least %d", p.Min, MinChunkMin))
+	}
+	if p.Max > MaxChunkSize {
+		errs = append(errs, fmt.Errorf("max %d: want at most %d", p.Max, MaxChunkSize))
+	}
+	if p.Min >= p.Avg || p.Avg >= p.Max {
+		errs = append(errs, fmt.Errorf("want min < avg < max, have %d, %d, %d", p.Min, p.Avg, p.Max))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("objects: chunker params: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// clamp returns the valid parameters nearest to p, equal to p if it is valid.
+func (p ChunkerParams) clamp() ChunkerParams {
+	if p.Validate() == nil {
+		return p
+	}
+	q := p
+	q.Avg = min(max(q.Avg, MinChunkAvg), MaxChunkAvg)
+	q.Avg = 1 << (bits.Len(uint(q.Avg)) - 1) // round down to a power of two
+	q.Min = min(max(q.Min, MinChunkMin), q.Avg-1)
+	q.Max = min(max(q.Max, q.Avg+1), MaxChunkSize)
+	return q
+}
+
+// A Chunker finds content-defined chunk boundaries with FastCDC's gear hash
+// and normalised chunking (Xia et al., USENIX ATC 2016): from Min to Avg a
+// boundary needs log2(Avg)+2 zero bits, after Avg only log2(Avg)-2, which
+// pulls chunk lengths towards Avg. The hash depends on the last 64 bytes
+// only, so an edit moves the boundaries near it and no others.
+//
+// A Chunker is immutable after NewChunker and safe for concurrent use.
+type Chunker struct {
+	p            ChunkerParams
+	maskS, maskL uint64 // boundary masks before and after Avg (top bits)
+	gear         [256]uint64
+}
+
+// NewChunker returns a Chunker for p. Check p with [ChunkerParams.Validate]
+// first: NewChunker does not fail, it replaces invalid parameters by the
+// nearest valid ones (so Cut always terminates), which split data
+// differently from what was asked.
+func NewChunker(p ChunkerParams) *Chunker {
+	p = p.clamp()
+	c := &Chunker{p: p}
+	b := bits.Len(uint(p.Avg)) - 1 // log2(Avg)
+	c.maskS = ^uint64(0) << (64 - (b + 2))
+	c.maskL = ^uint64(0) << (64 - (b - 2))
+
+	// The gear table is BLAKE3-XOF(label || seed LE), 8 bytes LE per entry.
+	h := blake3.New()
+	var seed [8]byte
+	binary.LittleEndian.PutUint64(seed[:], p.Seed)
+	_, _ = h.WriteString(gearLabel) // a hash.Hash never fails to write
+	_, _ = h.Write(seed[:])
+	var table [256 * 8]byte
+	_, _ = io.ReadFull(h.Digest(), table[:]) // the XOF never runs out
+	for i := range c.gear {
+		c.gear[i] = binary.LittleEndian.Uint64(table[8*i:])
+	}
+	return c
+}
+
+// Params returns the parameters c chunks with (after clamping).
+func (c *Chunker) Params() ChunkerParams { return c.p }
+
+// Cut returns the length of the chunk that starts at data[0]. It returns 0
+// when it needs more data: len(data) < Max, no boundary was found and eof is
+// false; the caller then calls again with the same start and more bytes.
+// With eof true the rest of the data is the last chunk, so Cut returns
+// len(data) when no boundary is found (and 0 only for empty data). A chunk is
+// never longer than Max, nor shorter than Min unless it ends the data.
+//
+// Cut does not keep or modify data, so callers can chunk their own read
+// buffers in place.
+func (c *Chunker) Cut(data []byte, eof bool) int {
+	n := len(data)
+	if n <= c.p.Min {
+		if eof {
+			return n
+		}
+		return 0
+	}
+	end := min(n, c.p.Max)
+	normal := min(end, c.p.Avg)
+	data = data[:end]
+	var h uint64
+	i := c.p.Min
+	maskS, maskL := c.maskS, c.maskL
+	for ; i < normal; i++ {
+		h = h<<1 + c.gear[data[i]]
+		if h&maskS == 0 {
+			return i + 1
+		}
+	}
+	for ; i < end; i++ {
+		h = h<<1 + c.gear[data[i]]
+		if h&maskL == 0 {
+			return i + 1
+		}
+	}
+	if end == c.p.Max || eof {
+		return end
+	}
+	return 0
+}
+
+// chunkReaderBuffer is how many Max-length chunks a ChunkReader buffers:
+// more means fewer copies of the tail to the front of the buffer.
+const chunkReaderBuffer = 4
+
+// maxEmptyReads is how many (0, nil) reads in a row a ChunkReader accepts
+// before it fails with io.ErrNoProgress (bufio uses 100 too).
+const maxEmptyReads = 100
+
+// Reader returns a ChunkReader that splits the bytes of r into chunks.
+func (c *Chunker) Reader(r io.Reader) *ChunkReader {
+	return &ChunkReader{c: c, r: r}
+}
+
+// A ChunkReader splits a stream into chunks. It buffers 4 × Max bytes
+// (1 MiB with the default parameters). It is not safe for concurrent use.
+type ChunkReader struct {
+	c          *Chunker
+	r          io.Reader
+	buf        []byte
+	start, end int // unread chunk bytes are buf[start:end]
+	eof        bool
+	err        error // sticky read error
+}
+
+// Next returns the next chunk. The slice is valid until the next call of
+// Next. At the end of the stream Next returns io.EOF. A read error from the
+// underlying reader is returned as soon as it happens (the chunks it would
+// have completed are not returned) and again on every later call.
+func (cr *ChunkReader) Next() ([]byte, error) {
+	if cr.err != nil {
+		return nil, cr.err
+	}
+	if cr.buf == nil {
+		cr.buf = make([]byte, chunkReaderBuffer*cr.c.p.Max)
+	}
+	if cr.end-cr.start < cr.c.p.Max && !cr.eof {
+		if err := cr.fill(); err != nil {
+			cr.err = err
+			return nil, err
+		}
+	}
+	n := cr.c.Cut(cr.buf[cr.start:cr.end], cr.eof)
+	if n == 0 {
+		// Only possible at the end: fill stops early only at EOF.
+		cr.err = io.EOF
+		return nil, io.EOF
+	}
+	chunk := cr.buf[cr.start : cr.start+n : cr.start+n]
+	cr.start += n
+	return chunk, nil
+}
+
+// fill moves the unread bytes to the front of the buffer and reads until the
+// buffer is full or the stream ends.
+func (cr *ChunkReader) fill() error {
+	cr.end = copy(cr.buf, cr.buf[cr.start:cr.end])
+	cr.start = 0
+	for empty := 0; cr.end < len(cr.buf); {
+		k, err := cr.r.Read(cr.buf[cr.end:])
+		cr.end += k
+		if k == 0 && err == nil {
+			// Guard against a reader that never makes progress, as
+			// bufio does.
+			if empty++; empty >= maxEmptyReads {
+				return fmt.Errorf("objects: chunk reader: %w", io.ErrNoProgress)
+			}
+			continue
+		}
+		empty = 0
+		if err == io.EOF {
+			cr.eof = true
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("objects: chunk reader: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,275 @@
+package objects
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// cutAll splits data with c.Cut as a caller with the whole input would.
+func cutAll(c *Chunker, data []byte) []int {
+	var cuts []int
+	for len(data) > 0 {
+		n := c.Cut(data, true)
+		cuts = append(cuts, n)
+		data = data[n:]
+	}
+	return cuts
+}
+
+// TestChunkerKnownAnswer pins the gear64 format: if these lengths change,
+// existing repositories stop deduplicating against new commits.
+func TestChunkerKnownAnswer(t *testing.T) {
+	tests := []struct {
+		name string
+		p    ChunkerParams
+		n    int
+		want []int
+	}{
+		{"default", DefaultChunkerParams(), 4 << 20, []int{105285, 37696, 93246, 71799, 72423, 65603, 94902, 34341, 72331, 67353, 68237, 68715, 74541, 69086, 69701, 125672, 71169, 77604, 72450, 74244, 122302, 66694, 68428, 80239, 65914, 68880, 92882, 92696, 104563, 92407, 44315, 68045, 25309, 81586, 107893, 83468, 92328, 100496, 87108, 71290, 115931, 72650, 66569, 103730, 60816, 67658, 78096, 87641, 108968, 85400, 72640, 139183, 31781}},
+		{"small seed 42", ChunkerParams{Min: 64, Avg: 256, Max: 1024, Seed: 42}, 4096, []int{285, 375, 279, 351, 146, 287, 323, 371, 180, 330, 135, 306, 365, 267, 96}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := cutAll(NewChunker(tt.p), pseudoRandom("trove chunker known answer", tt.n))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("cuts changed:\n got %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestChunkerSeedChangesBoundaries(t *testing.T) {
+	data := pseudoRandom("seed", 2<<20)
+	p := DefaultChunkerParams()
+	a := cutAll(NewChunker(p), data)
+	p.Seed = 1
+	b := cutAll(NewChunker(p), data)
+	if slices.Equal(a, b) {
+		t.Fatal("seeds 0 and 1 cut identically")
+	}
+}
+
+func TestChunkerBounds(t *testing.T) {
+	zeros := make([]byte, 1<<20) // no boundary ever: every chunk is Max
+	tests := []struct {
+		name string
+		p    ChunkerParams
+		data []byte
+	}{
+		{"default random", DefaultChunkerParams(), pseudoRandom("bounds", 4<<20)},
+		{"default zeros", DefaultChunkerParams(), zeros},
+		{"small random", ChunkerParams{Min: 64, Avg: 256, Max: 1024}, pseudoRandom("bounds small", 1<<20)},
+		{"tight", ChunkerParams{Min: 1000, Avg: 1024, Max: 1025}, pseudoRandom("tight", 1<<20)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cuts := cutAll(NewChunker(tt.p), tt.data)
+			total := 0
+			for i, n := range cuts {
+				total += n
+				last := i == len(cuts)-1
+				if n > tt.p.Max || (n < tt.p.Min && !last) || n == 0 {
+					t.Fatalf("chunk %d of %d has length %d, outside [%d, %d]", i, len(cuts), n, tt.p.Min, tt.p.Max)
+				}
+			}
+			if total != len(tt.data) {
+				t.Fatalf("chunks cover %d bytes of %d", total, len(tt.data))
+			}
+		})
+	}
+	t.Run("average", func(t *testing.T) {
+		cuts := cutAll(NewChunker(DefaultChunkerParams()), pseudoRandom("avg", 8<<20))
+		mean := (8 << 20) / len(cuts)
+		// Normalised chunking centres lengths a little above Avg.
+		if mean < 48<<10 || mean > 96<<10 {
+			t.Fatalf("mean chunk length %d, want near 64 KiB", mean)
+		}
+	})
+}
+
+func TestChunkerCutNeedsMore(t *testing.T) {
+	c := NewChunker(DefaultChunkerParams())
+	data := pseudoRandom("more", 1<<20)
+	full := c.Cut(data, false)
+	if full == 0 {
+		t.Fatal("Cut with 1 MiB of input and eof=false returned 0")
+	}
+	tests := []struct {
+		name string
+		data []byte
+		eof  bool
+		want int
+	}{
+		{"empty", nil, false, 0},
+		{"empty eof", nil, true, 0},
+		{"short", data[:100], false, 0},
+		{"short eof", data[:100], true, 100},
+		{"before boundary", data[:full-1], false, 0},
+		{"before boundary eof", data[:full-1], true, full - 1},
+		{"at boundary", data[:full], false, full},
+		{"zeros up to max", make([]byte, 256<<10), false, 256 << 10},
+		{"zeros below max", make([]byte, 256<<10-1), false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := c.Cut(tt.data, tt.eof); got != tt.want {
+				t.Errorf("Cut(%d bytes, eof=%v) = %d, want %d", len(tt.data), tt.eof, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestChunkerInsertStable checks the point of content-defined chunking: bytes
+// inserted at the front change the first chunks only.
+func TestChunkerInsertStable(t *testing.T) {
+	c := NewChunker(DefaultChunkerParams())
+	data := pseudoRandom("insert", 4<<20)
+	for _, insert := range []int{1, 4096, 70000} {
+		shifted := append(pseudoRandom("prefix", insert), data...)
+		a := chunkSet(data, cutAll(c, data))
+		b := chunkSet(shifted, cutAll(c, shifted))
+		changed := 0
+		for k := range b {
+			if !a[k] {
+				changed++
+			}
+		}
+		if changed > 3 {
+			t.Errorf("inserting %d bytes at the front changed %d of %d chunks, want at most 3", insert, changed, len(b))
+		}
+	}
+}
+
+func chunkSet(data []byte, cuts []int) map[ID]bool {
+	m := make(map[ID]bool)
+	for _, n := range cuts {
+		m[Sum(data[:n])] = true
+		data = data[n:]
+	}
+	return m
+}
+
+func TestChunkReaderMatchesCut(t *testing.T) {
+	p := ChunkerParams{Min: 1 << 10, Avg: 4 << 10, Max: 16 << 10}
+	c := NewChunker(p)
+	data := pseudoRandom("reader", 1<<20+12345)
+	want := cutAll(c, data)
+	readers := map[string]io.Reader{
+		"plain":    bytes.NewReader(data),
+		"one byte": iotest.OneByteReader(bytes.NewReader(data)),
+		"half":     iotest.HalfReader(bytes.NewReader(data)),
+		"data eof": iotest.DataErrReader(bytes.NewReader(data)),
+	}
+	for name, r := range readers {
+		t.Run(name, func(t *testing.T) {
+			cr := c.Reader(r)
+			var got []int
+			var joined []byte
+			for {
+				chunk, err := cr.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, len(chunk))
+				joined = append(joined, chunk...)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("reader cut %d chunks %v, Cut gave %d", len(got), got[:min(5, len(got))], len(want))
+			}
+			if !bytes.Equal(joined, data) {
+				t.Error("chunks do not join to the input")
+			}
+			if _, err := cr.Next(); err != io.EOF {
+				t.Errorf("Next after EOF = %v, want io.EOF", err)
+			}
+		})
+	}
+}
+
+func TestChunkReaderErrors(t *testing.T) {
+	c := NewChunker(DefaultChunkerParams())
+	boom := errors.New("boom")
+	cr := c.Reader(io.MultiReader(bytes.NewReader(make([]byte, 100)), iotest.ErrReader(boom)))
+	if _, err := cr.Next(); !errors.Is(err, boom) {
+		t.Fatalf("Next = %v, want the read error", err)
+	}
+	if _, err := cr.Next(); !errors.Is(err, boom) {
+		t.Fatalf("second Next = %v, want the read error again", err)
+	}
+	cr = c.Reader(strings.NewReader(""))
+	if _, err := cr.Next(); err != io.EOF {
+		t.Fatalf("Next on empty input = %v, want io.EOF", err)
+	}
+	cr = c.Reader(stuckReader{})
+	if _, err := cr.Next(); !errors.Is(err, io.ErrNoProgress) {
+		t.Fatalf("Next on a stuck reader = %v, want io.ErrNoProgress", err)
+	}
+}
+
+type stuckReader struct{}
+
+func (stuckReader) Read([]byte) (int, error) { return 0, nil }
+
+func TestChunkerParamsValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		p       ChunkerParams
+		wantErr string
+	}{
+		{"default", DefaultChunkerParams(), ""},
+		{"smallest", ChunkerParams{Min: 64, Avg: 256, Max: 257}, ""},
+		{"avg not power of two", ChunkerParams{Min: 1024, Avg: 3000, Max: 8192}, "power of two"},
+		{"min too small", ChunkerParams{Min: 10, Avg: 1024, Max: 8192}, "min 10"},
+		{"max too large", ChunkerParams{Min: 1024, Avg: 4096, Max: 1 << 30}, "max 1073741824"},
+		{"min above avg", ChunkerParams{Min: 8192, Avg: 4096, Max: 16384}, "min < avg < max"},
+		{"max below avg", ChunkerParams{Min: 1024, Avg: 4096, Max: 2048}, "min < avg < max"},
+		{"zero", ChunkerParams{}, "power of two"},
+		{"negative", ChunkerParams{Min: -1, Avg: -1, Max: -1}, "want at least"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.p.Validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate(%+v) = %v, want nil", tt.p, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Validate(%+v) = %v, want an error containing %q", tt.p, err, tt.wantErr)
+			}
+			// An invalid config must still give a chunker that terminates
+			// and respects its (clamped) bounds.
+			c := NewChunker(tt.p)
+			q := c.Params()
+			if err := q.Validate(); err != nil {
+				t.Fatalf("clamped params %+v invalid: %v", q, err)
+			}
+			for _, n := range cutAll(c, pseudoRandom("clamp", 64<<10)) {
+				if n > q.Max {
+					t.Fatalf("chunk of %d bytes above clamped max %d", n, q.Max)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkChunker(b *testing.B) {
+	c := NewChunker(DefaultChunkerParams())
+	data := pseudoRandom("bench", 64<<20)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		for d := data; len(d) > 0; {
+			d = d[c.Cut(d, true):]
+		}
+	}
+}

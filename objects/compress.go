@@ -1,0 +1,118 @@
+package objects
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression values, persisted in packs and the index; never renumber them.
+const (
+	compressionNone = 0
+	compressionZstd = 1
+)
+
+// compressGiveUp is how many of a file's first chunks must fail to compress
+// before its CompressHint stops trying: enough to see past a small
+// compressible header (a safetensors JSON preamble, a tar header), few
+// enough that incompressible files pay for at most 4 attempts.
+const compressGiveUp = 4
+
+// A CompressHint carries what the chunks of one file taught about
+// compressing it: once its first chunks do not compress, the rest are not
+// tried. Use one per file, passed by pointer to every PutChunk of that
+// file's chunks. The zero value is ready to use and it is safe for
+// concurrent use; do not copy it after first use.
+type CompressHint struct {
+	misses atomic.Int32 // attempts that did not save enough, while hits is false
+	hits   atomic.Bool  // some chunk of the file compressed: keep trying
+}
+
+// worthTrying reports whether compressing the next chunk is worth the CPU.
+func (h *CompressHint) worthTrying() bool {
+	return h == nil || h.hits.Load() || h.misses.Load() < compressGiveUp
+}
+
+func (h *CompressHint) record(saved bool) {
+	if h == nil {
+		return
+	}
+	if saved {
+		h.hits.Store(true)
+	} else {
+		h.misses.Add(1)
+	}
+}
+
+// codec compresses and decompresses blobs with zstd. Its encoder and
+// decoder each pool GOMAXPROCS instances, created on first use, so calls
+// allocate no codec state and run on the caller's goroutine.
+type codec struct {
+	enc  *zstd.Encoder
+	dec  *zstd.Decoder
+	bufs sync.Pool // of *[]byte: compression output and compressed reads
+}
+
+func newCodec() *codec {
+	n := runtime.GOMAXPROCS(0)
+	// NewWriter and NewReader fail only on invalid options, which these
+	// are not.
+	enc, _ := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(zstd.SpeedFastest),
+		zstd.WithEncoderConcurrency(n),
+		zstd.WithLowerEncoderMem(true),
+		// Blobs are verified by BLAKE3 on read; a frame checksum would
+		// cost 4 bytes and time for nothing.
+		zstd.WithEncoderCRC(false),
+	)
+	dec, _ := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(n),
+		zstd.WithDecoderLowmem(true),
+		// Never write past the capacity the caller sized from the raw
+		// length in the index: a hostile frame cannot inflate memory.
+		zstd.WithDecodeAllCapLimit(true),
+	)
+	return &codec{enc: enc, dec: dec}
+}
+
+func (c *codec) close() {
+	_ = c.enc.Close() // EncodeAll-only encoders have nothing to flush
+	c.dec.Close()
+}
+
+// getBuf returns a pooled buffer with capacity at least n.
+func (c *codec) getBuf(n int) *[]byte {
+	if p, ok := c.bufs.Get().(*[]byte); ok && cap(*p) >= n {
+		return p
+	}
+	b := make([]byte, 0, n)
+	return &b
+}
+
+func (c *codec) putBuf(p *[]byte) { c.bufs.Put(p) }
+
+// compress returns how to store data: the zstd encoding when it saves at
+// least 1/16 of the size, else data itself. When it returns a pooled
+// buffer, release puts it back; call release once the stored bytes are no
+// longer needed.
+func (c *codec) compress(data []byte, hint *CompressHint) (stored []byte, comp uint8, release func()) {
+	noop := func() {}
+	if len(data) < 64 || !hint.worthTrying() {
+		return data, compressionNone, noop
+	}
+	limit := len(data) - len(data)/16
+	buf := c.getBuf(len(data) + len(data)/64 + 64)
+	out := c.enc.EncodeAll(data, (*buf)[:0])
+	if cap(out) > cap(*buf) {
+		*buf = out[:0] // keep the grown buffer in the pool
+	}
+	if len(out) > limit {
+		hint.record(false)
+		c.putBuf(buf)
+		return data, compressionNone, noop
+	}
+	hint.record(true)
+	return out, compressionZstd, func() { c.putBuf(buf) }
+}

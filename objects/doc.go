@@ -1,0 +1,67 @@
+// Package objects is trove's content-addressed object database: BLAKE3
+// ids, content-defined chunking, pack files and the Pebble index that finds
+// blobs in them. It imports nothing else of trove; the layers above
+// (manifest, refs, repo) see it through small interfaces of their own.
+//
+// # Ids
+//
+// An [ID] is the BLAKE3-256 of a blob's raw bytes. Ids are the only names
+// the store knows: equal bytes get equal ids and are stored once, and any
+// byte read back can be checked against the name it was asked for.
+//
+// # Chunks and packs
+//
+// File content is cut into chunks by a [Chunker] (FastCDC gear hashing,
+// 16/64/256 KiB by default), so an edit changes only the chunks around it.
+// Chunks are appended to pack files (format in package objects/pack), up to
+// [Options.PackSize] each, optionally zstd-compressed where that saves at
+// least 1/16. A pack is named by the BLAKE3 of its bytes and lives at
+// Dir/packs/ab/<id>; it is written once, read-only, and deleted only by GC.
+// Small blobs (trees, file maps, version records, runs; ≤ 4 MiB) are kept
+// inline in Pebble instead, where sorted keys and atomic batches serve them
+// better than files.
+//
+// # The index
+//
+// Pebble (Dir/db) maps every packed blob to its pack and offset. Keys start
+// with a namespace byte; values start with a format byte (1):
+//
+//	i id(32)      format, type u8, compression u8, stored u32, raw u32, offset u64, pack id(32)
+//	b id(32)      format, type u8, bytes            a small blob, inline
+//	f digest(32)  format, file map id(32)           a file's content digest → its file map
+//	p pack id(32) format, size u64, count u32, blob bytes u64, created unix ns i64
+//
+// Integers are little-endian. The index is a cache of the packs, which
+// describe themselves: [Store.RebuildIndex] rebuilds `i` and `p` from the
+// pack files alone. Other namespaces belong to the layers above, through
+// [Store.GetMeta], [Store.ScanMeta], [Store.UpdateMeta] and [MetaBatch].
+//
+// # Write order
+//
+// A [Writer] (one per commit) appends chunks to a temp pack in Dir/tmp:
+// under a lock it reserves each chunk's place and feeds its bytes to the
+// pack's hash in file order; the copy into the file happens outside the
+// lock, on the caller's goroutine, as does compression. A finished pack is fsynced, renamed to its
+// name, and the directory fsynced; only then are its index entries
+// committed, in one synced batch. Inline blobs and file-map keys are
+// committed by [Writer.Flush], after every pack holding chunks put before
+// them. So a crash leaves at worst a stray pack (reported by [Store.Check],
+// removed by GC) or temp files (removed by the next Open), never an index
+// entry or file map naming bytes that are not durable. Callers move refs
+// only after Flush returns, which extends the order up to refs.
+//
+// # Verification
+//
+// Every read hashes the bytes it returns and compares them with the id it
+// was asked for; a mismatch, a bad table or an undecodable entry is an
+// error wrapping [ErrCorrupt] that names the blob and its pack file.
+// [Store.Check] reads everything and reports every problem it finds.
+//
+// # The lock
+//
+// Pebble's exclusive lock on Dir/db is the repository lock: one process
+// works on a repository at a time. [Open] waits for it up to
+// [Options.LockTimeout] and then fails with [ErrLocked]. Holding it is what
+// makes in-process mutexes enough for atomic metadata updates, and what
+// lets Open delete whatever it finds in Dir/tmp.
+package objects
