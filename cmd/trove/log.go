@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/trove-ml/trove/refs"
+	"github.com/trove-ml/trove/repo"
+)
+
+type artifactJSON struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Versions int    `json:"versions"`
+	Latest   string `json:"latest,omitempty"`
+}
+
+type versionJSON struct {
+	Artifact    string    `json:"artifact"`
+	Version     string    `json:"version"`
+	Digest      string    `json:"digest"`
+	Record      string    `json:"record"`
+	State       string    `json:"state"`
+	Created     time.Time `json:"created"`
+	Aliases     []string  `json:"aliases"`
+	Tags        []string  `json:"tags"`
+	Files       int64     `json:"files"`
+	Size        int64     `json:"size"`
+	Description string    `json:"description,omitempty"`
+}
+
+func newLogCommand(e env) *cli.Command {
+	return &cli.Command{
+		Name:      "log",
+		Usage:     "list an artifact's versions, or every artifact when no NAME is given",
+		ArgsUsage: "[NAME]",
+		Description: "Versions are listed newest first, with their aliases, tags, size and digest.\n\n" +
+			exitCodesHelp,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			a := cmd.Args().Slice()
+			if len(a) > 1 {
+				return usagef("log: want at most one NAME")
+			}
+			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				if len(a) == 0 {
+					return runArtifacts(ctx, e, r, cmd.Bool("json"))
+				}
+				return runLog(ctx, e, r, a[0], cmd.Bool("json"))
+			})
+		},
+	}
+}
+
+func runArtifacts(ctx context.Context, e env, r *repo.Repo, asJSON bool) error {
+	out := []artifactJSON{}
+	err := r.Refs().Artifacts(ctx, func(name string, l *refs.Log) error {
+		live := 0
+		for _, v := range l.Versions {
+			if v.State == refs.StateLive {
+				live++
+			}
+		}
+		a := artifactJSON{Name: name, Type: l.Type, Versions: live}
+		if v, ok := l.Latest(); ok {
+			a.Latest = fmt.Sprintf("v%d", v.N)
+		}
+		out = append(out, a)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(e.stdout, out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(e.stdout, "no artifacts yet (trove commit NAME --type TYPE PATH...)")
+		return nil
+	}
+	tw := newTable(e.stdout)
+	fmt.Fprintln(tw, "NAME\tTYPE\tVERSIONS\tLATEST")
+	for _, a := range out {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", a.Name, a.Type, a.Versions, a.Latest)
+	}
+	return tw.Flush()
+}
+
+// versionInfo describes version v of an artifact.
+func versionInfo(ctx context.Context, r *repo.Repo, name string, l *refs.Log, v refs.Version) (versionJSON, error) {
+	j := versionJSON{
+		Artifact: name, Version: fmt.Sprintf("v%d", v.N), Digest: v.Root.String(), Record: v.Record.String(),
+		State: v.State, Created: v.Created, Aliases: l.AliasesOf(v.N), Tags: l.TagsOf(v.N),
+	}
+	if latest, ok := l.Latest(); ok && latest.N == v.N {
+		j.Aliases = append([]string{"latest"}, j.Aliases...)
+	}
+	if j.Tags == nil {
+		j.Tags = []string{}
+	}
+	if v.State != refs.StateLive {
+		return j, nil
+	}
+	rec, err := r.Record(ctx, v.Record)
+	if err != nil {
+		return j, err
+	}
+	j.Files, j.Size, j.Description = rec.Files, rec.Size, rec.Description
+	return j, nil
+}
+
+func runLog(ctx context.Context, e env, r *repo.Repo, name string, asJSON bool) error {
+	l, err := r.Refs().Log(ctx, name)
+	if err != nil {
+		return err
+	}
+	out := []versionJSON{}
+	for i := len(l.Versions) - 1; i >= 0; i-- {
+		j, err := versionInfo(ctx, r, name, l, l.Versions[i])
+		if err != nil {
+			return err
+		}
+		out = append(out, j)
+	}
+	if asJSON {
+		return printJSON(e.stdout, out)
+	}
+	tw := newTable(e.stdout)
+	fmt.Fprintf(tw, "VERSION\tCREATED\tFILES\tSIZE\tDIGEST\tALIASES\tTAGS\tDESCRIPTION\n")
+	for _, j := range out {
+		if j.State != refs.StateLive {
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t%s\t(%s)\t\t\n", j.Version, humanTime(j.Created), j.Digest[:12], j.State)
+			continue
+		}
+		desc, _, _ := strings.Cut(j.Description, "\n")
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", j.Version, humanTime(j.Created), j.Files, humanBytes(j.Size),
+			j.Digest[:12], strings.Join(j.Aliases, ","), strings.Join(j.Tags, ","), desc)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/repo"
+)
+
+type fileJSON struct {
+	Path   string `json:"path"`
+	Kind   string `json:"kind"`
+	Mode   string `json:"mode"`
+	Size   int64  `json:"size"`
+	Digest string `json:"digest,omitempty"`
+	Target string `json:"target,omitempty"`
+	URL    string `json:"url,omitempty"`
+}
+
+func newLsCommand(e env) *cli.Command {
+	return &cli.Command{
+		Name:      "ls",
+		Usage:     "list the files of a version",
+		ArgsUsage: "NAME[:ALIAS] [PATH]",
+		Description: "Lists every file under PATH (default: all) with its mode, size and BLAKE3 digest\n" +
+			"(the same as b3sum prints), and for references the URL it is fetched from.\n\n" + exitCodesHelp,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			a := cmd.Args().Slice()
+			if len(a) < 1 || len(a) > 2 {
+				return usagef("ls: want NAME[:ALIAS] [PATH]")
+			}
+			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				v, err := r.Resolve(ctx, a[0])
+				if err != nil {
+					return err
+				}
+				root, base := v.Record.Root, ""
+				if len(a) == 2 {
+					base = strings.Trim(a[1], "/")
+					ent, err := manifest.Lookup(ctx, r.Blobs(), root, base)
+					if err != nil {
+						return usagef("ls: %s has no path %q", v, base)
+					}
+					if ent.Kind != manifest.KindDir {
+						return printFiles(e, cmd.Bool("json"), []fileJSON{fileInfo(base, ent)})
+					}
+					root = ent.Digest
+				}
+				var out []fileJSON
+				err = manifest.Walk(ctx, r.Blobs(), root, func(p string, ent manifest.Entry) error {
+					if ent.Kind != manifest.KindDir {
+						out = append(out, fileInfo(path.Join(base, p), ent))
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				return printFiles(e, cmd.Bool("json"), out)
+			})
+		},
+	}
+}
+
+func fileInfo(p string, e manifest.Entry) fileJSON {
+	f := fileJSON{Path: p, Kind: e.Kind.String(), Mode: fmt.Sprintf("%04o", e.Mode), Size: e.Size}
+	switch e.Kind {
+	case manifest.KindFile:
+		f.Digest = e.Digest.String()
+	case manifest.KindSymlink:
+		f.Target = e.Target
+	case manifest.KindRef, manifest.KindRefLocation:
+		if e.Ref != nil {
+			f.URL = e.Ref.URI
+			f.Digest = e.Ref.Checksum
+		}
+	}
+	return f
+}
+
+func printFiles(e env, asJSON bool, files []fileJSON) error {
+	if files == nil {
+		files = []fileJSON{}
+	}
+	if asJSON {
+		return printJSON(e.stdout, files)
+	}
+	tw := newTable(e.stdout)
+	for _, f := range files {
+		switch {
+		case f.Target != "":
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s -> %s\n", f.Mode, f.Size, "symlink", f.Path, f.Target)
+		case f.URL != "":
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", f.Mode, f.Size, f.Digest, f.Path, f.URL)
+		default:
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", f.Mode, f.Size, f.Digest, f.Path)
+		}
+	}
+	return tw.Flush()
+}
+
+func newManifestCommand(e env) *cli.Command {
+	return &cli.Command{
+		Name:      "manifest",
+		Usage:     "print a version's manifest as JSON (trove's layout, or W&B's)",
+		ArgsUsage: "NAME[:ALIAS]",
+		Description: "--format trove (default) lists path, kind, size, mode and BLAKE3 digest of every entry;\n" +
+			"--format wandb writes W&B's artifact manifest (version 1) with base64 MD5 digests, which\n" +
+			"reads every file's content to compute them.\n\n" + exitCodesHelp,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: "trove", Usage: "`FORMAT`: trove or wandb"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			a, err := argsExactly(cmd, 1, "NAME[:ALIAS]")
+			if err != nil {
+				return err
+			}
+			format := cmd.String("format")
+			if format != "trove" && format != "wandb" {
+				return usagef("manifest: --format %q: want trove or wandb", format)
+			}
+			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				v, err := r.Resolve(ctx, a[0])
+				if err != nil {
+					return err
+				}
+				if format == "trove" {
+					return manifest.WriteJSON(ctx, e.stdout, r.Blobs(), v.Record.Root)
+				}
+				return manifest.WriteWandb(ctx, e.stdout, r.Blobs(), v.Record.Root, func(p string, ent manifest.Entry) (string, error) {
+					h := md5.New()
+					if err := r.WriteFileContent(ctx, h, ent); err != nil {
+						return "", fmt.Errorf("%s: %w", p, err)
+					}
+					return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
+				})
+			})
+		},
+	}
+}

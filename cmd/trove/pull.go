@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/trove-ml/trove/repo"
+)
+
+func newPullCommand(e env) *cli.Command {
+	return &cli.Command{
+		Name:      "pull",
+		Usage:     "materialise a version in a folder, verifying every byte",
+		ArgsUsage: "NAME[:ALIAS]",
+		Description: "Writes the version's files under -o DIR (default: artifacts/NAME:vN). Files already up\n" +
+			"to date are not rewritten; files not in the version are left alone.\n\n" + exitCodesHelp,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output `DIR`"},
+			&cli.StringFlag{Name: "prefix", Usage: "pull only the file or folder at `PATH` of the version"},
+			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			a, err := argsExactly(cmd, 1, "NAME[:ALIAS]")
+			if err != nil {
+				return err
+			}
+			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				v, err := r.Resolve(ctx, a[0])
+				if err != nil {
+					return err
+				}
+				dir := cmd.String("output")
+				if dir == "" {
+					dir = filepath.Join("artifacts", fmt.Sprintf("%s:v%d", v.Name, v.Version.N))
+				}
+				if dir, err = absPath(cmd, dir); err != nil {
+					return err
+				}
+				res, err := r.Pull(ctx, v, repo.PullOptions{Dir: dir, Prefix: cmd.String("prefix")})
+				if err != nil {
+					return err
+				}
+				if cmd.Bool("json") {
+					return printJSON(e.stdout, map[string]any{
+						"artifact": v.Name, "version": fmt.Sprintf("v%d", v.Version.N), "digest": v.Version.Root.String(),
+						"dir": res.Dir, "written": res.Written, "skipped": res.Skipped, "bytesWritten": res.Bytes,
+					})
+				}
+				fmt.Fprintf(e.stdout, "%s -> %s: %d files written (%s), %d up to date\n", v, res.Dir, res.Written, humanBytes(res.Bytes), res.Skipped)
+				return nil
+			})
+		},
+	}
+}
+
+func newVerifyCommand(e env) *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "re-hash a materialised folder and report every missing, extra or changed file",
+		ArgsUsage: "NAME[:ALIAS] DIR",
+		Description: "Reads every byte of every file (no cached digests) and compares it with the version.\n" +
+			"Exits 3 if anything differs.\n\n" + exitCodesHelp,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			a, err := argsExactly(cmd, 2, "NAME[:ALIAS] DIR")
+			if err != nil {
+				return err
+			}
+			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				v, err := r.Resolve(ctx, a[0])
+				if err != nil {
+					return err
+				}
+				dir := a[1]
+				if dir, err = absPath(cmd, dir); err != nil {
+					return err
+				}
+				rep, err := r.Verify(ctx, v, dir)
+				if err != nil {
+					return err
+				}
+				if cmd.Bool("json") {
+					if err := printJSON(e.stdout, map[string]any{"version": v.String(), "ok": rep.OK(), "report": rep}); err != nil {
+						return err
+					}
+				} else {
+					for _, p := range rep.Missing {
+						fmt.Fprintf(e.stdout, "missing  %s\n", p)
+					}
+					for _, p := range rep.Extra {
+						fmt.Fprintf(e.stdout, "extra    %s\n", p)
+					}
+					for _, p := range rep.Changed {
+						fmt.Fprintf(e.stdout, "changed  %s\n", p)
+					}
+					if rep.OK() {
+						fmt.Fprintf(e.stdout, "%s: %s matches (%d files, %s verified)\n", dir, v, rep.Files, humanBytes(rep.Bytes))
+					}
+				}
+				if !rep.OK() {
+					return &exitCodeError{exitMismatch, fmt.Errorf("verify: %s differs from %s: %d missing, %d extra, %d changed",
+						dir, v, len(rep.Missing), len(rep.Extra), len(rep.Changed))}
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func newFsckCommand(e env) *cli.Command {
+	return &cli.Command{
+		Name:  "fsck",
+		Usage: "verify every object and ref; report problems, never repair",
+		Description: "Checks every pack and blob against its BLAKE3 id, the index against the packs, and that\n" +
+			"every live version reaches only objects that exist. Exits 3 on any problem.\n\n" + exitCodesHelp,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if _, err := argsExactly(cmd, 0, "none"); err != nil {
+				return err
+			}
+			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				rep, err := r.Fsck(ctx)
+				if err != nil {
+					return err
+				}
+				if cmd.Bool("json") {
+					if err := printJSON(e.stdout, map[string]any{"ok": rep.OK(), "report": rep}); err != nil {
+						return err
+					}
+				} else {
+					printFsck(e, rep)
+				}
+				if !rep.OK() {
+					return &exitCodeError{exitMismatch, fmt.Errorf("fsck: problems found (see above); nothing was changed")}
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func printFsck(e env, rep *repo.FsckReport) {
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(e.stdout, "warning  %s\n", w)
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(e.stdout, "problem  %s\n", p)
+	}
+	if rep.OK() {
+		fmt.Fprintf(e.stdout, "ok: %d live versions, %d packs, %d blobs (%s) verified\n", rep.Versions, rep.Packs, rep.Blobs, humanBytes(rep.Bytes))
+	}
+}

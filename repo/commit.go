@@ -1,0 +1,588 @@
+package repo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
+	"github.com/trove-ml/trove/refs"
+)
+
+// CommitOptions describe a version to log.
+type CommitOptions struct {
+	// Name and Type name the artifact; the type is fixed by the first
+	// version.
+	Name, Type string
+	// Paths are files and directories: a directory contributes its
+	// contents at the version's root, a file its base name.
+	Paths []string
+	// Prefix puts everything under Prefix/ in the version.
+	Prefix string
+	// Description is free text (Markdown).
+	Description string
+	// Metadata is a JSON object; see manifest.CanonicalMetadata.
+	Metadata json.RawMessage
+	// Aliases and Tags are applied to the version, new or existing.
+	Aliases, Tags []string
+	// TTL is the retention period ("30d", "never", "inherit" or "").
+	TTL string
+	// Run is the id of the run logging the version, if any.
+	Run string
+}
+
+// CommitResult says what Commit did.
+type CommitResult struct {
+	Name string
+	// Version is the new version, or the latest one when the content
+	// equals it (Unchanged).
+	Version   refs.Version
+	Unchanged bool
+	// Moved lists aliases taken from other versions, with the number each
+	// named before.
+	Moved map[string]int
+	// Files and Size describe the version's content.
+	Files, Size int64
+	// Read counts bytes read from files; Stored counts bytes added to packs.
+	Read, Stored int64
+}
+
+// ErrFileChanged means a file changed while it was read; its digest would
+// not describe any state the file was in, so the commit stops.
+var ErrFileChanged = errors.New("repo: file changed while it was read")
+
+// Commit logs a version of an artifact from local files. Nothing becomes
+// visible unless everything succeeds: chunks, trees and the version record
+// are durable before the artifact's log names them.
+func (r *Repo) Commit(ctx context.Context, o CommitOptions) (res *CommitResult, err error) {
+	if err := r.checkCommit(&o); err != nil {
+		return nil, err
+	}
+	var latest *refs.Version
+	switch l, err := r.refs.Log(ctx, o.Name); {
+	case errors.Is(err, refs.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		// Checked here, before any hashing, and again atomically by refs.
+		if l.Type != o.Type {
+			return nil, fmt.Errorf("%w: artifact %q has type %q; a commit of type %q under that name is refused (use another name)", ErrInvalid, o.Name, l.Type, o.Type)
+		}
+		if v, ok := l.Latest(); ok {
+			latest = &v
+		}
+	}
+	root, err := resolveSources(o.Paths, r.Dir)
+	if err != nil {
+		return nil, err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := r.store.NewWriter()
+	c := newCommitter(ctx, r, w)
+	defer func() {
+		if err != nil {
+			cancel()
+			c.wait()
+			w.Abort()
+		}
+	}()
+	top, err := c.dir(ctx, root)
+	if err == nil {
+		top, err = c.wrapPrefix(ctx, top, o.Prefix)
+	}
+	c.wait()
+	if err == nil {
+		err = c.firstErr()
+	}
+	if err != nil {
+		return nil, err
+	}
+	res = &CommitResult{Name: o.Name, Files: top.Files, Size: top.Size, Read: c.read.Load(), Stored: c.stored.Load()}
+
+	unchanged := latest != nil && latest.Root == top.Digest
+	var recID objects.ID
+	created := r.opts.Now().UTC()
+	if !unchanged {
+		rec := &manifest.Record{
+			Artifact:    o.Name,
+			Type:        o.Type,
+			Root:        top.Digest,
+			Files:       top.Files,
+			Size:        top.Size,
+			Description: o.Description,
+			Metadata:    o.Metadata,
+			Created:     created,
+			Creator:     manifest.Creator{User: r.opts.User, Host: hostname(), Run: o.Run},
+			TTL:         o.TTL,
+		}
+		if latest != nil {
+			rec.Parent = latest.Record
+		}
+		enc, err := rec.Encode()
+		if err != nil {
+			return nil, err
+		}
+		if recID, err = w.PutBlob(ctx, objects.TypeRecord, enc); err != nil {
+			return nil, err
+		}
+	}
+	// Order matters: packs, their index and every blob are durable before
+	// the artifact's log can name the version (PRODUCT.md invariant 3).
+	if err := w.Flush(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.stat.Commit(false); err != nil {
+		return nil, fmt.Errorf("commit: stat cache: %w", err)
+	}
+	if unchanged && len(o.Aliases) == 0 && len(o.Tags) == 0 {
+		res.Version, res.Unchanged = *latest, true
+		return res, nil
+	}
+	cr, err := r.refs.Commit(ctx, refs.CommitRequest{
+		Name: o.Name, Type: o.Type, Record: recID, Root: top.Digest, Created: created,
+		Aliases: o.Aliases, Tags: o.Tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Version, res.Unchanged, res.Moved = cr.Version, cr.Unchanged, cr.Moved
+	return res, nil
+}
+
+func (r *Repo) checkCommit(o *CommitOptions) error {
+	if err := validName("artifact name", o.Name); err != nil {
+		return err
+	}
+	if err := validName("type", o.Type); err != nil {
+		return err
+	}
+	for _, a := range o.Aliases {
+		if err := validName("alias", a); err != nil {
+			return err
+		}
+		if err := refs.CheckAlias(a); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+	}
+	for _, t := range o.Tags {
+		if err := validName("tag", t); err != nil {
+			return err
+		}
+	}
+	if len(o.Paths) == 0 {
+		return fmt.Errorf("%w: nothing to commit: name at least one file or directory", ErrInvalid)
+	}
+	if o.Prefix != "" {
+		for _, el := range strings.Split(strings.Trim(o.Prefix, "/"), "/") {
+			if err := manifest.ValidPathElement(el); err != nil {
+				return fmt.Errorf("%w: --prefix %q: %v", ErrInvalid, o.Prefix, err)
+			}
+		}
+	}
+	if o.TTL != "" {
+		if _, err := ParseTTL(o.TTL); err != nil {
+			return err
+		}
+	}
+	if len(o.Metadata) > 0 {
+		m, err := manifest.CanonicalMetadata(o.Metadata)
+		if err != nil {
+			return fmt.Errorf("%w: metadata: %v", ErrInvalid, err)
+		}
+		o.Metadata = m
+	}
+	return nil
+}
+
+func validName(what, s string) error {
+	if err := manifest.ValidateName(what, s); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}
+
+// vdir is a directory of the version being built: the union of the real
+// directories that contribute to it, plus loose files (named on the command
+// line) that land in it.
+type vdir struct {
+	dirs  []string
+	files []source
+}
+
+// source is one named thing that lands in a vdir.
+type source struct {
+	name string
+	path string
+	info fs.FileInfo // from Lstat, or Stat for command-line arguments
+}
+
+// resolveSources turns command-line paths into the root vdir. A symlink
+// named on the command line is followed (the user named it); inside
+// directories symlinks are recorded, never followed.
+func resolveSources(paths []string, trove string) (*vdir, error) {
+	root := &vdir{}
+	claimed := map[string]string{}
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, unwrapPathError(err))
+		}
+		switch {
+		case fi.IsDir():
+			if abs == trove || strings.HasPrefix(abs, trove+string(filepath.Separator)) {
+				return nil, fmt.Errorf("%w: %s is inside the repository's own %s folder", ErrInvalid, p, DirName)
+			}
+			f, err := os.Open(abs)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, unwrapPathError(err))
+			}
+			f.Close()
+			root.dirs = append(root.dirs, abs)
+		case fi.Mode().IsRegular():
+			name := filepath.Base(abs)
+			if prev, ok := claimed[name]; ok {
+				return nil, fmt.Errorf("%w: %s and %s both claim the path %q in the version (commit them under different --prefix values)", ErrInvalid, prev, p, name)
+			}
+			claimed[name] = p
+			root.files = append(root.files, source{name: name, path: abs, info: fi})
+		default:
+			return nil, fmt.Errorf("%w: %s is a %s: trove stores regular files, directories and symlinks", ErrInvalid, p, fileKind(fi.Mode()))
+		}
+	}
+	return root, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeIrregular != 0:
+		return "irregular file"
+	}
+	return "special file"
+}
+
+// committer builds the trees of one commit. Directories are walked on the
+// calling goroutine in name order; file contents are hashed and stored by a
+// pool of workers, and each directory's entries are added to its tree in
+// order as their results arrive, with a bounded window of files in flight.
+type committer struct {
+	r      *Repo
+	w      *objects.Writer
+	blobs  blobs
+	chunk  *objects.Chunker
+	stat   *objects.MetaBatch
+	statMu sync.Mutex // guards stat
+	pool   *pool
+	bufs   *bufPool
+	bigSem chan struct{} // bounds concurrent big-file pipelines
+	bigWG  sync.WaitGroup
+	meter  Meter
+
+	read, stored atomicInt
+
+	errMu sync.Mutex
+	err   error // first error of a worker; guarded by errMu
+}
+
+func newCommitter(ctx context.Context, r *Repo, w *objects.Writer) *committer {
+	return &committer{
+		r:      r,
+		w:      w,
+		blobs:  blobs{st: r.store, w: w},
+		chunk:  objects.NewChunker(r.Config.Chunker.Params()),
+		stat:   r.store.NewMetaBatch(),
+		pool:   newPool(ctx, r.opts.Workers),
+		bufs:   newBufPool(bigBlockCount, bigBlockSize+r.Config.Chunker.Max),
+		bigSem: make(chan struct{}, bigFileConcurrency),
+		meter:  r.opts.Progress.Start("hashing", 0, true),
+	}
+}
+
+func (c *committer) wait() {
+	c.bigWG.Wait()
+	c.pool.close()
+	c.meter.Done()
+}
+
+func (c *committer) fail(err error) {
+	c.errMu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.errMu.Unlock()
+}
+
+func (c *committer) firstErr() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.err
+}
+
+// windowSize bounds the files of one directory in flight at once, and with
+// it the memory a huge directory needs.
+const windowSize = 512
+
+// result is a directory entry that may still be computed by a worker.
+type result struct {
+	done chan struct{}
+	e    manifest.Entry
+	err  error
+}
+
+func doneResult(e manifest.Entry, err error) *result {
+	r := &result{done: make(chan struct{}), e: e, err: err}
+	close(r.done)
+	return r
+}
+
+// dir builds the tree of v and returns its entry (without a name).
+func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
+	items, err := c.list(v)
+	if err != nil {
+		return manifest.Entry{}, err
+	}
+	dw := manifest.NewDirWriter(ctx, c.blobs)
+	var queue []*result
+	drain := func(block bool) error {
+		for len(queue) > 0 {
+			head := queue[0]
+			if !block && len(queue) <= windowSize {
+				select {
+				case <-head.done:
+				default:
+					return nil
+				}
+			}
+			select {
+			case <-head.done:
+			case <-ctx.Done():
+				if err := c.firstErr(); err != nil {
+					return err
+				}
+				return ctx.Err()
+			}
+			if head.err != nil {
+				return head.err
+			}
+			if err := dw.Add(head.e); err != nil {
+				return err
+			}
+			queue = queue[1:]
+		}
+		return nil
+	}
+	for _, it := range items {
+		var res *result
+		switch {
+		case it.sub != nil:
+			e, err := c.dir(ctx, it.sub)
+			e.Name = it.name
+			res = doneResult(e, err)
+		default:
+			res = c.file(ctx, it.src)
+		}
+		queue = append(queue, res)
+		if err := drain(false); err != nil {
+			return manifest.Entry{}, err
+		}
+	}
+	if err := drain(true); err != nil {
+		return manifest.Entry{}, err
+	}
+	id, size, files, err := dw.Finish()
+	if err != nil {
+		return manifest.Entry{}, err
+	}
+	return manifest.Entry{Kind: manifest.KindDir, Digest: id, Size: size, Files: files}, nil
+}
+
+// item is one name of a vdir: a file-like source or a sub-vdir.
+type item struct {
+	name string
+	src  source
+	sub  *vdir
+}
+
+// list merges the entries of v's directories and loose files in name order.
+// Directories of the same name merge; any other clash is an error.
+func (c *committer) list(v *vdir) ([]item, error) {
+	byName := map[string]*item{}
+	origin := map[string]string{}
+	add := func(name, path string, info fs.FileInfo) error {
+		if err := manifest.ValidPathElement(name); err != nil {
+			return fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, path, err)
+		}
+		if path == c.r.Dir {
+			return nil // never commit the repository into itself
+		}
+		it, ok := byName[name]
+		if ok {
+			if it.sub != nil && info.IsDir() {
+				it.sub.dirs = append(it.sub.dirs, path)
+				return nil
+			}
+			return fmt.Errorf("%w: %s and %s both claim the path %q in the version (commit them under different --prefix values)", ErrInvalid, origin[name], path, name)
+		}
+		it = &item{name: name}
+		if info.IsDir() {
+			it.sub = &vdir{dirs: []string{path}}
+		} else {
+			it.src = source{name: name, path: path, info: info}
+		}
+		byName[name], origin[name] = it, path
+		return nil
+	}
+	for _, f := range v.files {
+		if err := add(f.name, f.path, f.info); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range v.dirs {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, d, unwrapPathError(err))
+		}
+		for _, de := range ents {
+			p := filepath.Join(d, de.Name())
+			info, err := de.Info()
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, unwrapPathError(err))
+			}
+			if err := add(de.Name(), p, info); err != nil {
+				return nil, err
+			}
+		}
+	}
+	items := make([]item, 0, len(byName))
+	for _, it := range byName {
+		items = append(items, *it)
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].name < items[j].name })
+	return items, nil
+}
+
+// file returns the entry of one non-directory source, computing it on a
+// worker when content must be read.
+func (c *committer) file(ctx context.Context, s source) *result {
+	mode := s.info.Mode()
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		target, err := os.Readlink(s.path)
+		if err != nil {
+			return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s: %v", ErrInvalid, s.path, unwrapPathError(err)))
+		}
+		return doneResult(manifest.Entry{
+			Name: s.name, Kind: manifest.KindSymlink, Digest: objects.Sum([]byte(target)), Target: target,
+		}, nil)
+	case mode.IsRegular():
+	default:
+		return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s is a %s: trove stores regular files, directories and symlinks (move it out of the folder)", ErrInvalid, s.path, fileKind(mode)))
+	}
+	e := manifest.Entry{Name: s.name, Kind: manifest.KindFile, Mode: manifest.FileMode(mode.Perm()), Size: s.info.Size()}
+	st := statOf(s.info)
+	if d, ok := c.r.cachedDigest(s.path, st); ok && c.have(d, st.size) {
+		e.Digest = d
+		return doneResult(e, nil)
+	}
+	res := &result{done: make(chan struct{})}
+	job := func() {
+		defer close(res.done)
+		var err error
+		if s.info.Size() >= bigFileSize {
+			c.bigSem <- struct{}{}
+			e.Digest, e.Size, err = c.ingestBig(ctx, s.path)
+			<-c.bigSem
+		} else {
+			e.Digest, e.Size, err = c.ingestSmall(ctx, s.path)
+		}
+		if err != nil {
+			res.err = err
+			c.fail(err)
+			return
+		}
+		res.e = e
+	}
+	if s.info.Size() >= bigFileSize {
+		// Big files run their own pipeline that feeds the pool; running
+		// them on a pool worker could deadlock the pool.
+		c.bigWG.Add(1)
+		go func() {
+			defer c.bigWG.Done()
+			job()
+		}()
+	} else {
+		c.pool.submit(job)
+	}
+	return res
+}
+
+// have reports whether the store holds the content of a file.
+func (c *committer) have(digest objects.ID, size int64) bool {
+	if size == 0 {
+		return true
+	}
+	if _, ok, err := c.r.store.FileMap(digest); err == nil && ok {
+		return true
+	}
+	ok, err := c.r.store.Has(digest)
+	return err == nil && ok
+}
+
+// rememberStat records path's digest in the stat cache.
+func (c *committer) rememberStat(path string, st fileStat, statTime time.Time, digest objects.ID) {
+	c.statMu.Lock()
+	defer c.statMu.Unlock()
+	c.stat.Set(nsStatCache, []byte(path), encodeStatEntry(st, statTime, digest))
+}
+
+// wrapPrefix nests top under the elements of prefix.
+func (c *committer) wrapPrefix(ctx context.Context, top manifest.Entry, prefix string) (manifest.Entry, error) {
+	prefix = strings.Trim(prefix, "/")
+	if prefix == "" {
+		return top, nil
+	}
+	els := strings.Split(prefix, "/")
+	for i := len(els) - 1; i >= 0; i-- {
+		top.Name = els[i]
+		dw := manifest.NewDirWriter(ctx, c.blobs)
+		if err := dw.Add(top); err != nil {
+			return top, err
+		}
+		id, size, files, err := dw.Finish()
+		if err != nil {
+			return top, err
+		}
+		top = manifest.Entry{Kind: manifest.KindDir, Digest: id, Size: size, Files: files}
+	}
+	return top, nil
+}

@@ -1,0 +1,156 @@
+package repo
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/trove-ml/trove/objects"
+)
+
+// ConfigFormat is the format of .trove/config that this version writes;
+// it reads MinConfigFormat..ConfigFormat.
+const (
+	MinConfigFormat = 1
+	ConfigFormat    = 1
+)
+
+// ErrConfig means .trove/config is unreadable or invalid.
+var ErrConfig = errors.New("repo: bad config")
+
+// Config is the repository's .trove/config: settings meant to be committed
+// with the code, so that every clone shares them. It never holds
+// credentials.
+type Config struct {
+	Format int `json:"format"`
+	// Project and Entity qualify artifact names; short names resolve
+	// against them.
+	Project string `json:"project"`
+	Entity  string `json:"entity,omitempty"`
+	// Chunker is fixed when the repository is created (see
+	// docs/ARCHITECTURE.md, "Chunking").
+	Chunker ChunkerConfig `json:"chunker"`
+	// Remotes maps a remote's name to where it is.
+	Remotes map[string]RemoteConfig `json:"remotes,omitempty"`
+	// Defaults hold project-wide defaults.
+	Defaults Defaults `json:"defaults"`
+}
+
+// ChunkerConfig records the content-defined chunking parameters.
+type ChunkerConfig struct {
+	Algorithm string `json:"algorithm"`
+	Min       int    `json:"min"`
+	Avg       int    `json:"avg"`
+	Max       int    `json:"max"`
+	Seed      uint64 `json:"seed"`
+}
+
+// chunkerAlgorithm names the one chunker trove implements.
+const chunkerAlgorithm = "gear64"
+
+// Params returns the parameters for the objects package.
+func (c ChunkerConfig) Params() objects.ChunkerParams {
+	return objects.ChunkerParams{Min: c.Min, Avg: c.Avg, Max: c.Max, Seed: c.Seed}
+}
+
+// RemoteConfig says where a remote is. Credentials come from the
+// environment, never from here.
+type RemoteConfig struct {
+	URL      string `json:"url"`
+	Endpoint string `json:"endpoint,omitempty"`
+	Region   string `json:"region,omitempty"`
+	SSE      string `json:"sse,omitempty"`
+	KMSKeyID string `json:"kmsKeyId,omitempty"`
+}
+
+// Defaults are project-wide defaults.
+type Defaults struct {
+	// TTL applies to versions committed with TTL "inherit" (the default).
+	TTL string `json:"ttl,omitempty"`
+}
+
+func newConfig(project string) *Config {
+	p := objects.DefaultChunkerParams()
+	return &Config{
+		Format:   ConfigFormat,
+		Project:  project,
+		Chunker:  ChunkerConfig{Algorithm: chunkerAlgorithm, Min: p.Min, Avg: p.Avg, Max: p.Max, Seed: p.Seed},
+		Defaults: Defaults{TTL: "never"},
+	}
+}
+
+func loadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v (fix the JSON or restore it from Git)", ErrConfig, path, err)
+	}
+	if c.Format < MinConfigFormat || c.Format > ConfigFormat {
+		return nil, fmt.Errorf("%w: %s: format %d (this trove reads %d..%d; upgrade trove)", ErrConfig, path, c.Format, MinConfigFormat, ConfigFormat)
+	}
+	if c.Chunker.Algorithm != chunkerAlgorithm {
+		return nil, fmt.Errorf("%w: %s: unknown chunker %q (want %q)", ErrConfig, path, c.Chunker.Algorithm, chunkerAlgorithm)
+	}
+	if err := c.Chunker.Params().Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+	}
+	return &c, nil
+}
+
+// save writes c to path atomically: temp file, fsync, rename, fsync dir.
+func (c *Config) save(path string) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(b, '\n'), 0o644)
+}
+
+// writeFileAtomic replaces path with data so that readers see the old or
+// the new content, never a part.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(mode); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,208 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
+)
+
+// ErrMissingContent means a file's content is not in the local store.
+var ErrMissingContent = errors.New("repo: content not in the local store")
+
+// readWindow bounds the chunks of one big file being read at once.
+const readWindow = 64
+
+// writeContent writes e's content to f, verifying each chunk against its id
+// (the store does) and the whole file against e.Digest. Chunks of big files
+// are read by pool workers and written at their offsets; this goroutine
+// hashes them in order.
+func (m *materializer) writeContent(ctx context.Context, f *os.File, path string, e manifest.Entry) error {
+	if e.Size == 0 {
+		if e.Digest != objects.Sum(nil) {
+			return fmt.Errorf("%w: %s: empty file with digest %s", objects.ErrCorrupt, path, e.Digest)
+		}
+		return nil
+	}
+	mapID, ok, err := m.r.store.FileMap(e.Digest)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		data, _, err := m.r.store.Get(ctx, e.Digest, nil)
+		if errors.Is(err, objects.ErrNotFound) {
+			return fmt.Errorf("%w: %s (%s)", ErrMissingContent, path, e.Digest.Short())
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if _, err := f.Write(data); err != nil {
+			return fmt.Errorf("pull: %w", err)
+		}
+		m.meter.Add(int64(len(data)))
+		return nil
+	}
+	if e.Size < bigFileSize {
+		return m.writeSequential(ctx, f, path, e, mapID)
+	}
+	return m.writeParallel(ctx, f, path, e, mapID)
+}
+
+func (m *materializer) writeSequential(ctx context.Context, f *os.File, path string, e manifest.Entry, mapID objects.ID) error {
+	h := objects.NewHasher()
+	var buf []byte
+	var total int64
+	err := manifest.ReadFileMap(ctx, m.g, mapID, func(off int64, id objects.ID, n uint32) error {
+		data, _, err := m.r.store.Get(ctx, id, buf)
+		if err != nil {
+			return chunkErr(path, id, err)
+		}
+		buf = data
+		h.Write(data)
+		total += int64(len(data))
+		m.meter.Add(int64(len(data)))
+		_, err = f.Write(data)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return checkDigest(path, e, h.Sum(), total)
+}
+
+func chunkErr(path string, id objects.ID, err error) error {
+	if errors.Is(err, objects.ErrNotFound) {
+		return fmt.Errorf("%w: %s: chunk %s", ErrMissingContent, path, id.Short())
+	}
+	return fmt.Errorf("%s: chunk %s: %w", path, id.Short(), err)
+}
+
+func checkDigest(path string, e manifest.Entry, got objects.ID, n int64) error {
+	if got != e.Digest || n != e.Size {
+		return fmt.Errorf("%w: %s: content hashes to %s (%d bytes), manifest says %s (%d bytes)", objects.ErrCorrupt, path, got.Short(), n, e.Digest.Short(), e.Size)
+	}
+	return nil
+}
+
+type readResult struct {
+	done chan struct{}
+	data []byte
+	err  error
+}
+
+func (m *materializer) writeParallel(ctx context.Context, f *os.File, path string, e manifest.Entry, mapID objects.ID) error {
+	if err := f.Truncate(e.Size); err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	h := objects.NewHasher()
+	var total int64
+	var queue []*readResult
+	free := make(chan []byte, readWindow+1)
+	take := func(block bool) error {
+		for len(queue) > 0 && (block || len(queue) >= readWindow) {
+			head := queue[0]
+			<-head.done
+			if head.err != nil {
+				return head.err
+			}
+			h.Write(head.data)
+			total += int64(len(head.data))
+			select {
+			case free <- head.data:
+			default:
+			}
+			queue = queue[1:]
+		}
+		return nil
+	}
+	defer func() {
+		for _, q := range queue {
+			<-q.done
+		}
+	}()
+	err := manifest.ReadFileMap(ctx, m.g, mapID, func(off int64, id objects.ID, n uint32) error {
+		if err := take(false); err != nil {
+			return err
+		}
+		var buf []byte
+		select {
+		case buf = <-free:
+		default:
+		}
+		res := &readResult{done: make(chan struct{})}
+		queue = append(queue, res)
+		m.pool.submit(func() {
+			defer close(res.done)
+			data, _, err := m.r.store.Get(ctx, id, buf)
+			if err != nil {
+				res.err = chunkErr(path, id, err)
+				return
+			}
+			if _, err := f.WriteAt(data, off); err != nil {
+				res.err = fmt.Errorf("pull: %w", err)
+				return
+			}
+			m.meter.Add(int64(len(data)))
+			res.data = data
+		})
+		return nil
+	})
+	if err == nil {
+		err = take(true)
+	}
+	if err != nil {
+		return err
+	}
+	return checkDigest(path, e, h.Sum(), total)
+}
+
+// Blobs returns a reader of the store's metadata blobs for the manifest
+// package.
+func (r *Repo) Blobs() manifest.BlobGetter { return blobs{st: r.store} }
+
+// WriteFileContent writes the content of file entry e to w, verifying each
+// chunk and the whole file's digest. The last write may be followed by an
+// error if the digest does not match; callers writing to files should
+// write to a temp name.
+func (r *Repo) WriteFileContent(ctx context.Context, w io.Writer, e manifest.Entry) error {
+	if e.Kind != manifest.KindFile {
+		return fmt.Errorf("%w: %s is a %v, not a file", ErrInvalid, e.Name, e.Kind)
+	}
+	if e.Size == 0 {
+		return nil
+	}
+	mapID, ok, err := r.store.FileMap(e.Digest)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		data, _, err := r.store.Get(ctx, e.Digest, nil)
+		if err != nil {
+			return chunkErr(e.Name, e.Digest, err)
+		}
+		_, err = w.Write(data)
+		return err
+	}
+	h := objects.NewHasher()
+	var buf []byte
+	var total int64
+	err = manifest.ReadFileMap(ctx, blobs{st: r.store}, mapID, func(_ int64, id objects.ID, _ uint32) error {
+		data, _, err := r.store.Get(ctx, id, buf)
+		if err != nil {
+			return chunkErr(e.Name, id, err)
+		}
+		buf = data
+		h.Write(data)
+		total += int64(len(data))
+		_, err = w.Write(data)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return checkDigest(e.Name, e, h.Sum(), total)
+}

@@ -1,0 +1,120 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
+	"github.com/trove-ml/trove/refs"
+)
+
+// FsckReport lists every problem fsck found. It never repairs anything.
+type FsckReport struct {
+	// Problems lists damage: corrupt or inconsistent packs, index entries
+	// and blobs, and refs reaching records, trees, file maps or chunks
+	// that are missing or corrupt. Each names the object and its file.
+	Problems []string `json:"problems"`
+	// Warnings lists harmless leftovers, such as packs a crash left
+	// unindexed (GC removes them).
+	Warnings []string `json:"warnings"`
+	// Packs, Blobs and Bytes count what was verified.
+	Packs int   `json:"packs"`
+	Blobs int64 `json:"blobs"`
+	Bytes int64 `json:"bytes"`
+	// Versions counts the live versions checked.
+	Versions int `json:"versions"`
+}
+
+// OK reports whether no problem was found.
+func (f *FsckReport) OK() bool { return len(f.Problems) == 0 }
+
+// Fsck verifies every object and every ref: each pack and blob against its
+// id, and that every live version reaches only objects that exist.
+func (r *Repo) Fsck(ctx context.Context) (*FsckReport, error) {
+	rep := &FsckReport{Problems: []string{}, Warnings: []string{}}
+	meter := r.opts.Progress.Start("checking packs", 0, true)
+	st, err := r.store.Check(ctx, func(done, total int64) {
+		meter.SetTotal(total)
+		meter.Add(done)
+	})
+	meter.Done()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range st.Problems {
+		rep.Problems = append(rep.Problems, p.String())
+	}
+	for _, w := range st.Warnings {
+		rep.Warnings = append(rep.Warnings, w.String())
+	}
+	rep.Packs, rep.Blobs, rep.Bytes = st.Packs, st.Blobs+st.Inline, st.Bytes
+	g := blobs{st: r.store}
+	seenMaps := map[objects.ID]bool{}
+	err = r.refs.Artifacts(ctx, func(name string, l *refs.Log) error {
+		for _, v := range l.Versions {
+			if v.State != refs.StateLive {
+				continue
+			}
+			rep.Versions++
+			at := fmt.Sprintf("%s:v%d", name, v.N)
+			rec, err := r.Record(ctx, v.Record)
+			if err != nil {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %v", at, err))
+				continue
+			}
+			if rec.Root != v.Root {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: record root %s differs from log root %s", at, rec.Root.Short(), v.Root.Short()))
+			}
+			err = manifest.Walk(ctx, g, rec.Root, func(p string, e manifest.Entry) error {
+				if e.Kind != manifest.KindFile || e.Size == 0 {
+					return nil
+				}
+				if prob := r.checkContent(ctx, g, e.Digest, seenMaps); prob != "" {
+					rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %s: %s", at, p, prob))
+				}
+				return nil
+			})
+			if err != nil {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: tree: %v", at, err))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("refs: %v", err))
+	}
+	return rep, nil
+}
+
+// checkContent says what is wrong with a file's content, or "".
+func (r *Repo) checkContent(ctx context.Context, g blobs, digest objects.ID, seen map[objects.ID]bool) string {
+	mapID, ok, err := r.store.FileMap(digest)
+	if err != nil {
+		return err.Error()
+	}
+	if !ok {
+		if has, err := r.store.Has(digest); err != nil || !has {
+			return fmt.Sprintf("content %s missing", digest.Short())
+		}
+		return ""
+	}
+	if seen[mapID] {
+		return ""
+	}
+	seen[mapID] = true
+	var missing []string
+	err = manifest.ReadFileMap(ctx, g, mapID, func(_ int64, id objects.ID, _ uint32) error {
+		if has, err := r.store.Has(id); err != nil || !has {
+			missing = append(missing, id.Short())
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Sprintf("file map %s: %v", mapID.Short(), err)
+	}
+	if len(missing) > 0 {
+		return fmt.Sprintf("chunks missing: %v", missing)
+	}
+	return ""
+}

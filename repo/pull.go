@@ -1,0 +1,343 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
+)
+
+// PullOptions say where and what to materialise.
+type PullOptions struct {
+	// Dir is the output folder; it is created if missing. Files that are
+	// not in the version are left alone.
+	Dir string
+	// Prefix restricts the pull to one file or folder of the version; it
+	// keeps its path under Dir.
+	Prefix string
+}
+
+// PullResult says what Pull did.
+type PullResult struct {
+	Dir string
+	// Written and Skipped count files written and files already up to date.
+	Written, Skipped int64
+	// Bytes counts bytes written.
+	Bytes int64
+}
+
+// Pull materialises a version into a folder, verifying every byte: each
+// chunk against its id and each file against its digest. A file that is
+// already up to date is not rewritten. Files are written to a temp name and
+// renamed into place, so a failed pull never leaves a partial file under a
+// version's path.
+func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResult, error) {
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("pull: %w", err)
+	}
+	start := v.Record.Root
+	base := ""
+	top := manifest.Entry{Kind: manifest.KindDir, Digest: start}
+	if p := strings.Trim(o.Prefix, "/"); p != "" {
+		e, err := manifest.Lookup(ctx, blobs{st: r.store}, start, p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s has no path %q", ErrInvalid, v, p)
+		}
+		top, base = e, p
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m := newMaterializer(ctx, r, dir, v.Record.Size)
+	err = m.tree(ctx, base, top)
+	m.close()
+	if err == nil {
+		err = m.firstErr()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := m.stat.Commit(false); err != nil {
+		return nil, fmt.Errorf("pull: stat cache: %w", err)
+	}
+	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load()}, nil
+}
+
+// materializer writes entries of a tree under dir.
+type materializer struct {
+	r     *Repo
+	dir   string
+	g     blobs
+	pool  *pool
+	meter Meter
+
+	statMu sync.Mutex
+	stat   *objects.MetaBatch // guarded by statMu
+
+	written, skipped, bytes atomicInt
+
+	errMu sync.Mutex
+	err   error
+	wg    sync.WaitGroup // big files
+}
+
+func newMaterializer(ctx context.Context, r *Repo, dir string, total int64) *materializer {
+	return &materializer{
+		r: r, dir: dir, g: blobs{st: r.store},
+		pool:  newPool(ctx, r.opts.Workers),
+		meter: r.opts.Progress.Start("writing", total, true),
+		stat:  r.store.NewMetaBatch(),
+	}
+}
+
+func (m *materializer) close() {
+	m.wg.Wait()
+	m.pool.close()
+	m.meter.Done()
+}
+
+func (m *materializer) fail(err error) {
+	m.errMu.Lock()
+	if m.err == nil {
+		m.err = err
+	}
+	m.errMu.Unlock()
+}
+
+func (m *materializer) firstErr() error {
+	m.errMu.Lock()
+	defer m.errMu.Unlock()
+	return m.err
+}
+
+// dest maps a version path to a path under m.dir, refusing any path that
+// could leave it (PRODUCT.md invariant 6).
+func (m *materializer) dest(p string) (string, error) {
+	if p == "" {
+		return m.dir, nil
+	}
+	for _, el := range strings.Split(p, "/") {
+		if err := manifest.ValidPathElement(el); err != nil {
+			return "", fmt.Errorf("%w: refusing path %q from the manifest: %v", objects.ErrCorrupt, p, err)
+		}
+	}
+	d := filepath.Join(m.dir, filepath.FromSlash(p))
+	if !strings.HasPrefix(d, m.dir+string(filepath.Separator)) {
+		return "", fmt.Errorf("%w: refusing path %q: it leaves the output folder", objects.ErrCorrupt, p)
+	}
+	return d, nil
+}
+
+// tree materialises entry e found at path p (relative to the version root).
+func (m *materializer) tree(ctx context.Context, p string, e manifest.Entry) error {
+	if e.Kind != manifest.KindDir {
+		return m.entry(ctx, p, e)
+	}
+	if err := m.ensureDir(p); err != nil {
+		return err
+	}
+	return manifest.Walk(ctx, m.g, e.Digest, func(sub string, e manifest.Entry) error {
+		if err := m.firstErr(); err != nil {
+			return err
+		}
+		return m.entry(ctx, path.Join(p, sub), e)
+	})
+}
+
+func (m *materializer) entry(ctx context.Context, p string, e manifest.Entry) error {
+	switch e.Kind {
+	case manifest.KindDir:
+		return m.ensureDir(p)
+	case manifest.KindFile:
+		d, err := m.dest(p)
+		if err != nil {
+			return err
+		}
+		if e.Size >= bigFileSize {
+			m.wg.Add(1)
+			go func() {
+				defer m.wg.Done()
+				if err := m.file(ctx, d, e); err != nil {
+					m.fail(err)
+				}
+			}()
+			return nil
+		}
+		m.pool.submit(func() {
+			if err := m.file(ctx, d, e); err != nil {
+				m.fail(err)
+			}
+		})
+		return nil
+	case manifest.KindSymlink:
+		return m.symlink(p, e)
+	case manifest.KindRef, manifest.KindRefLocation:
+		return fmt.Errorf("%w: %s is a reference to %s; pulling references is not supported by this version of trove", ErrInvalid, p, e.Ref.URI)
+	}
+	return fmt.Errorf("%w: %s has unknown kind %v", objects.ErrCorrupt, p, e.Kind)
+}
+
+// ensureDir makes p a real directory, replacing a file or symlink there.
+func (m *materializer) ensureDir(p string) error {
+	d, err := m.dest(p)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Lstat(d)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil
+	case err == nil:
+		if err := os.Remove(d); err != nil {
+			return fmt.Errorf("pull: replace %s with a folder: %w", d, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("pull: %w", err)
+	}
+	if err := os.Mkdir(d, 0o755); err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	return nil
+}
+
+func (m *materializer) symlink(p string, e manifest.Entry) error {
+	d, err := m.dest(p)
+	if err != nil {
+		return err
+	}
+	if t, err := os.Readlink(d); err == nil && t == e.Target {
+		m.skipped.Add(1)
+		return nil
+	}
+	if err := removeAny(d); err != nil {
+		return err
+	}
+	if err := os.Symlink(e.Target, d); err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	m.written.Add(1)
+	return nil
+}
+
+// removeAny removes whatever is at d, if anything.
+func removeAny(d string) error {
+	fi, err := os.Lstat(d)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return os.RemoveAll(d)
+	}
+	return os.Remove(d)
+}
+
+// upToDate reports whether d already holds e's content. It trusts the stat
+// cache, else hashes the file (and remembers the answer).
+func (m *materializer) upToDate(d string, e manifest.Entry) bool {
+	fi, err := os.Lstat(d)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
+		return false
+	}
+	st := statOf(fi)
+	if digest, ok := m.r.cachedDigest(d, st); ok {
+		return digest == e.Digest
+	}
+	statTime := time.Now()
+	digest, err := hashFile(d, st)
+	if err != nil || digest != e.Digest {
+		return false
+	}
+	m.remember(d, st, statTime, digest)
+	return true
+}
+
+func (m *materializer) remember(d string, st fileStat, statTime time.Time, digest objects.ID) {
+	m.statMu.Lock()
+	defer m.statMu.Unlock()
+	m.stat.Set(nsStatCache, []byte(d), encodeStatEntry(st, statTime, digest))
+}
+
+// hashFile returns the BLAKE3 of the file at path, failing if it changes
+// while read.
+func hashFile(path string, want fileStat) (objects.ID, error) {
+	f, st, _, err := openStable(path)
+	if err != nil {
+		return objects.ID{}, err
+	}
+	defer f.Close()
+	if st != want {
+		return objects.ID{}, fmt.Errorf("%w: %s", ErrFileChanged, path)
+	}
+	h := objects.NewHasher()
+	n, err := io.CopyBuffer(h, f, make([]byte, 1<<20))
+	if err != nil {
+		return objects.ID{}, err
+	}
+	if err := checkUnchanged(f, path, st, n); err != nil {
+		return objects.ID{}, err
+	}
+	return h.Sum(), nil
+}
+
+// file writes one regular file: to a temp name beside d, then renamed over
+// it once its digest is verified.
+func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) (err error) {
+	if m.upToDate(d, e) {
+		if err := os.Chmod(d, fs.FileMode(e.Mode)); err != nil {
+			return fmt.Errorf("pull: %w", err)
+		}
+		m.skipped.Add(1)
+		m.meter.Add(e.Size)
+		return nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(d), ".trove-pull-*")
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := m.writeContent(ctx, f, d, e); err != nil {
+		return err
+	}
+	if err := f.Chmod(fs.FileMode(e.Mode)); err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	if fi, err := os.Lstat(d); err == nil && fi.IsDir() {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("pull: replace folder %s with a file: %w", d, err)
+		}
+	}
+	statTime := time.Now()
+	if err := os.Rename(f.Name(), d); err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	if fi, err := os.Lstat(d); err == nil {
+		m.remember(d, statOf(fi), statTime, e.Digest)
+	}
+	m.written.Add(1)
+	m.bytes.Add(e.Size)
+	return nil
+}

@@ -1,0 +1,256 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
+	"github.com/trove-ml/trove/refs"
+)
+
+func newRepo(t *testing.T) *Repo {
+	t.Helper()
+	r, err := Init(context.Background(), t.TempDir(), InitOptions{}, Options{PackSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func write(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func noise(seed byte, n int) []byte {
+	b := make([]byte, n)
+	x := uint32(seed) + 1
+	for i := range b {
+		x = x*1664525 + 1013904223
+		b[i] = byte(x >> 24)
+	}
+	return b
+}
+
+// TestPullRefusesEscapingPaths: a tree whose entry is named ".." is refused
+// on pull, and nothing is written outside the output folder.
+func TestPullRefusesEscapingPaths(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	w := r.store.NewWriter()
+	content := []byte("escaped")
+	if _, err := w.PutChunk(ctx, objects.Sum(content), content, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Encode a valid node naming "xx", then swap the name for ".." (same
+	// length): the blob is what a malicious or corrupt store would hold.
+	enc, err := manifest.EncodeNode(&manifest.Node{Entries: []manifest.Entry{{
+		Name: "xx", Kind: manifest.KindFile, Mode: 0o644, Size: int64(len(content)), Digest: objects.Sum(content),
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Replace(enc, []byte("xx"), []byte(".."), 1)
+	root, err := w.PutBlob(ctx, objects.TypeTree, bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &manifest.Record{Artifact: "evil", Type: "dataset", Root: root, Files: 1, Size: 7, Created: time.Now().UTC()}
+	recEnc, err := rec.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recID, err := w.PutBlob(ctx, objects.TypeRecord, recEnc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.refs.Commit(ctx, refs.CommitRequest{Name: "evil", Type: "dataset", Record: recID, Root: root, Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.Resolve(ctx, "evil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	_, err = r.Pull(ctx, v, PullOptions{Dir: out})
+	if !errors.Is(err, objects.ErrCorrupt) {
+		t.Fatalf("Pull of a tree with '..' = %v, want ErrCorrupt", err)
+	}
+	ents, _ := os.ReadDir(parent)
+	for _, e := range ents {
+		if e.Name() != "out" {
+			t.Fatalf("pull wrote %s outside the output folder", e.Name())
+		}
+	}
+}
+
+// TestCorruptPackNamed: a flipped byte in a pack is found by pull and fsck,
+// which name the object and the pack file.
+func TestCorruptPackNamed(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	src := filepath.Join(t.TempDir(), "data")
+	write(t, filepath.Join(src, "f.bin"), noise(1, 200<<10))
+	if _, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
+		t.Fatal(err)
+	}
+	packs, _ := filepath.Glob(filepath.Join(r.Dir, "packs", "*", "*"))
+	if len(packs) == 0 {
+		t.Fatal("no pack written")
+	}
+	flipByte(t, packs[0], 100)
+
+	v, err := r.Resolve(ctx, "ds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Pull(ctx, v, PullOptions{Dir: t.TempDir()})
+	if !errors.Is(err, objects.ErrCorrupt) || !strings.Contains(err.Error(), filepath.Base(packs[0])) {
+		t.Fatalf("Pull = %v, want ErrCorrupt naming %s", err, filepath.Base(packs[0]))
+	}
+	rep, err := r.Fsck(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), filepath.Base(packs[0])) {
+		t.Fatalf("fsck problems %v do not name %s", rep.Problems, packs[0])
+	}
+}
+
+func flipByte(t *testing.T, path string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnchangedRecommitReadsNothing: the stat cache means an unchanged
+// re-commit reads no file content, and a touched file is read again.
+func TestUnchangedRecommitReadsNothing(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	src := filepath.Join(t.TempDir(), "data")
+	for i := range 20 {
+		write(t, filepath.Join(src, "d", string(rune('a'+i))), noise(byte(i), 5000))
+	}
+	write(t, filepath.Join(src, "big"), noise(99, bigFileSize+12345))
+	// Age the files past the racy window.
+	old := time.Now().Add(-time.Hour)
+	filepath.Walk(src, func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
+	// Chtimes moved the ctimes to now: let them age past the racy window.
+	time.Sleep(2 * racyWindow)
+	res, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Read != 20*5000+bigFileSize+12345 {
+		t.Fatalf("first commit read %d bytes", res.Read)
+	}
+	res, err = r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Unchanged || res.Read != 0 {
+		t.Fatalf("re-commit: unchanged=%v read=%d; want unchanged and 0 bytes read", res.Unchanged, res.Read)
+	}
+	// Rewrite one file with the same size and an old mtime: ctime moves.
+	write(t, filepath.Join(src, "d", "a"), noise(200, 5000))
+	os.Chtimes(filepath.Join(src, "d", "a"), old, old)
+	time.Sleep(2 * racyWindow)
+	res, err = r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unchanged || res.Read != 5000 {
+		t.Fatalf("after a same-size rewrite: unchanged=%v read=%d; want a new version reading 5000 bytes", res.Unchanged, res.Read)
+	}
+}
+
+// TestFileChangedDetected: checkUnchanged catches a file that changed
+// between the two stats around a read.
+func TestFileChangedDetected(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	write(t, p, []byte("12345"))
+	f, st, _, err := openStable(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := checkUnchanged(f, p, st, 5); err != nil {
+		t.Fatalf("unchanged file: %v", err)
+	}
+	if err := checkUnchanged(f, p, st, 4); !errors.Is(err, ErrFileChanged) {
+		t.Fatalf("short read: %v, want ErrFileChanged", err)
+	}
+	os.WriteFile(p, []byte("123456"), 0o644)
+	if err := checkUnchanged(f, p, st, 5); !errors.Is(err, ErrFileChanged) {
+		t.Fatalf("grown file: %v, want ErrFileChanged", err)
+	}
+}
+
+func TestParseTTL(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"30d", 30 * 24 * time.Hour, true},
+		{"12h", 12 * time.Hour, true},
+		{"1d12h", 36 * time.Hour, true},
+		{"90s", 90 * time.Second, true},
+		{"never", 0, true},
+		{"inherit", -1, true},
+		{"", 0, false},
+		{"0d", 0, false},
+		{"3w", 0, false},
+		{"d", 0, false},
+		{"10", 0, false},
+		{"-1d", 0, false},
+		{"99999999999999d", 0, false},
+	} {
+		got, err := ParseTTL(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
+			t.Errorf("ParseTTL(%q) = %v, %v; want %v ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestStatEntryRoundTrip(t *testing.T) {
+	s := fileStat{size: 5, mtime: 6, ctime: 7, ino: 8, dev: 9}
+	d := objects.Sum([]byte("x"))
+	now := time.Unix(100, 5)
+	got, at, gd, err := decodeStatEntry(encodeStatEntry(s, now, d))
+	if err != nil || got != s || at != now.UnixNano() || gd != d {
+		t.Fatalf("round trip: %+v %d %v %v", got, at, gd, err)
+	}
+	if _, _, _, err := decodeStatEntry([]byte{1, 2}); err == nil {
+		t.Fatal("short entry decoded")
+	}
+}

@@ -1,0 +1,105 @@
+package repo
+
+import (
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"syscall"
+	"time"
+
+	"github.com/trove-ml/trove/objects"
+)
+
+// The stat cache remembers, per absolute path, the digest of a file as it
+// was when its size, mtime, ctime, inode and device had the recorded values.
+// An unchanged re-commit reads no file contents, and a re-pull into an
+// up-to-date folder rewrites nothing.
+//
+// Racy entries: a file modified within the timestamp granularity of the
+// moment it was stat'ed could change again without its mtime moving. Such
+// an entry is not trusted (git's "racily clean" rule, with nanosecond
+// timestamps): an entry is used only if the file's mtime and ctime are
+// older than the stat time by more than racyWindow.
+
+// statEntryFormat is the value format of stat cache entries.
+const statEntryFormat = 1
+
+// statEntrySize is the encoded size: format, size, mtime, ctime, ino, dev,
+// stat time, digest.
+const statEntrySize = 1 + 7*8 + objects.IDSize
+
+// racyWindow is the timestamp granularity assumed for file systems whose
+// timestamps carry nanoseconds (ext4, xfs, btrfs: one kernel tick, ≤ 10 ms).
+// coarseRacyWindow is used when timestamps are whole seconds (FAT, some NFS
+// servers).
+const (
+	racyWindow       = 50 * time.Millisecond
+	coarseRacyWindow = 2 * time.Second
+)
+
+// fileStat is what the stat cache compares.
+type fileStat struct {
+	size, mtime, ctime int64 // ns since the epoch
+	ino, dev           uint64
+}
+
+func statOf(fi fs.FileInfo) fileStat {
+	s := fileStat{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.ctime = time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec)).UnixNano()
+		s.ino, s.dev = st.Ino, uint64(st.Dev)
+	}
+	return s
+}
+
+func encodeStatEntry(s fileStat, statTime time.Time, digest objects.ID) []byte {
+	b := make([]byte, statEntrySize)
+	b[0] = statEntryFormat
+	le := binary.LittleEndian
+	le.PutUint64(b[1:], uint64(s.size))
+	le.PutUint64(b[9:], uint64(s.mtime))
+	le.PutUint64(b[17:], uint64(s.ctime))
+	le.PutUint64(b[25:], s.ino)
+	le.PutUint64(b[33:], s.dev)
+	le.PutUint64(b[41:], uint64(statTime.UnixNano()))
+	copy(b[49:], digest[:])
+	return b
+}
+
+var errStatEntry = errors.New("repo: bad stat cache entry")
+
+func decodeStatEntry(b []byte) (s fileStat, statTime int64, digest objects.ID, err error) {
+	if len(b) != statEntrySize || b[0] != statEntryFormat {
+		return s, 0, digest, errStatEntry
+	}
+	le := binary.LittleEndian
+	s.size = int64(le.Uint64(b[1:]))
+	s.mtime = int64(le.Uint64(b[9:]))
+	s.ctime = int64(le.Uint64(b[17:]))
+	s.ino = le.Uint64(b[25:])
+	s.dev = le.Uint64(b[33:])
+	statTime = int64(le.Uint64(b[41:]))
+	copy(digest[:], b[49:])
+	return s, statTime, digest, nil
+}
+
+// cachedDigest returns the digest recorded for path if the entry matches cur
+// and is not racy.
+func (r *Repo) cachedDigest(path string, cur fileStat) (objects.ID, bool) {
+	v, err := r.store.GetMeta(nsStatCache, []byte(path))
+	if err != nil {
+		return objects.ID{}, false
+	}
+	old, statTime, digest, err := decodeStatEntry(v)
+	if err != nil || old != cur {
+		return objects.ID{}, false
+	}
+	window := racyWindow
+	if cur.mtime%int64(time.Second) == 0 && cur.ctime%int64(time.Second) == 0 {
+		window = coarseRacyWindow
+	}
+	if max(cur.mtime, cur.ctime) >= statTime-int64(window) {
+		return objects.ID{}, false
+	}
+	return digest, true
+}

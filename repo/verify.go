@@ -1,0 +1,184 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
+)
+
+// VerifyReport lists every difference between a version and a folder.
+// Paths are relative to the folder, '/'-separated.
+type VerifyReport struct {
+	Missing []string `json:"missing"`
+	Extra   []string `json:"extra"`
+	Changed []string `json:"changed"`
+	// Files counts the version's files checked.
+	Files int64 `json:"files"`
+	// Bytes counts the bytes hashed.
+	Bytes int64 `json:"bytes"`
+}
+
+// OK reports whether the folder matches the version exactly.
+func (rep *VerifyReport) OK() bool {
+	return len(rep.Missing) == 0 && len(rep.Extra) == 0 && len(rep.Changed) == 0
+}
+
+// Verify re-hashes every file of a materialised folder and compares it with
+// a version. It never trusts the stat cache: verification reads every byte.
+func (r *Repo) Verify(ctx context.Context, v *Resolved, dir string) (*VerifyReport, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return nil, errors.Join(ErrInvalid, errors.New("verify: "+dir+" is not a folder"))
+	}
+	vf := &verifier{r: r, g: blobs{st: r.store}, pool: newPool(ctx, r.opts.Workers),
+		meter: r.opts.Progress.Start("verifying", v.Record.Size, true)}
+	err = vf.dir(ctx, "", v.Record.Root, abs)
+	vf.pool.close()
+	vf.meter.Done()
+	if err != nil {
+		return nil, err
+	}
+	rep := &vf.rep
+	sort.Strings(rep.Missing)
+	sort.Strings(rep.Extra)
+	sort.Strings(rep.Changed)
+	return rep, nil
+}
+
+type verifier struct {
+	r     *Repo
+	g     blobs
+	pool  *pool
+	meter Meter
+	mu    sync.Mutex
+	rep   VerifyReport // guarded by mu
+}
+
+func (vf *verifier) add(list *[]string, p string) {
+	vf.mu.Lock()
+	*list = append(*list, p)
+	vf.mu.Unlock()
+}
+
+// dir compares tree id at version path p with the folder disk.
+func (vf *verifier) dir(ctx context.Context, p string, id objects.ID, disk string) error {
+	var want []manifest.Entry
+	if err := manifest.ReadDir(ctx, vf.g, id, func(e manifest.Entry) error {
+		want = append(want, e)
+		return nil
+	}); err != nil {
+		return err
+	}
+	have, err := os.ReadDir(disk)
+	if err != nil {
+		return err
+	}
+	i, j := 0, 0
+	for i < len(want) || j < len(have) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		switch {
+		case j == len(have) || i < len(want) && want[i].Name < have[j].Name():
+			if err := vf.missing(ctx, path.Join(p, want[i].Name), want[i]); err != nil {
+				return err
+			}
+			i++
+		case i == len(want) || have[j].Name() < want[i].Name:
+			full := filepath.Join(disk, have[j].Name())
+			if full != vf.r.Dir {
+				vf.extra(path.Join(p, have[j].Name()), full)
+			}
+			j++
+		default:
+			if err := vf.entry(ctx, path.Join(p, want[i].Name), want[i], filepath.Join(disk, have[j].Name())); err != nil {
+				return err
+			}
+			i++
+			j++
+		}
+	}
+	return nil
+}
+
+func (vf *verifier) missing(ctx context.Context, p string, e manifest.Entry) error {
+	if e.Kind != manifest.KindDir {
+		vf.add(&vf.rep.Missing, p)
+		return nil
+	}
+	return manifest.Walk(ctx, vf.g, e.Digest, func(sub string, se manifest.Entry) error {
+		if se.Kind != manifest.KindDir {
+			vf.add(&vf.rep.Missing, path.Join(p, sub))
+		}
+		return nil
+	})
+}
+
+func (vf *verifier) extra(p, full string) {
+	fi, err := os.Lstat(full)
+	if err != nil || !fi.IsDir() {
+		vf.add(&vf.rep.Extra, p)
+		return
+	}
+	filepath.WalkDir(full, func(q string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(full, q)
+			vf.add(&vf.rep.Extra, path.Join(p, filepath.ToSlash(rel)))
+		}
+		return nil
+	})
+}
+
+func (vf *verifier) entry(ctx context.Context, p string, e manifest.Entry, full string) error {
+	fi, err := os.Lstat(full)
+	if err != nil {
+		vf.add(&vf.rep.Missing, p)
+		return nil
+	}
+	switch e.Kind {
+	case manifest.KindDir:
+		if !fi.IsDir() {
+			vf.add(&vf.rep.Changed, p)
+			return nil
+		}
+		return vf.dir(ctx, p, e.Digest, full)
+	case manifest.KindSymlink:
+		if t, err := os.Readlink(full); err != nil || t != e.Target {
+			vf.add(&vf.rep.Changed, p)
+		}
+		return nil
+	case manifest.KindFile:
+		vf.mu.Lock()
+		vf.rep.Files++
+		vf.mu.Unlock()
+		if !fi.Mode().IsRegular() || fi.Size() != e.Size {
+			vf.add(&vf.rep.Changed, p)
+			return nil
+		}
+		st := statOf(fi)
+		vf.pool.submit(func() {
+			d, err := hashFile(full, st)
+			vf.meter.Add(e.Size)
+			vf.mu.Lock()
+			vf.rep.Bytes += e.Size
+			vf.mu.Unlock()
+			if err != nil || d != e.Digest {
+				vf.add(&vf.rep.Changed, p)
+			}
+		})
+		return nil
+	}
+	// References are checked at their source by the references feature.
+	return nil
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# test.sh -- the whole test suite: installs the pinned tools the tests need,
+# then go vet, staticcheck and go test -race over every package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-test-tools.sh
+export PATH="$(go env GOPATH)/bin:$PATH"
+echo "== go vet"; go vet ./...
+echo "== staticcheck"; staticcheck ./...
+echo "== go test -race"; go test -race -count=1 -timeout 20m ./...
