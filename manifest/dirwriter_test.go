@@ -199,8 +199,8 @@ func TestDirWriterLarge(t *testing.T) {
 		t.Errorf("node shape %+v: want many bounded leaves under index nodes", st)
 	}
 	got := readAll(t, s, id)
-	if !reflect.DeepEqual(got, entries) {
-		t.Fatalf("ReadDir returned %d entries, not the %d written", len(got), len(entries))
+	if i := firstDifference(got, entries); i >= 0 {
+		t.Fatalf("ReadDir returned %d entries, not the %d written; first difference at %d", len(got), len(entries), i)
 	}
 
 	// Paging through ListDir returns the same entries, reading only the
@@ -222,8 +222,8 @@ func TestDirWriterLarge(t *testing.T) {
 		paged = append(paged, page...)
 		after = page[len(page)-1].Name
 	}
-	if !reflect.DeepEqual(paged, entries) {
-		t.Fatalf("ListDir pages hold %d entries, not the %d written", len(paged), len(entries))
+	if i := firstDifference(paged, entries); i >= 0 {
+		t.Fatalf("ListDir pages hold %d entries, not the %d written; first difference at %d", len(paged), len(entries), i)
 	}
 
 	// Lookup reads one node per level.

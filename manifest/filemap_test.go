@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/trove-ml/trove/objects"
@@ -135,7 +136,7 @@ func TestFileMapRange(t *testing.T) {
 		}
 		before := s.getCount()
 		got := readFileMap(t, s, id, tc.off, tc.length)
-		if fmt.Sprint(got) != fmt.Sprint(want) {
+		if !slices.Equal(got, want) {
 			t.Errorf("range %d+%d: %d chunks, want %d", tc.off, tc.length, len(got), len(want))
 		}
 		if reads := s.getCount() - before; len(want) < 10 && reads > 3 {

@@ -80,3 +80,19 @@ func wantErr(t testing.TB, err, target error, substr string) {
 		t.Fatalf("error %v, want one mentioning %q", err, substr)
 	}
 }
+
+// firstDifference returns the index of the first difference between a and b,
+// or -1. It is reflect.DeepEqual for entry lists, fast enough for 200,000
+// entries under the race detector.
+func firstDifference(a, b []Entry) int {
+	for i := range min(len(a), len(b)) {
+		x, y := &a[i], &b[i]
+		if x.Name != y.Name || x.Kind != y.Kind || x.Files != y.Files || !sameEntry(x, y) {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}

@@ -42,7 +42,7 @@ func TestMultiLevelTree(t *testing.T) {
 	if st.height < 3 || st.maxEntries > 4 {
 		t.Fatalf("shape %+v: want at least 3 index levels of nodes of at most 4 items", st)
 	}
-	if got := readAll(t, s, id); !reflect.DeepEqual(got, entries) {
+	if got := readAll(t, s, id); firstDifference(got, entries) >= 0 {
 		t.Fatalf("ReadDir: %d entries, want %d", len(got), n)
 	}
 	for _, after := range []string{"", "a", "file-0000000.bin", "file-0001499.bin", "file-0001499.bin~", "file-0002999.bin", "zzz"} {

@@ -469,8 +469,8 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 		var blobBytes int64
 		for _, e := range entries {
 			if !BlobType(e.Type).Valid() || e.StoredLen > MaxChunkSize || e.RawLen > MaxChunkSize {
-				bad = append(bad, fmt.Errorf("%w: pack %s: blob %x of type %d and %d/%d bytes left out",
-					ErrCorrupt, p.path, e.ID[:6], e.Type, e.StoredLen, e.RawLen))
+				bad = append(bad, fmt.Errorf("%w: pack %s: blob %s of type %d and %d/%d bytes left out",
+					ErrCorrupt, p.path, ID(e.ID).Short(), e.Type, e.StoredLen, e.RawLen))
 				continue
 			}
 			ie := indexEntry{Type: BlobType(e.Type), Compression: e.Compression, StoredLen: e.StoredLen,

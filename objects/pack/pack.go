@@ -2,6 +2,7 @@ package pack
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -129,7 +130,7 @@ func (w *Writer) NextOffset() int64 { return max(w.size, HeaderSize) }
 // [MaxCount]. Add does not keep stored.
 func (w *Writer) Add(e Entry, stored []byte) error {
 	if uint64(len(stored)) != uint64(e.StoredLen) {
-		return fmt.Errorf("pack: add blob %x: stored length %d, have %d bytes", e.ID[:6], e.StoredLen, len(stored))
+		return fmt.Errorf("pack: add blob %s: stored length %d, have %d bytes", short(e.ID), e.StoredLen, len(stored))
 	}
 	if err := w.addEntry(e); err != nil {
 		return err
@@ -161,10 +162,10 @@ func (w *Writer) addEntry(e Entry) error {
 		return err
 	}
 	if err := checkEntry(e); err != nil {
-		return fmt.Errorf("pack: add blob %x: %v", e.ID[:6], err)
+		return fmt.Errorf("pack: add blob %s: %v", short(e.ID), err)
 	}
 	if w.count >= MaxCount {
-		return fmt.Errorf("pack: add blob %x: pack full (%d blobs)", e.ID[:6], MaxCount)
+		return fmt.Errorf("pack: add blob %s: pack full (%d blobs)", short(e.ID), MaxCount)
 	}
 	if err := w.header(); err != nil {
 		return err
@@ -234,3 +235,8 @@ func (w *Writer) write(b []byte) error {
 	}
 	return nil
 }
+
+// short returns the first 12 hex digits of a blob id, for messages. It
+// takes the id by value so that only the error paths that call it copy
+// the id to the heap.
+func short(id [32]byte) string { return hex.EncodeToString(id[:6]) }

@@ -97,13 +97,13 @@ func DecodeTail(tail []byte, size int64) ([]Entry, error) {
 		}
 		copy(e.ID[:], b[12:])
 		if b[2] != 0 || b[3] != 0 {
-			return nil, fmt.Errorf("%w: entry %d (blob %x): reserved bytes %#x set", ErrCorrupt, i, e.ID[:6], b[2:4])
+			return nil, fmt.Errorf("%w: entry %d (blob %s): reserved bytes %#x set", ErrCorrupt, i, short(e.ID), b[2:4])
 		}
 		if err := checkEntry(e); err != nil {
-			return nil, fmt.Errorf("%w: entry %d (blob %x): %v", ErrCorrupt, i, e.ID[:6], err)
+			return nil, fmt.Errorf("%w: entry %d (blob %s): %v", ErrCorrupt, i, short(e.ID), err)
 		}
 		if e.End() > blobEnd {
-			return nil, fmt.Errorf("%w: entry %d (blob %x) at offset %d runs %d bytes past the blob area", ErrCorrupt, i, e.ID[:6], off, e.End()-blobEnd)
+			return nil, fmt.Errorf("%w: entry %d (blob %s) at offset %d runs %d bytes past the blob area", ErrCorrupt, i, short(e.ID), off, e.End()-blobEnd)
 		}
 		entries[i] = e
 		off = e.End()
