@@ -211,3 +211,14 @@ func (r *Refs) SetTags(ctx context.Context, name, sel string, add, remove []stri
 	})
 	return v, err
 }
+
+// Replace sets the log of an artifact to l, as a push or fetch decided it.
+// The counter still grows, so every write is a new value.
+func (r *Refs) Replace(ctx context.Context, name string, l *Log) error {
+	return r.update(ctx, name, func(cur *Log, exists bool) error {
+		counter := cur.Counter
+		*cur = *l.clone()
+		cur.Counter = max(counter, l.Counter)
+		return nil
+	})
+}

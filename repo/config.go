@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -153,4 +154,38 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// AddRemote records a remote in .trove/config.
+func (r *Repo) AddRemote(name string, rc RemoteConfig) error {
+	if _, ok := r.Config.Remotes[name]; ok {
+		return fmt.Errorf("%w: remote %q exists (trove remote rm %s first)", ErrInvalid, name, name)
+	}
+	c := *r.Config
+	c.Remotes = maps.Clone(r.Config.Remotes)
+	if c.Remotes == nil {
+		c.Remotes = map[string]RemoteConfig{}
+	}
+	c.Remotes[name] = rc
+	if err := c.save(filepath.Join(r.Dir, "config")); err != nil {
+		return err
+	}
+	r.Config = &c
+	return nil
+}
+
+// RemoveRemote deletes a remote from .trove/config, and what this
+// repository remembered of it.
+func (r *Repo) RemoveRemote(name string) error {
+	if _, ok := r.Config.Remotes[name]; !ok {
+		return fmt.Errorf("%w: %q", ErrNoRemote, name)
+	}
+	c := *r.Config
+	c.Remotes = maps.Clone(r.Config.Remotes)
+	delete(c.Remotes, name)
+	if err := c.save(filepath.Join(r.Dir, "config")); err != nil {
+		return err
+	}
+	r.Config = &c
+	return nil
 }

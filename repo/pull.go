@@ -52,12 +52,22 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	start := v.Record.Root
 	base := ""
 	top := manifest.Entry{Kind: manifest.KindDir, Digest: start}
+	g := r.getter()
 	if p := strings.Trim(o.Prefix, "/"); p != "" {
-		e, err := manifest.Lookup(ctx, blobs{st: r.store}, start, p)
-		if err != nil {
+		e, err := manifest.Lookup(ctx, g, start, p)
+		if errors.Is(err, manifest.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s has no path %q", ErrInvalid, v, p)
 		}
+		if err != nil {
+			return nil, err
+		}
 		top, base = e, p
+	}
+	// Content missing here comes from the remote first, in a few large
+	// ranged reads; then everything is written from the local store,
+	// which doubles as the cache.
+	if err := r.ensureContent(ctx, g, top); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -47,6 +47,9 @@ type Options struct {
 	// User names who makes versions; the default is $TROVE_USER, then the
 	// login name.
 	User string
+	// OpenBucket opens a configured remote's bucket; without it, remotes
+	// cannot be used.
+	OpenBucket OpenBucketFunc
 }
 
 // Repo is an open repository.

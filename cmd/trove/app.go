@@ -128,6 +128,9 @@ func newApp(e env) *cli.Command {
 			newTagCommand(e),
 			newVerifyCommand(e),
 			newFsckCommand(e),
+			newRemoteCommand(e),
+			newPushCommand(e),
+			newFetchCommand(e),
 		},
 	}
 	markUsageErrors(app)
@@ -174,6 +177,7 @@ func repoOptions(cmd *cli.Command, e env) repo.Options {
 	return repo.Options{
 		LockTimeout: cmd.Duration("lock-timeout"),
 		Progress:    newProgress(e, cmd.Bool("no-progress")),
+		OpenBucket:  openBucket,
 	}
 }
 

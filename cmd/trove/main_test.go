@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trove-ml/trove/internal/s3test"
 )
 
 // TestMain lets tests run this test binary as the trove command itself
@@ -19,8 +21,12 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	s3test.Main(m, &s3server)
 }
+
+// s3server is one S3 server (versitygw on 127.0.0.1) shared by the tests
+// of this binary, started on first use.
+var s3server s3test.Shared
 
 // result is one run of trove.
 type result struct {

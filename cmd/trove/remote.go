@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/trove-ml/trove/remote"
+	"github.com/trove-ml/trove/remote/file"
+	"github.com/trove-ml/trove/remote/retry"
+	"github.com/trove-ml/trove/remote/s3"
+	"github.com/trove-ml/trove/repo"
+)
+
+// openBucket is the one place that maps a remote's URL scheme to a
+// backend. Every bucket is wrapped in retries for transient failures.
+func openBucket(ctx context.Context, name string, cfg repo.RemoteConfig) (remote.Bucket, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: remote URL %q: %v", repo.ErrInvalid, cfg.URL, err)
+	}
+	var b remote.Bucket
+	switch u.Scheme {
+	case "file":
+		if u.Host != "" && u.Host != "localhost" {
+			return nil, fmt.Errorf("%w: remote URL %q: file URLs name a local path (file:///path)", repo.ErrInvalid, cfg.URL)
+		}
+		b, err = file.Open(u.Path)
+	case "s3":
+		if u.Host == "" {
+			return nil, fmt.Errorf("%w: remote URL %q: want s3://BUCKET[/PREFIX]", repo.ErrInvalid, cfg.URL)
+		}
+		b, err = s3.Open(ctx, s3.Config{
+			Bucket: u.Host, Prefix: strings.Trim(u.Path, "/"), Region: cfg.Region, Endpoint: cfg.Endpoint,
+			SSE: cfg.SSE, SSEKMSKeyID: cfg.KMSKeyID,
+		})
+	default:
+		return nil, fmt.Errorf("%w: remote URL %q: unknown scheme %q (use s3://BUCKET/PREFIX or file:///PATH)", repo.ErrInvalid, cfg.URL, u.Scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return retry.New(b, retry.Options{}), nil
+}
+
+func newRemoteCommand(e env) *cli.Command {
+	return &cli.Command{
+		Name:  "remote",
+		Usage: "add, list and remove bucket remotes (s3://BUCKET/PREFIX, file:///PATH)",
+		Description: "Remotes are recorded in .trove/config without credentials: S3 credentials come from the\n" +
+			"standard AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, instance roles).\n\n" + exitCodesHelp,
+		Commands: []*cli.Command{
+			{
+				Name:      "add",
+				Usage:     "add a remote, checking that it can be reached and shared safely",
+				ArgsUsage: "NAME URL",
+				Description: "Probes the bucket: trove moves refs only by compare-and-swap (conditional writes), so a\n" +
+					"server that ignores If-None-Match/If-Match is refused.\n\n" + exitCodesHelp,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "endpoint", Usage: "S3-compatible server `URL` (default: AWS, or $AWS_ENDPOINT_URL)"},
+					&cli.StringFlag{Name: "region", Usage: "S3 `REGION`"},
+					&cli.StringFlag{Name: "sse", Usage: "server-side encryption of every object written: AES256 or aws:kms"},
+					&cli.StringFlag{Name: "kms-key-id", Usage: "KMS `KEY` for --sse aws:kms"},
+					&cli.BoolFlag{Name: "no-probe", Usage: "skip the reachability and conditional-write probe"},
+				},
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					a, err := argsExactly(cmd, 2, "NAME URL")
+					if err != nil {
+						return err
+					}
+					if err := checkName("remote name", a[0]); err != nil {
+						return err
+					}
+					rc := repo.RemoteConfig{URL: a[1], Endpoint: cmd.String("endpoint"), Region: cmd.String("region"),
+						SSE: cmd.String("sse"), KMSKeyID: cmd.String("kms-key-id")}
+					if u, err := url.Parse(rc.URL); err == nil && u.Scheme == "file" && !filepath.IsAbs(u.Path) {
+						return usagef("remote add: %q: a file remote needs an absolute path (file:///path)", rc.URL)
+					}
+					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+						if !cmd.Bool("no-probe") {
+							if err := probeRemote(ctx, a[0], rc); err != nil {
+								return err
+							}
+						}
+						if err := r.AddRemote(a[0], rc); err != nil {
+							return err
+						}
+						fmt.Fprintf(e.stdout, "remote %s -> %s\n", a[0], rc.URL)
+						return nil
+					})
+				},
+			},
+			{
+				Name:        "ls",
+				Usage:       "list remotes",
+				Description: exitCodesHelp,
+				Flags:       []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+						if cmd.Bool("json") {
+							out := r.Config.Remotes
+							if out == nil {
+								out = map[string]repo.RemoteConfig{}
+							}
+							return printJSON(e.stdout, out)
+						}
+						tw := newTable(e.stdout)
+						for _, n := range r.RemoteNames() {
+							rc := r.Config.Remotes[n]
+							fmt.Fprintf(tw, "%s\t%s\t%s\n", n, rc.URL, rc.Endpoint)
+						}
+						return tw.Flush()
+					})
+				},
+			},
+			{
+				Name:        "rm",
+				Usage:       "remove a remote from the config (the bucket is not touched)",
+				ArgsUsage:   "NAME",
+				Description: exitCodesHelp,
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					a, err := argsExactly(cmd, 1, "NAME")
+					if err != nil {
+						return err
+					}
+					return withRepo(ctx, cmd, e, func(r *repo.Repo) error { return r.RemoveRemote(a[0]) })
+				},
+			},
+		},
+	}
+}
+
+// probeRemote checks that a remote can be reached and honours conditional
+// writes, without which concurrent pushes could lose refs.
+func probeRemote(ctx context.Context, name string, rc repo.RemoteConfig) error {
+	b, err := openBucket(ctx, name, rc)
+	if err != nil {
+		return err
+	}
+	sb, ok := remote.As[*s3.Bucket](b)
+	if !ok {
+		// file remotes: reaching the folder is the probe.
+		return b.List(ctx, "refs/", func(remote.ObjectInfo) error { return nil })
+	}
+	ok, err = s3.ProbeConditionalWrites(ctx, sb)
+	if err != nil {
+		return fmt.Errorf("remote %s: %w", name, err)
+	}
+	if !ok {
+		return fmt.Errorf("%w: remote %s (%s) does not honour conditional writes (If-None-Match/If-Match); sharing refs there could lose updates, so trove refuses it", remote.ErrNotSupported, name, b.Location())
+	}
+	return nil
+}
+
+func newPushCommand(e env) *cli.Command {
+	return &cli.Command{
+		Name:      "push",
+		Usage:     "upload versions to a remote and move its refs to include them",
+		ArgsUsage: "[NAME[:ALIAS]...]",
+		Description: "Uploads packs, then indexes, then moves the artifact logs by compare-and-swap, so a push\n" +
+			"killed at any point leaves the remote consistent and a rerun uploads only what is missing.\n" +
+			"Without arguments (or with --all) every artifact is pushed. Versions that others pushed\n" +
+			"first keep their numbers; yours are renumbered after them.\n\n" + exitCodesHelp,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "remote", Aliases: []string{"r"}, Usage: "remote `NAME` (default: origin, or the only one)"},
+			&cli.BoolFlag{Name: "all", Usage: "push every artifact (the default without arguments)"},
+			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			names := cmd.Args().Slice()
+			if cmd.Bool("all") && len(names) > 0 {
+				return usagef("push: --all and NAMEs exclude each other")
+			}
+			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				res, err := r.Push(ctx, repo.PushOptions{Remote: cmd.String("remote"), Names: names})
+				if res != nil {
+					if cmd.Bool("json") {
+						if jerr := printJSON(e.stdout, res); jerr != nil {
+							return jerr
+						}
+					} else {
+						printPush(e, res)
+					}
+				}
+				return err
+			})
+		},
+	}
+}
+
+func printPush(e env, res *repo.PushResult) {
+	for _, a := range res.Artifacts {
+		for _, n := range a.Versions {
+			fmt.Fprintf(e.stdout, "%s:v%d -> %s\n", a.Name, n, res.Remote)
+		}
+		for _, from := range sortedIntKeys(a.Renumbered) {
+			fmt.Fprintf(e.stdout, "  %s:v%d is %s:v%d on %s (others pushed first)\n", a.Name, from, a.Name, a.Renumbered[from], res.Remote)
+		}
+		for _, from := range sortedIntKeys(a.Collapsed) {
+			fmt.Fprintf(e.stdout, "  %s:v%d equals %s:v%d already on %s\n", a.Name, from, a.Name, a.Collapsed[from], res.Remote)
+		}
+		for _, c := range a.Conflicts {
+			fmt.Fprintf(e.stdout, "  %s: %s\n", a.Name, c)
+		}
+	}
+	fmt.Fprintf(e.stdout, "uploaded %d packs (%s, %d blobs)\n", res.Packs, humanBytes(res.Bytes), res.Blobs)
+}
+
+func newFetchCommand(e env) *cli.Command {
+	return &cli.Command{
+		Name:      "fetch",
+		Usage:     "bring a remote's artifact logs, aliases and tags here (content comes with pull)",
+		ArgsUsage: "[NAME...]",
+		Description: "Local versions that were not pushed yet are renumbered after the remote's, so numbers\n" +
+			"here match the remote's.\n\n" + exitCodesHelp,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "remote", Aliases: []string{"r"}, Usage: "remote `NAME` (default: origin, or the only one)"},
+			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				res, err := r.Fetch(ctx, repo.FetchOptions{Remote: cmd.String("remote"), Names: cmd.Args().Slice()})
+				if err != nil {
+					return err
+				}
+				if cmd.Bool("json") {
+					return printJSON(e.stdout, res)
+				}
+				for _, a := range res.Artifacts {
+					fmt.Fprintf(e.stdout, "%s: %d new version(s)\n", a.Name, len(a.New))
+					for _, from := range sortedIntKeys(a.Renumbered) {
+						fmt.Fprintf(e.stdout, "  local %s:v%d is now %s:v%d (not pushed yet)\n", a.Name, from, a.Name, a.Renumbered[from])
+					}
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func sortedIntKeys(m map[int]int) []int {
+	var ks []int
+	for k := range m {
+		ks = append(ks, k)
+	}
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && ks[j] < ks[j-1]; j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
+	return ks
+}
+

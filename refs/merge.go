@@ -1,0 +1,259 @@
+package refs
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+
+	"github.com/trove-ml/trove/objects"
+)
+
+// MergeResult is what [Merge] decided.
+type MergeResult struct {
+	// Remote is the log to write to the remote: the remote's log with the
+	// included local versions appended and local alias, tag and deletion
+	// changes applied.
+	Remote *Log
+	// Local is the new local log: Remote, then the local versions that were
+	// not included, renumbered after Remote's (their numbers stay
+	// provisional until they reach the remote).
+	Local *Log
+	// Renumbered maps record ids of local versions whose number changed to
+	// their old and new numbers.
+	Renumbered map[objects.ID][2]int
+	// Collapsed maps record ids of local versions whose content equalled
+	// the remote's latest to the remote version they became.
+	Collapsed map[objects.ID]int
+	// Conflicts describes alias moves made on both sides to different
+	// versions; the remote's move was kept.
+	Conflicts []string
+}
+
+// Merge combines an artifact's log as last seen on a remote (base), as it
+// is locally (local), and as it is on the remote now (remote), for pushing
+// the local versions that include accepts. A nil base or remote is an
+// empty log. Versions are matched by record id; the remote's numbering wins;
+// included local versions get the next remote numbers, except that one
+// whose content equals the remote's latest becomes that version. Aliases and
+// tags merge three-way: a change made on one side wins over no change; an
+// alias moved differently on both sides keeps the remote's value and is
+// reported in Conflicts. Deletions on either side win.
+func Merge(base, local, remote *Log, include func(Version) bool) (*MergeResult, error) {
+	if base == nil {
+		base = &Log{}
+	}
+	if remote == nil {
+		remote = &Log{}
+	}
+	if remote.Type != "" && local.Type != "" && remote.Type != local.Type {
+		return nil, fmt.Errorf("%w: the remote's artifact has type %q, the local one %q", ErrTypeMismatch, remote.Type, local.Type)
+	}
+	out := remote.clone()
+	if out.Type == "" {
+		out.Type = local.Type
+	}
+	res := &MergeResult{Remote: out, Renumbered: map[objects.ID][2]int{}, Collapsed: map[objects.ID]int{}}
+
+	inOut := func(rec objects.ID) (int, bool) {
+		for _, v := range out.Versions {
+			if v.Record == rec {
+				return v.N, true
+			}
+		}
+		return 0, false
+	}
+	baseLive := map[objects.ID]bool{}
+	for _, v := range base.Versions {
+		baseLive[v.Record] = v.State == StateLive
+	}
+	// Deletions made locally since base propagate.
+	for _, v := range local.Versions {
+		if v.State != StateDeleted || !baseLive[v.Record] {
+			continue
+		}
+		if n, ok := inOut(v.Record); ok {
+			out.Versions[out.find(n)].State = StateDeleted
+		}
+	}
+	// Included local versions the remote lacks are appended.
+	var rest []Version
+	for _, v := range local.Versions {
+		if v.State != StateLive {
+			continue
+		}
+		if _, ok := inOut(v.Record); ok {
+			continue
+		}
+		if !include(v) {
+			rest = append(rest, v)
+			continue
+		}
+		if latest, ok := out.Latest(); ok && latest.Root == v.Root {
+			res.Collapsed[v.Record] = latest.N
+			continue
+		}
+		nv := v
+		nv.N = out.Next
+		out.Next++
+		out.Versions = append(out.Versions, nv)
+		if nv.N != v.N {
+			res.Renumbered[v.Record] = [2]int{v.N, nv.N}
+		}
+	}
+
+	recordOf := func(l *Log, n int, ok bool) objects.ID {
+		if !ok {
+			return objects.ID{}
+		}
+		if v, found := l.Version(n); found {
+			return v.Record
+		}
+		return objects.ID{}
+	}
+	numberIn := func(l *Log, rec objects.ID) (int, bool) {
+		if n, ok := res.Collapsed[rec]; ok {
+			return n, true
+		}
+		for _, v := range l.Versions {
+			if v.Record == rec && v.State == StateLive {
+				return v.N, true
+			}
+		}
+		return 0, false
+	}
+
+	// Aliases, three-way on the records they name.
+	names := map[string]bool{}
+	for _, l := range []*Log{base, local, remote} {
+		for a := range l.Aliases {
+			names[a] = true
+		}
+	}
+	out.Aliases = map[string]int{}
+	localAliases := map[string]objects.ID{}
+	for _, a := range slices.Sorted(maps.Keys(names)) {
+		bn, bok := base.Aliases[a]
+		ln, lok := local.Aliases[a]
+		rn, rok := remote.Aliases[a]
+		b, l, r := recordOf(base, bn, bok), recordOf(local, ln, lok), recordOf(remote, rn, rok)
+		want := r
+		switch {
+		case l == b:
+		case r == b || l == r:
+			want = l
+		default:
+			res.Conflicts = append(res.Conflicts, fmt.Sprintf("alias %q: moved here to v%d and on the remote to %s; kept the remote's", a, ln, describe(remote, rn, rok)))
+		}
+		if !want.IsZero() {
+			if n, ok := numberIn(out, want); ok {
+				out.Aliases[a] = n
+			} else if !r.IsZero() {
+				if n, ok := numberIn(out, r); ok {
+					out.Aliases[a] = n
+				}
+			}
+		}
+		if !l.IsZero() && l != b {
+			localAliases[a] = l
+		}
+	}
+
+	// Tags, three-way per (tag, record).
+	tagNames := map[string]bool{}
+	for _, l := range []*Log{base, local, remote} {
+		for t := range l.Tags {
+			tagNames[t] = true
+		}
+	}
+	has := func(l *Log, t string, rec objects.ID) bool {
+		for _, n := range l.Tags[t] {
+			if recordOf(l, n, true) == rec {
+				return true
+			}
+		}
+		return false
+	}
+	out.Tags = map[string][]int{}
+	for _, t := range slices.Sorted(maps.Keys(tagNames)) {
+		for _, v := range out.Versions {
+			b, l, r := has(base, t, v.Record), has(local, t, v.Record), has(remote, t, v.Record)
+			for rec, n := range res.Collapsed {
+				if n == v.N && has(local, t, rec) {
+					l = true
+				}
+			}
+			if l != b && l || l == b && r {
+				out.addTag(t, v.N)
+			}
+		}
+	}
+	if len(out.Aliases) == 0 {
+		out.Aliases = nil
+	}
+	if len(out.Tags) == 0 {
+		out.Tags = nil
+	}
+	out.Counter = max(remote.Counter, base.Counter) + 1
+
+	// The local log: the remote's, then what was not pushed.
+	loc := out.clone()
+	for _, v := range rest {
+		nv := v
+		nv.N = loc.Next
+		loc.Next++
+		loc.Versions = append(loc.Versions, nv)
+		if nv.N != v.N {
+			res.Renumbered[v.Record] = [2]int{v.N, nv.N}
+		}
+		for t, ns := range local.Tags {
+			if slices.Contains(ns, v.N) {
+				loc.addTag(t, nv.N)
+			}
+		}
+	}
+	// A local alias move to a version that stays local stays local too.
+	for a, rec := range localAliases {
+		if containsRecord(out, rec) {
+			continue
+		}
+		if n, ok := numberIn(loc, rec); ok {
+			if loc.Aliases == nil {
+				loc.Aliases = map[string]int{}
+			}
+			loc.Aliases[a] = n
+		}
+	}
+	loc.Counter = max(local.Counter, out.Counter) + 1
+	res.Local = loc
+	return res, nil
+}
+
+func containsRecord(l *Log, rec objects.ID) bool {
+	for _, v := range l.Versions {
+		if v.Record == rec {
+			return true
+		}
+	}
+	return false
+}
+
+func describe(l *Log, n int, ok bool) string {
+	if !ok {
+		return "nothing (removed)"
+	}
+	return fmt.Sprintf("v%d", n)
+}
+
+// clone returns a deep copy of l.
+func (l *Log) clone() *Log {
+	c := *l
+	c.Versions = slices.Clone(l.Versions)
+	c.Aliases = maps.Clone(l.Aliases)
+	c.Tags = map[string][]int{}
+	for t, ns := range l.Tags {
+		c.Tags[t] = slices.Clone(ns)
+	}
+	sort.Slice(c.Versions, func(i, j int) bool { return c.Versions[i].N < c.Versions[j].N })
+	return &c
+}

@@ -1,0 +1,359 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
+	"github.com/trove-ml/trove/refs"
+)
+
+// FetchOptions say what to fetch from where.
+type FetchOptions struct {
+	// Remote names the remote; empty means the default one.
+	Remote string
+	// Names are artifacts to fetch; empty means all.
+	Names []string
+}
+
+// FetchResult says what Fetch did.
+type FetchResult struct {
+	Remote    string            `json:"remote"`
+	Artifacts []FetchedArtifact `json:"artifacts"`
+}
+
+// FetchedArtifact says what changed in one artifact's local log.
+type FetchedArtifact struct {
+	Name string `json:"name"`
+	// New lists version numbers that were not here before.
+	New []int `json:"new"`
+	// Renumbered maps local numbers of versions not yet pushed to the
+	// numbers they now have, after the remote's versions.
+	Renumbered map[int]int `json:"renumbered,omitempty"`
+}
+
+// Fetch brings the remote's artifact logs, aliases and tags here, with
+// each version's record. Content is downloaded later, by pull, only as
+// needed. Local versions not yet pushed keep their content and are
+// renumbered after the remote's, so local numbering equals the remote's.
+func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) {
+	c, err := r.open(ctx, o.Remote, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.refreshIndex(ctx, c); err != nil {
+		return nil, err
+	}
+	names := o.Names
+	if len(names) == 0 {
+		err := c.rep.Refs(ctx, "artifacts/", func(name string) error {
+			names = append(names, name[len("artifacts/"):])
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("remote %s: %w", c.name, err)
+		}
+	}
+	res := &FetchResult{Remote: c.name}
+	for _, name := range names {
+		fa, err := r.fetchLog(ctx, c, name)
+		if err != nil {
+			return res, err
+		}
+		res.Artifacts = append(res.Artifacts, *fa)
+	}
+	return res, nil
+}
+
+func (r *Repo) fetchLog(ctx context.Context, c *conn, name string) (*FetchedArtifact, error) {
+	cur, err := c.rep.GetRef(ctx, "artifacts/"+name)
+	if err != nil {
+		return nil, err
+	}
+	if cur.Body == nil {
+		return nil, fmt.Errorf("%w: %q is not on remote %s", refs.ErrNotFound, name, c.name)
+	}
+	theirs, err := refs.DecodeLog(cur.Body)
+	if err != nil {
+		return nil, fmt.Errorf("remote %s: artifact %q: %w", c.name, name, err)
+	}
+	base, err := r.trackedLog(c, name)
+	if err != nil {
+		return nil, err
+	}
+	local, err := r.refs.Log(ctx, name)
+	if errors.Is(err, refs.ErrNotFound) {
+		local = &refs.Log{Type: theirs.Type}
+	} else if err != nil {
+		return nil, err
+	}
+	m, err := refs.Merge(base, local, theirs, func(refs.Version) bool { return false })
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	known := map[objects.ID]bool{}
+	for _, v := range local.Versions {
+		known[v.Record] = true
+	}
+	fa := &FetchedArtifact{Name: name, New: []int{}}
+	for _, v := range m.Local.Versions {
+		if v.State != refs.StateLive {
+			continue
+		}
+		if !known[v.Record] {
+			fa.New = append(fa.New, v.N)
+		}
+	}
+	for rec, p := range m.Renumbered {
+		if known[rec] {
+			if fa.Renumbered == nil {
+				fa.Renumbered = map[int]int{}
+			}
+			fa.Renumbered[p[0]] = p[1]
+		}
+	}
+	return fa, r.adoptLog(ctx, c, name, theirs, m.Local)
+}
+
+// Ranged reads of remote packs are merged when the blobs wanted are
+// adjacent, up to maxRange bytes, and run downloadParallel at a time.
+const (
+	maxRange         = 16 << 20
+	downloadParallel = 4
+)
+
+// download fetches blobs from a remote into the local store, verifying
+// each, with as few ranged reads as adjacency allows.
+func (r *Repo) download(ctx context.Context, c *conn, ids []objects.ID) error {
+	type want struct {
+		id objects.ID
+		rb remoteBlob
+	}
+	byPack := map[objects.ID][]want{}
+	refreshed := false
+	for _, id := range ids {
+		rb, ok, err := r.remoteHas(c, id)
+		if err == nil && !ok && !refreshed {
+			// Someone may have pushed it since the indexes were read.
+			refreshed = true
+			if err = r.refreshIndex(ctx, c); err == nil {
+				rb, ok, err = r.remoteHas(c, id)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: %s is neither here nor on remote %s", ErrMissingContent, id.Short(), c.name)
+		}
+		byPack[rb.pack] = append(byPack[rb.pack], want{id, rb})
+	}
+	type span struct {
+		pack     objects.ID
+		off, end int64
+		wants    []want
+	}
+	var spans []span
+	var total int64
+	for p, ws := range byPack {
+		sort.Slice(ws, func(i, j int) bool { return ws[i].rb.offset < ws[j].rb.offset })
+		for _, w := range ws {
+			end := w.rb.offset + int64(w.rb.stored)
+			total += int64(w.rb.stored)
+			if n := len(spans); n > 0 && spans[n-1].pack == p && spans[n-1].end == w.rb.offset && end-spans[n-1].off <= maxRange {
+				spans[n-1].end = end
+				spans[n-1].wants = append(spans[n-1].wants, w)
+				continue
+			}
+			spans = append(spans, span{pack: p, off: w.rb.offset, end: end, wants: []want{w}})
+		}
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+	meter := r.opts.Progress.Start("downloading from "+c.name, total, true)
+	defer meter.Done()
+	w := r.store.NewWriter()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, downloadParallel)
+	for _, s := range spans {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			err := func() error {
+				b, err := c.rep.ReadPack(ctx, s.pack, s.off, s.end-s.off)
+				if err != nil {
+					return err
+				}
+				for _, x := range s.wants {
+					st := objects.Stored{ID: x.id, Type: x.rb.typ, Compressed: x.rb.compressed, RawLen: int(x.rb.raw),
+						Bytes: b[x.rb.offset-s.off : x.rb.offset-s.off+int64(x.rb.stored)]}
+					if err := w.PutStored(ctx, st); err != nil {
+						return fmt.Errorf("remote %s, pack %s: %w", c.name, s.pack.Short(), err)
+					}
+				}
+				meter.Add(s.end - s.off)
+				return nil
+			}()
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		w.Abort()
+		return firstErr
+	}
+	return w.Flush(ctx)
+}
+
+// lazyGetter reads blobs from the local store and, when one is missing
+// and a remote is configured, downloads it from the default remote first.
+// The remote is opened on first need, so offline work never touches it.
+type lazyGetter struct {
+	r    *Repo
+	once sync.Once
+	c    *conn
+	err  error
+}
+
+func (r *Repo) getter() *lazyGetter { return &lazyGetter{r: r} }
+
+// conn opens the default remote once.
+func (g *lazyGetter) conn(ctx context.Context) (*conn, error) {
+	g.once.Do(func() {
+		if len(g.r.Config.Remotes) == 0 {
+			g.err = ErrNoRemote
+			return
+		}
+		if g.c, g.err = g.r.open(ctx, "", false); g.err == nil {
+			g.err = g.r.refreshIndex(ctx, g.c)
+		}
+	})
+	return g.c, g.err
+}
+
+func (g *lazyGetter) GetBlob(ctx context.Context, id objects.ID) ([]byte, error) {
+	b, _, err := g.r.store.Get(ctx, id, nil)
+	if !errors.Is(err, objects.ErrNotFound) || len(g.r.Config.Remotes) == 0 {
+		return b, err
+	}
+	c, cerr := g.conn(ctx)
+	if cerr != nil {
+		return nil, fmt.Errorf("%w (and the remote could not be read: %v)", err, cerr)
+	}
+	if err := g.r.download(ctx, c, []objects.ID{id}); err != nil {
+		return nil, err
+	}
+	b, _, err = g.r.store.Get(ctx, id, nil)
+	return b, err
+}
+
+var _ manifest.BlobGetter = (*lazyGetter)(nil)
+
+// fileMap finds a file's map here or, failing that, on the remote
+// (recording it here through w).
+func (g *lazyGetter) fileMap(ctx context.Context, w *objects.Writer, digest objects.ID) (objects.ID, bool, error) {
+	id, ok, err := g.r.store.FileMap(digest)
+	if err != nil || ok || len(g.r.Config.Remotes) == 0 {
+		return id, ok, err
+	}
+	c, err := g.conn(ctx)
+	if err != nil {
+		return id, false, err
+	}
+	if id, ok, err = g.r.remoteFileMap(c, digest); ok {
+		w.SetFileMap(digest, id)
+	}
+	return id, ok, err
+}
+
+// ensureContent makes the local store hold everything entry e (a folder
+// or a file) reaches, downloading what is missing from the default remote.
+// Without a remote it does nothing: the pull then names what is missing.
+func (r *Repo) ensureContent(ctx context.Context, g *lazyGetter, e manifest.Entry) error {
+	if len(r.Config.Remotes) == 0 {
+		return nil
+	}
+	var missing []objects.ID
+	seen := map[objects.ID]bool{}
+	w := r.store.NewWriter()
+	rc := &reach{
+		g:       g,
+		fileMap: func(d objects.ID) (objects.ID, bool, error) { return g.fileMap(ctx, w, d) },
+		enter: func(id objects.ID, t objects.BlobType) (bool, error) {
+			if seen[id] {
+				return false, nil
+			}
+			seen[id] = true
+			if t != objects.TypeChunk {
+				return true, nil
+			}
+			ok, err := r.store.Has(id)
+			if err == nil && !ok {
+				missing = append(missing, id)
+			}
+			return false, err
+		},
+		leave: func(objects.ID, objects.BlobType) error { return nil },
+	}
+	var err error
+	switch e.Kind {
+	case manifest.KindDir:
+		err = rc.tree(ctx, e.Digest, 0)
+	case manifest.KindFile:
+		if e.Size > 0 {
+			err = rc.content(ctx, e.Digest)
+		}
+	}
+	if err == nil {
+		err = w.Flush(ctx)
+	}
+	if err != nil {
+		w.Abort()
+		return err
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	c, err := g.conn(ctx)
+	if err != nil {
+		return err
+	}
+	return r.download(ctx, c, missing)
+}
+
+// ResolveOrFetch resolves a version name like Resolve and, if the artifact
+// or version is not known here but a remote is configured, fetches the
+// artifact's log from the default remote and tries again.
+func (r *Repo) ResolveOrFetch(ctx context.Context, name string) (*Resolved, error) {
+	v, err := r.Resolve(ctx, name)
+	if err == nil || len(r.Config.Remotes) == 0 || !(errors.Is(err, refs.ErrNotFound) || errors.Is(err, refs.ErrNoVersion)) {
+		return v, err
+	}
+	sp, perr := refs.ParseSpec(name)
+	if perr != nil || sp.Name == "" {
+		return nil, err
+	}
+	if _, ferr := r.Fetch(ctx, FetchOptions{Names: []string{sp.Name}}); ferr != nil {
+		return nil, fmt.Errorf("%w (and fetching %q from the remote failed: %v)", err, sp.Name, ferr)
+	}
+	return r.Resolve(ctx, name)
+}

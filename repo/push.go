@@ -1,0 +1,307 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
+	"github.com/trove-ml/trove/refs"
+	"github.com/trove-ml/trove/remote"
+)
+
+// PushOptions say what to push where.
+type PushOptions struct {
+	// Remote names the remote; empty means the default one.
+	Remote string
+	// Names are artifacts (NAME: every live version) or versions
+	// (NAME:ALIAS); empty means every artifact.
+	Names []string
+}
+
+// PushResult says what Push did.
+type PushResult struct {
+	Remote    string           `json:"remote"`
+	Artifacts []PushedArtifact `json:"artifacts"`
+	Packs     int              `json:"packs"`
+	Blobs     int              `json:"blobs"`
+	Bytes     int64            `json:"bytes"`
+}
+
+// PushedArtifact says what happened to one artifact's log.
+type PushedArtifact struct {
+	Name string `json:"name"`
+	// Versions are the numbers, on the remote, of the versions pushed.
+	Versions []int `json:"versions"`
+	// Renumbered maps a version's local number to its number on the remote,
+	// for versions others pushed first.
+	Renumbered map[int]int `json:"renumbered,omitempty"`
+	// Collapsed maps a local number to the remote version with equal
+	// content that it became.
+	Collapsed map[int]int `json:"collapsed,omitempty"`
+	// Conflicts lists alias moves lost to a concurrent move.
+	Conflicts []string `json:"conflicts,omitempty"`
+}
+
+// ErrAliasConflict means a push landed but some alias moves lost a race;
+// the result lists them.
+var ErrAliasConflict = errors.New("repo: alias moved concurrently")
+
+// maxRefAttempts bounds compare-and-swap retries of one ref.
+const maxRefAttempts = 20
+
+// Push uploads versions and then moves the remote's refs to include them.
+// Order: packs, then their indexes, then refs, each durable on the remote
+// before the next (PRODUCT.md invariant 3); a push killed anywhere leaves
+// the remote consistent and a rerun uploads only what is missing.
+func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
+	c, err := r.open(ctx, o.Remote, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.refreshIndex(ctx, c); err != nil {
+		return nil, err
+	}
+	type job struct {
+		name    string
+		log     *refs.Log
+		include func(refs.Version) bool
+	}
+	var jobs []job
+	if len(o.Names) == 0 {
+		err = r.refs.Artifacts(ctx, func(name string, l *refs.Log) error {
+			jobs = append(jobs, job{name, l, func(v refs.Version) bool { return true }})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range o.Names {
+		sp, err := refs.ParseSpec(n)
+		if err != nil || sp.Name == "" {
+			return nil, fmt.Errorf("%w: push %q: want NAME or NAME:ALIAS", ErrInvalid, n)
+		}
+		l, err := r.refs.Log(ctx, sp.Name)
+		if err != nil {
+			return nil, err
+		}
+		include := func(refs.Version) bool { return true }
+		if sp.Selector != "" {
+			v, err := l.Resolve(sp.Selector)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", n, err)
+			}
+			include = func(x refs.Version) bool { return x.Record == v.Record }
+		}
+		jobs = append(jobs, job{sp.Name, l, include})
+	}
+
+	// Content first: every included version's blobs, children before
+	// parents, the record last.
+	u := newUploader(ctx, r, c)
+	for _, j := range jobs {
+		for _, v := range j.log.Versions {
+			if v.State != refs.StateLive || !j.include(v) {
+				continue
+			}
+			if err := r.uploadVersion(ctx, u, c, v); err != nil {
+				u.fail(err)
+				break
+			}
+		}
+	}
+	if err := u.finish(); err != nil {
+		return nil, err
+	}
+	res := &PushResult{Remote: c.name, Packs: u.packs, Blobs: u.blobs, Bytes: u.bytes}
+
+	// Then refs, one compare-and-swap per artifact.
+	var conflicts int
+	for _, j := range jobs {
+		pa, err := r.pushLog(ctx, c, j.name, j.include)
+		if err != nil {
+			return res, err
+		}
+		conflicts += len(pa.Conflicts)
+		res.Artifacts = append(res.Artifacts, *pa)
+	}
+	if conflicts > 0 {
+		return res, fmt.Errorf("%w: %d alias move(s) lost to a concurrent change (versions were pushed; see above)", ErrAliasConflict, conflicts)
+	}
+	return res, nil
+}
+
+// uploadVersion schedules the blobs of one version that the remote lacks.
+func (r *Repo) uploadVersion(ctx context.Context, u *uploader, c *conn, v refs.Version) error {
+	if _, ok, err := r.remoteHas(c, v.Record); err != nil || ok {
+		return err
+	}
+	rec, err := r.Record(ctx, v.Record)
+	if err != nil {
+		return err
+	}
+	skip := func(id objects.ID) (bool, error) {
+		if u.scheduled(id) {
+			return true, nil
+		}
+		_, ok, err := r.remoteHas(c, id)
+		return ok, err
+	}
+	rc := &reach{
+		g:       blobs{st: r.store},
+		fileMap: r.store.FileMap,
+		enter: func(id objects.ID, _ objects.BlobType) (bool, error) {
+			done, err := skip(id)
+			return !done, err
+		},
+		leave: func(id objects.ID, _ objects.BlobType) error { return u.add(id) },
+		file: func(e manifest.Entry) error {
+			if e.Size == 0 {
+				return nil
+			}
+			mapID, ok, err := r.store.FileMap(e.Digest)
+			if err != nil || !ok {
+				return err
+			}
+			if _, has, err := r.remoteFileMap(c, e.Digest); err != nil || has {
+				return err
+			}
+			u.addFileMap(e.Digest, mapID)
+			return nil
+		},
+	}
+	if err := rc.tree(ctx, rec.Root, 0); err != nil {
+		return err
+	}
+	return u.add(v.Record)
+}
+
+// pushLog merges the local log of an artifact into the remote's by
+// compare-and-swap, retrying when another writer moved it first, then
+// makes the local log and the remembered remote log match the result.
+func (r *Repo) pushLog(ctx context.Context, c *conn, name string, include func(refs.Version) bool) (*PushedArtifact, error) {
+	ref := "artifacts/" + name
+	for attempt := 0; ; attempt++ {
+		cur, err := c.rep.GetRef(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		var theirs *refs.Log
+		if cur.Body != nil {
+			if theirs, err = refs.DecodeLog(cur.Body); err != nil {
+				return nil, fmt.Errorf("remote %s: artifact %q: %w", c.name, name, err)
+			}
+		}
+		base, err := r.trackedLog(c, name)
+		if err != nil {
+			return nil, err
+		}
+		local, err := r.refs.Log(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		m, err := refs.Merge(base, local, theirs, include)
+		if err != nil {
+			return nil, fmt.Errorf("push %s: %w", name, err)
+		}
+		body, err := m.Remote.Encode()
+		if err != nil {
+			return nil, err
+		}
+		err = c.rep.PutRef(ctx, ref, body, cur.ETag)
+		if remote.IsConflict(err) && attempt < maxRefAttempts {
+			// Someone else moved the ref: read it again and redo the merge.
+			if err := sleepCtx(ctx, backoff(attempt)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := r.adoptLog(ctx, c, name, m.Remote, m.Local); err != nil {
+			return nil, err
+		}
+		pa := &PushedArtifact{Name: name, Conflicts: m.Conflicts}
+		for _, v := range local.Versions {
+			if v.State != refs.StateLive || !include(v) {
+				continue
+			}
+			if n, ok := m.Collapsed[v.Record]; ok {
+				if pa.Collapsed == nil {
+					pa.Collapsed = map[int]int{}
+				}
+				pa.Collapsed[v.N] = n
+				continue
+			}
+			for _, rv := range m.Remote.Versions {
+				if rv.Record == v.Record {
+					pa.Versions = append(pa.Versions, rv.N)
+					if rv.N != v.N {
+						if pa.Renumbered == nil {
+							pa.Renumbered = map[int]int{}
+						}
+						pa.Renumbered[v.N] = rv.N
+					}
+				}
+			}
+		}
+		return pa, nil
+	}
+}
+
+// adoptLog replaces the local log of an artifact and remembers the remote's.
+// Records of versions others made are downloaded first: a local log never
+// names a record that is not here.
+func (r *Repo) adoptLog(ctx context.Context, c *conn, name string, remoteLog, localLog *refs.Log) error {
+	var need []objects.ID
+	for _, v := range localLog.Versions {
+		if v.State != refs.StateLive {
+			continue
+		}
+		if ok, err := r.store.Has(v.Record); err != nil {
+			return err
+		} else if !ok {
+			need = append(need, v.Record)
+		}
+	}
+	if err := r.download(ctx, c, need); err != nil {
+		return err
+	}
+	rb, err := remoteLog.Encode()
+	if err != nil {
+		return err
+	}
+	if err := r.refs.Replace(ctx, name, localLog); err != nil {
+		return err
+	}
+	mb := r.store.NewMetaBatch()
+	defer mb.Close()
+	if err := mb.Set(NSRemote, remoteKey("log", c.name, []byte(name)), rb); err != nil {
+		return err
+	}
+	return mb.Commit(true)
+}
+
+// backoff is the wait before compare-and-swap attempt n+1: exponential
+// from 10 ms, capped at 1 s, with jitter so racing writers spread out.
+func backoff(n int) time.Duration {
+	d := 10 * time.Millisecond << min(n, 7)
+	d = min(d, time.Second)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
