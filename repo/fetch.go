@@ -66,6 +66,11 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 		}
 		res.Artifacts = append(res.Artifacts, *fa)
 	}
+	if len(o.Names) == 0 {
+		if err := r.fetchRegistries(ctx, c); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 

@@ -29,6 +29,9 @@ type PushResult struct {
 	Packs     int              `json:"packs"`
 	Blobs     int              `json:"blobs"`
 	Bytes     int64            `json:"bytes"`
+	// Registries lists registry changes that conflicted with the remote's
+	// and were not pushed.
+	Registries []string `json:"registryConflicts,omitempty"`
 }
 
 // PushedArtifact says what happened to one artifact's log.
@@ -129,8 +132,17 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 		conflicts += len(pa.Conflicts)
 		res.Artifacts = append(res.Artifacts, *pa)
 	}
+	// Registries last: their links name versions pushed above.
+	if len(o.Names) == 0 {
+		regConflicts, err := r.pushRegistries(ctx, c)
+		if err != nil {
+			return res, err
+		}
+		res.Registries = regConflicts
+		conflicts += len(regConflicts)
+	}
 	if conflicts > 0 {
-		return res, fmt.Errorf("%w: %d alias move(s) lost to a concurrent change (versions were pushed; see above)", ErrAliasConflict, conflicts)
+		return res, fmt.Errorf("%w: %d change(s) lost to a concurrent change (versions were pushed; see above)", ErrAliasConflict, conflicts)
 	}
 	return res, nil
 }

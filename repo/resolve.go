@@ -10,6 +10,7 @@ import (
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
+	"github.com/trove-ml/trove/registry"
 )
 
 // ErrAmbiguous means a digest prefix matches more than one version.
@@ -38,7 +39,13 @@ func (r *Repo) Resolve(ctx context.Context, name string) (*Resolved, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if sp.Collection != "" {
-		return nil, fmt.Errorf("%w: no registry %q (registries: trove registry ls)", refs.ErrNotFound, sp.Registry)
+		// Registry paths name a link; package registry finds the linked
+		// version in its artifact's log.
+		t, err := registry.Resolve(ctx, r.RefsKV(), sp.Registry, sp.Collection, sp.Selector)
+		if err != nil {
+			return nil, err
+		}
+		return r.resolved(ctx, t.Artifact, t.Log, t.Version)
 	}
 	if sp.Entity != "" && r.Config.Entity != "" && sp.Entity != r.Config.Entity {
 		return nil, fmt.Errorf("%w: %q names entity %q; this repository is entity %q", refs.ErrNotFound, name, sp.Entity, r.Config.Entity)

@@ -31,6 +31,9 @@ type versionJSON struct {
 	Files       int64     `json:"files"`
 	Size        int64     `json:"size"`
 	Description string    `json:"description,omitempty"`
+	// Local is true for a version no remote has yet: its number is
+	// provisional until it is pushed (others may push first).
+	Local bool `json:"local,omitempty"`
 }
 
 func newLogCommand(e env) *cli.Command {
@@ -118,12 +121,17 @@ func runLog(ctx context.Context, e env, r *repo.Repo, name string, asJSON bool) 
 	if err != nil {
 		return err
 	}
+	pushed, err := r.OnRemotes(ctx, name)
+	if err != nil {
+		return err
+	}
 	out := []versionJSON{}
 	for i := len(l.Versions) - 1; i >= 0; i-- {
 		j, err := versionInfo(ctx, r, name, l, l.Versions[i])
 		if err != nil {
 			return err
 		}
+		j.Local = len(r.Config.Remotes) > 0 && !pushed[l.Versions[i].Record]
 		out = append(out, j)
 	}
 	if asJSON {
@@ -137,7 +145,12 @@ func runLog(ctx context.Context, e env, r *repo.Repo, name string, asJSON bool) 
 			continue
 		}
 		desc, _, _ := strings.Cut(j.Description, "\n")
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", j.Version, humanTime(j.Created), j.Files, humanBytes(j.Size),
+		num := j.Version
+		if j.Local {
+			// Not pushed yet: the number may change when it is.
+			num += " (local)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", num, humanTime(j.Created), j.Files, humanBytes(j.Size),
 			j.Digest[:12], strings.Join(j.Aliases, ","), strings.Join(j.Tags, ","), desc)
 	}
 	return tw.Flush()

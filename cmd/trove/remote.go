@@ -207,6 +207,9 @@ func printPush(e env, res *repo.PushResult) {
 			fmt.Fprintf(e.stdout, "  %s: %s\n", a.Name, c)
 		}
 	}
+	for _, c := range res.Registries {
+		fmt.Fprintf(e.stdout, "  %s\n", c)
+	}
 	fmt.Fprintf(e.stdout, "uploaded %d packs (%s, %d blobs)\n", res.Packs, humanBytes(res.Bytes), res.Blobs)
 }
 

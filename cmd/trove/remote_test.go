@@ -51,6 +51,9 @@ func TestRemoteRoundTrip(t *testing.T) {
 	copy(big[5<<20:], randomBytes(8, 1000))
 	writeFiles(t, a, map[string]string{"data/big.bin": string(big)})
 	mustTrove(t, a, "commit", "ds", "data")
+	if out := mustTrove(t, a, "log", "ds"); !strings.Contains(out, "v1 (local)") || strings.Contains(out, "v0 (local)") {
+		t.Fatalf("log does not mark the unpushed version:\n%s", out)
+	}
 	var inc struct{ Bytes int64 }
 	troveJSON(t, a, &inc, "push")
 	if inc.Bytes > 1<<20 {
@@ -275,5 +278,52 @@ func TestRemoteBadInput(t *testing.T) {
 		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("trove %v: exit %d, stderr %q; want an error mentioning %q", tc.args, r.code, r.stderr, tc.want)
 		}
+	}
+}
+
+// TestRegistryThroughRemote: links made on one clone are seen on another
+// after fetch, and two clones linking into one collection at once both
+// land, with distinct collection versions.
+func TestRegistryThroughRemote(t *testing.T) {
+	url := fileRemote(t)
+	a, b := newProject(t), newProject(t)
+	for _, d := range []string{a, b} {
+		mustTrove(t, d, "remote", "add", "origin", url)
+	}
+	writeFiles(t, a, map[string]string{"m/w.bin": "weights one"})
+	mustTrove(t, a, "commit", "clf", "--type", "model", "m")
+	writeFiles(t, a, map[string]string{"m/w.bin": "weights two"})
+	mustTrove(t, a, "commit", "clf", "m")
+	mustTrove(t, a, "link", "clf:v0", "registry/model/classifier", "--alias", "production")
+	mustTrove(t, a, "push")
+
+	mustTrove(t, b, "fetch")
+	dst := filepath.Join(b, "out")
+	mustTrove(t, b, "pull", "registry/model/classifier:production", "-o", dst)
+	if got, _ := os.ReadFile(filepath.Join(dst, "w.bin")); string(got) != "weights one" {
+		t.Fatalf("pulled %q through the registry", got)
+	}
+
+	// Concurrent links into one collection.
+	mustTrove(t, a, "link", "clf:v1", "registry/model/classifier")
+	mustTrove(t, b, "link", "acme/wandb-registry-model/classifier:v0", "registry/model/other")
+	writeFiles(t, b, map[string]string{"m/w.bin": "weights three"})
+	mustTrove(t, b, "commit", "clf", "m")
+	mustTrove(t, b, "link", "clf:latest", "registry/model/classifier", "--alias", "staging")
+	mustTrove(t, a, "push")
+	mustTrove(t, b, "push")
+	mustTrove(t, a, "fetch")
+	var show struct {
+		Links   int               `json:"links"`
+		Aliases map[string]string `json:"aliases"`
+	}
+	troveJSON(t, a, &show, "registry", "show", "registry/model/classifier")
+	if show.Links != 3 || show.Aliases["production"] != "v0" || show.Aliases["staging"] != "v2" {
+		t.Fatalf("collection after concurrent links: %+v, want 3 links, production=v0, staging=v2", show)
+	}
+	dst = filepath.Join(a, "staging")
+	mustTrove(t, a, "pull", "registry/model/classifier:staging", "-o", dst)
+	if got, _ := os.ReadFile(filepath.Join(dst, "w.bin")); string(got) != "weights three" {
+		t.Fatalf("pulled %q through the registry on the other clone", got)
 	}
 }
