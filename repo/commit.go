@@ -63,7 +63,16 @@ var ErrFileChanged = errors.New("repo: file changed while it was read")
 // Commit logs a version of an artifact from local files. Nothing becomes
 // visible unless everything succeeds: chunks, trees and the version record
 // are durable before the artifact's log names them.
-func (r *Repo) Commit(ctx context.Context, o CommitOptions) (res *CommitResult, err error) {
+func (r *Repo) Commit(ctx context.Context, o CommitOptions) (*CommitResult, error) {
+	res, err := r.commit(ctx, o)
+	if errors.Is(err, ErrStaleCache) {
+		// The stale entries are gone now: the files are read this time.
+		res, err = r.commit(ctx, o)
+	}
+	return res, err
+}
+
+func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, err error) {
 	if err := r.checkCommit(&o); err != nil {
 		return nil, err
 	}
@@ -111,6 +120,11 @@ func (r *Repo) Commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 	res = &CommitResult{Name: o.Name, Files: top.Files, Size: top.Size, Read: c.read.Load(), Stored: c.stored.Load()}
 
 	unchanged := latest != nil && latest.Root == top.Digest
+	if !unchanged {
+		if err := c.checkCached(); err != nil {
+			return nil, err
+		}
+	}
 	var recID objects.ID
 	created := r.opts.Now().UTC()
 	if !unchanged {
@@ -225,6 +239,8 @@ type source struct {
 	name string
 	path string
 	info fs.FileInfo // from Lstat, or Stat for command-line arguments
+	// cached is the file's stat cache entry, if any, read with its folder's.
+	cached []byte
 }
 
 // resolveSources turns command-line paths into the root vdir. A symlink
@@ -312,6 +328,17 @@ type committer struct {
 
 	errMu sync.Mutex
 	err   error // first error of a worker; guarded by errMu
+
+	ctx      context.Context
+	cachedMu sync.Mutex
+	cached   []cachedFile // files whose digest came from the stat cache; guarded by cachedMu
+}
+
+// cachedFile is a file taken from the stat cache without reading it.
+type cachedFile struct {
+	path   string
+	digest objects.ID
+	size   int64
 }
 
 func newCommitter(ctx context.Context, r *Repo, w *objects.Writer) *committer {
@@ -472,6 +499,7 @@ func (c *committer) list(v *vdir) ([]item, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, d, unwrapPathError(err))
 		}
+		cached := c.r.statDir(c.ctx, d)
 		for _, de := range ents {
 			p := filepath.Join(d, de.Name())
 			info, err := de.Info()
@@ -480,6 +508,9 @@ func (c *committer) list(v *vdir) ([]item, error) {
 			}
 			if err := add(de.Name(), p, info); err != nil {
 				return nil, err
+			}
+			if it := byName[de.Name()]; it.sub == nil && it.src.path == p {
+				it.src.cached = cached[de.Name()]
 			}
 		}
 	}
@@ -510,8 +541,18 @@ func (c *committer) file(ctx context.Context, s source) *result {
 	}
 	e := manifest.Entry{Name: s.name, Kind: manifest.KindFile, Mode: manifest.FileMode(mode.Perm()), Size: s.info.Size()}
 	st := statOf(s.info)
-	if d, ok := c.r.cachedDigest(s.path, st); ok && c.have(d, st.size) {
+	cached := s.cached
+	if cached == nil {
+		cached, _ = c.r.store.GetMeta(nsStatCache, statKey(s.path))
+	}
+	if d, ok := trustStatEntry(cached, st); ok {
+		// Whether the store still holds the content is checked once the
+		// tree is built, and only if it differs from latest's (see
+		// checkCached): a root equal to a live version's is all there.
 		e.Digest = d
+		c.cachedMu.Lock()
+		c.cached = append(c.cached, cachedFile{path: s.path, digest: d, size: st.size})
+		c.cachedMu.Unlock()
 		return doneResult(e, nil)
 	}
 	res := &result{done: make(chan struct{})}
@@ -558,11 +599,40 @@ func (c *committer) have(digest objects.ID, size int64) bool {
 	return err == nil && ok
 }
 
+// ErrStaleCache means files taken from the stat cache had content the store
+// no longer holds (collected since); their entries were dropped, and the
+// commit should simply be run again.
+var ErrStaleCache = errors.New("repo: stat cache named content the store no longer holds")
+
+// checkCached makes sure the store still holds the content of every file
+// whose digest came from the stat cache. If not, their entries are dropped
+// and the commit fails with ErrStaleCache; nothing was referenced yet.
+func (c *committer) checkCached() error {
+	var stale []string
+	drop := c.r.store.NewMetaBatch()
+	defer drop.Close()
+	for _, f := range c.cached {
+		if !c.have(f.digest, f.size) {
+			stale = append(stale, f.path)
+			if err := drop.Delete(nsStatCache, statKey(f.path)); err != nil {
+				return err
+			}
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	if err := drop.Commit(false); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %d file(s), such as %s", ErrStaleCache, len(stale), stale[0])
+}
+
 // rememberStat records path's digest in the stat cache.
 func (c *committer) rememberStat(path string, st fileStat, statTime time.Time, digest objects.ID) {
 	c.statMu.Lock()
 	defer c.statMu.Unlock()
-	c.stat.Set(nsStatCache, []byte(path), encodeStatEntry(st, statTime, digest))
+	c.stat.Set(nsStatCache, statKey(path), encodeStatEntry(st, statTime, digest))
 }
 
 // wrapPrefix nests top under the elements of prefix.

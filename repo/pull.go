@@ -280,7 +280,7 @@ func (m *materializer) upToDate(d string, e manifest.Entry) bool {
 func (m *materializer) remember(d string, st fileStat, statTime time.Time, digest objects.ID) {
 	m.statMu.Lock()
 	defer m.statMu.Unlock()
-	m.stat.Set(nsStatCache, []byte(d), encodeStatEntry(st, statTime, digest))
+	m.stat.Set(nsStatCache, statKey(d), encodeStatEntry(st, statTime, digest))
 }
 
 // hashFile returns the BLAKE3 of the file at path, failing if it changes

@@ -1,9 +1,13 @@
 package repo
 
 import (
+	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io/fs"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -83,13 +87,41 @@ func decodeStatEntry(b []byte) (s fileStat, statTime int64, digest objects.ID, e
 	return s, statTime, digest, nil
 }
 
+// statKey is the stat cache key of a path: its folder, a NUL, its name.
+// Keys of one folder's files are adjacent, so a commit reads a folder's
+// entries with one scan instead of a lookup per file.
+func statKey(path string) []byte {
+	dir, name := filepath.Split(path)
+	k := make([]byte, 0, len(path)+1)
+	k = append(k, strings.TrimSuffix(dir, string(filepath.Separator))...)
+	k = append(k, 0)
+	return append(k, name...)
+}
+
+// statDir returns the stat cache entries of a folder's files, by name.
+func (r *Repo) statDir(ctx context.Context, dir string) map[string][]byte {
+	out := map[string][]byte{}
+	prefix := append([]byte(dir), 0)
+	_ = r.store.ScanMeta(ctx, nsStatCache, prefix, func(k, v []byte) error {
+		out[string(k[len(prefix):])] = bytes.Clone(v)
+		return nil
+	}) // a cache: on error, files are just read again
+	return out
+}
+
 // cachedDigest returns the digest recorded for path if the entry matches cur
 // and is not racy.
 func (r *Repo) cachedDigest(path string, cur fileStat) (objects.ID, bool) {
-	v, err := r.store.GetMeta(nsStatCache, []byte(path))
+	v, err := r.store.GetMeta(nsStatCache, statKey(path))
 	if err != nil {
 		return objects.ID{}, false
 	}
+	return trustStatEntry(v, cur)
+}
+
+// trustStatEntry returns the digest of an encoded entry if it matches cur
+// and is not racy.
+func trustStatEntry(v []byte, cur fileStat) (objects.ID, bool) {
 	old, statTime, digest, err := decodeStatEntry(v)
 	if err != nil || old != cur {
 		return objects.ID{}, false
