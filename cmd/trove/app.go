@@ -41,6 +41,8 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// args is the command line trove was started with.
+	args []string
 }
 
 // exitError carries an exit code chosen by a command (e.g. verify's 3).
@@ -65,12 +67,20 @@ func usagef(format string, args ...any) error {
 // run runs trove with args (args[0] is the program name) and returns the
 // exit code.
 func run(ctx context.Context, args []string, e env) int {
+	e.args = args
 	app := newApp(e)
 	err := app.Run(ctx, args)
+	code := exitOK
+	if err != nil {
+		code = exitCodeOf(err)
+	}
+	// A background push reports its end through this file.
+	if p := e.getenv("TROVE_PUSH_STATUS"); p != "" {
+		os.WriteFile(p, []byte(fmt.Sprintf("%d\n", code)), 0o644)
+	}
 	if err == nil {
 		return exitOK
 	}
-	code := exitCodeOf(err)
 	msg := err.Error()
 	if !strings.HasPrefix(msg, "trove: ") {
 		msg = "trove: " + msg

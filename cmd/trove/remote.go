@@ -168,12 +168,28 @@ func newPushCommand(e env) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "remote", Aliases: []string{"r"}, Usage: "remote `NAME` (default: origin, or the only one)"},
 			&cli.BoolFlag{Name: "all", Usage: "push every artifact (the default without arguments)"},
+			&cli.BoolFlag{Name: "background", Usage: "push from a detached process and return at once (see --wait)"},
+			&cli.BoolFlag{Name: "wait", Usage: "wait for a background push and report how it ended"},
 			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			names := cmd.Args().Slice()
 			if cmd.Bool("all") && len(names) > 0 {
 				return usagef("push: --all and NAMEs exclude each other")
+			}
+			if cmd.Bool("background") || cmd.Bool("wait") {
+				wd, err := workDir(cmd)
+				if err != nil {
+					return err
+				}
+				root, err := repo.Find(wd)
+				if err != nil {
+					return err
+				}
+				if cmd.Bool("wait") {
+					return waitBackgroundPush(ctx, e, root)
+				}
+				return startBackgroundPush(e, root, e.args)
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
 				res, err := r.Push(ctx, repo.PushOptions{Remote: cmd.String("remote"), Names: names})

@@ -327,3 +327,25 @@ func TestRegistryThroughRemote(t *testing.T) {
 		t.Fatalf("pulled %q through the registry on the other clone", got)
 	}
 }
+
+// TestBackgroundPush: push --background returns at once; push --wait
+// waits for the upload and reports how it ended.
+func TestBackgroundPush(t *testing.T) {
+	t.Setenv("TROVE_TEST_AS_MAIN", "1") // the child is this test binary acting as trove
+	url := fileRemote(t)
+	a := newProject(t)
+	writeFiles(t, a, map[string]string{"d/f": string(randomBytes(3, 4<<20))})
+	mustTrove(t, a, "commit", "ds", "--type", "dataset", "d")
+	mustTrove(t, a, "remote", "add", "origin", url)
+	out := mustTrove(t, a, "push", "--background")
+	if !strings.Contains(out, "pushing in the background") {
+		t.Fatalf("push --background said %q", out)
+	}
+	out = mustTrove(t, a, "push", "--wait")
+	if !strings.Contains(out, "ds:v0 -> origin") {
+		t.Fatalf("push --wait said %q", out)
+	}
+	b := newProject(t)
+	mustTrove(t, b, "remote", "add", "origin", url)
+	mustTrove(t, b, "pull", "ds", "-o", filepath.Join(b, "out"))
+}
