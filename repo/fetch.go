@@ -201,6 +201,7 @@ func (r *Repo) download(ctx context.Context, c *conn, ids []objects.ID) error {
 				if err != nil {
 					return err
 				}
+				r.downloaded.Add(int64(len(b)))
 				for _, x := range s.wants {
 					st := objects.Stored{ID: x.id, Type: x.rb.typ, Compressed: x.rb.compressed, RawLen: int(x.rb.raw),
 						Bytes: b[x.rb.offset-s.off : x.rb.offset-s.off+int64(x.rb.stored)]}

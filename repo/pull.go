@@ -34,6 +34,8 @@ type PullResult struct {
 	Written, Skipped int64
 	// Bytes counts bytes written.
 	Bytes int64
+	// Downloaded counts bytes read from a remote for this pull.
+	Downloaded int64
 }
 
 // Pull materialises a version into a folder, verifying every byte: each
@@ -53,6 +55,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	base := ""
 	top := manifest.Entry{Kind: manifest.KindDir, Digest: start}
 	g := r.getter()
+	before := r.downloaded.Load()
 	if p := strings.Trim(o.Prefix, "/"); p != "" {
 		e, err := manifest.Lookup(ctx, g, start, p)
 		if errors.Is(err, manifest.ErrNotExist) {
@@ -72,7 +75,18 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := newMaterializer(ctx, r, dir, v.Record.Size)
-	err = m.tree(ctx, base, top)
+	// The folders above a --prefix path are made (real folders, never
+	// through a symlink), as they are in the version.
+	for i := range base {
+		if base[i] == '/' {
+			if err = m.ensureDir(base[:i]); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil {
+		err = m.tree(ctx, base, top)
+	}
 	m.close()
 	if err == nil {
 		err = m.firstErr()
@@ -83,7 +97,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	if err := m.stat.Commit(false); err != nil {
 		return nil, fmt.Errorf("pull: stat cache: %w", err)
 	}
-	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load()}, nil
+	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before}, nil
 }
 
 // materializer writes entries of a tree under dir.

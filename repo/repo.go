@@ -64,7 +64,13 @@ type Repo struct {
 	store *objects.Store
 	refs  *refs.Refs
 	opts  Options
+
+	// downloaded counts bytes read from remotes by this Repo.
+	downloaded atomicInt
 }
+
+// Downloaded returns the bytes this Repo has read from remotes' packs.
+func (r *Repo) Downloaded() int64 { return r.downloaded.Load() }
 
 // InitOptions configure Init.
 type InitOptions struct {

@@ -47,9 +47,14 @@ func newPullCommand(e env) *cli.Command {
 					return printJSON(e.stdout, map[string]any{
 						"artifact": v.Name, "version": fmt.Sprintf("v%d", v.Version.N), "digest": v.Version.Root.String(),
 						"dir": res.Dir, "written": res.Written, "skipped": res.Skipped, "bytesWritten": res.Bytes,
+						"bytesDownloaded": res.Downloaded,
 					})
 				}
-				fmt.Fprintf(e.stdout, "%s -> %s: %d files written (%s), %d up to date\n", v, res.Dir, res.Written, humanBytes(res.Bytes), res.Skipped)
+				fmt.Fprintf(e.stdout, "%s -> %s: %d files written (%s), %d up to date", v, res.Dir, res.Written, humanBytes(res.Bytes), res.Skipped)
+				if res.Downloaded > 0 {
+					fmt.Fprintf(e.stdout, "; %s downloaded", humanBytes(res.Downloaded))
+				}
+				fmt.Fprintln(e.stdout)
 				return nil
 			})
 		},

@@ -349,3 +349,28 @@ func TestBackgroundPush(t *testing.T) {
 	mustTrove(t, b, "remote", "add", "origin", url)
 	mustTrove(t, b, "pull", "ds", "-o", filepath.Join(b, "out"))
 }
+
+// TestPullOneFileTransfersLittle: pulling one small file of a large version
+// from a remote downloads about that file, not the version.
+func TestPullOneFileTransfersLittle(t *testing.T) {
+	url := fileRemote(t)
+	a := newProject(t)
+	writeFiles(t, a, map[string]string{"d/big.bin": string(randomBytes(4, 48<<20)), "d/sub/small.bin": string(randomBytes(5, 1<<20))})
+	mustTrove(t, a, "commit", "ds", "--type", "dataset", "d")
+	mustTrove(t, a, "remote", "add", "origin", url)
+	mustTrove(t, a, "push")
+	b := newProject(t)
+	mustTrove(t, b, "remote", "add", "origin", url)
+	var res struct {
+		Written         int64
+		BytesDownloaded int64
+	}
+	troveJSON(t, b, &res, "pull", "ds", "--prefix", "sub/small.bin", "-o", filepath.Join(b, "out"))
+	if res.Written != 1 || res.BytesDownloaded > 2<<20 {
+		t.Fatalf("pulled %d files, downloading %d bytes; want 1 file and about 1 MiB", res.Written, res.BytesDownloaded)
+	}
+	got, _ := os.ReadFile(filepath.Join(b, "out", "sub", "small.bin"))
+	if !bytes.Equal(got, randomBytes(5, 1<<20)) {
+		t.Fatal("pulled file differs")
+	}
+}
