@@ -65,6 +65,10 @@ type RemoteConfig struct {
 	Region   string `json:"region,omitempty"`
 	SSE      string `json:"sse,omitempty"`
 	KMSKeyID string `json:"kmsKeyId,omitempty"`
+	// Locking is "" when the server honours conditional writes, or
+	// "lease" for the lock-object fallback (remote/leaselock) on servers
+	// that do not.
+	Locking string `json:"locking,omitempty"`
 }
 
 // Defaults are project-wide defaults.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/trove-ml/trove/remote"
 	"github.com/trove-ml/trove/remote/file"
+	"github.com/trove-ml/trove/remote/leaselock"
 	"github.com/trove-ml/trove/remote/retry"
 	"github.com/trove-ml/trove/remote/s3"
 	"github.com/trove-ml/trove/repo"
@@ -44,7 +46,15 @@ func openBucket(ctx context.Context, name string, cfg repo.RemoteConfig) (remote
 	if err != nil {
 		return nil, err
 	}
-	return retry.New(b, retry.Options{}), nil
+	b = retry.New(b, retry.Options{})
+	switch cfg.Locking {
+	case "":
+	case "lease":
+		b = leaselock.New(b, leaselock.Options{})
+	default:
+		return nil, fmt.Errorf("%w: remote %s: unknown locking %q (want lease or nothing)", repo.ErrInvalid, name, cfg.Locking)
+	}
+	return b, nil
 }
 
 func newRemoteCommand(e env) *cli.Command {
@@ -66,6 +76,7 @@ func newRemoteCommand(e env) *cli.Command {
 					&cli.StringFlag{Name: "sse", Usage: "server-side encryption of every object written: AES256 or aws:kms"},
 					&cli.StringFlag{Name: "kms-key-id", Usage: "KMS `KEY` for --sse aws:kms"},
 					&cli.BoolFlag{Name: "no-probe", Usage: "skip the reachability and conditional-write probe"},
+					&cli.BoolFlag{Name: "lock-fallback", Usage: "on a server without conditional writes, move refs under lock objects with leases (see remote/leaselock)"},
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					a, err := argsExactly(cmd, 2, "NAME URL")
@@ -82,7 +93,13 @@ func newRemoteCommand(e env) *cli.Command {
 					}
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
 						if !cmd.Bool("no-probe") {
-							if err := probeRemote(ctx, a[0], rc); err != nil {
+							err := probeRemote(ctx, a[0], rc)
+							if errors.Is(err, remote.ErrNotSupported) && cmd.Bool("lock-fallback") {
+								fmt.Fprintf(e.stderr, "trove: %v\ntrove: using lock objects with leases instead (--lock-fallback)\n", err)
+								rc.Locking = "lease"
+								err = nil
+							}
+							if err != nil {
 								return err
 							}
 						}
@@ -151,7 +168,7 @@ func probeRemote(ctx context.Context, name string, rc repo.RemoteConfig) error {
 		return fmt.Errorf("remote %s: %w", name, err)
 	}
 	if !ok {
-		return fmt.Errorf("%w: remote %s (%s) does not honour conditional writes (If-None-Match/If-Match); sharing refs there could lose updates, so trove refuses it", remote.ErrNotSupported, name, b.Location())
+		return fmt.Errorf("%w: remote %s (%s) does not honour conditional writes (If-None-Match/If-Match); sharing refs there could lose updates, so trove refuses it unless told --lock-fallback", remote.ErrNotSupported, name, b.Location())
 	}
 	return nil
 }

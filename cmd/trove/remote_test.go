@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trove-ml/trove/internal/s3test"
 )
 
 // fileRemote returns a file:// URL of a fresh folder.
@@ -372,5 +376,56 @@ func TestPullOneFileTransfersLittle(t *testing.T) {
 	got, _ := os.ReadFile(filepath.Join(b, "out", "sub", "small.bin"))
 	if !bytes.Equal(got, randomBytes(5, 1<<20)) {
 		t.Fatal("pulled file differs")
+	}
+}
+
+// TestLockFallback: a server that ignores conditional writes is refused;
+// with --lock-fallback, concurrent pushes through lock objects still both
+// land.
+func TestLockFallback(t *testing.T) {
+	srv := s3server.Server(t)
+	bucket := srv.NewBucket(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("AWS_REGION", srv.Region)
+	// The proxy answers every conditional request "200 OK" without doing
+	// anything: a server that ignores conditions.
+	proxy := s3test.NewProxy(t, srv.Endpoint, s3test.Rule{
+		Every: 1, Fault: s3test.Respond, Status: 200,
+		Match: func(r *http.Request) bool {
+			return r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Match") != ""
+		},
+	})
+	url := "s3://" + bucket + "/p"
+	a, b := newProject(t), newProject(t)
+	r := trove(t, a, "remote", "add", "origin", url, "--endpoint", proxy.URL)
+	if r.code == 0 || !strings.Contains(r.stderr, "conditional writes") {
+		t.Fatalf("remote add on a server without conditional writes: exit %d: %s", r.code, r.stderr)
+	}
+	for i, d := range []string{a, b} {
+		mustTrove(t, d, "remote", "add", "origin", url, "--endpoint", proxy.URL, "--lock-fallback")
+		writeFiles(t, d, map[string]string{"d/f": fmt.Sprintf("content %d", i)})
+		mustTrove(t, d, "commit", "ds", "--type", "dataset", "d")
+	}
+	var wg sync.WaitGroup
+	res := make([]result, 2)
+	for i, d := range []string{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i] = trove(t, d, "push")
+		}()
+	}
+	wg.Wait()
+	for i, r := range res {
+		if r.code != 0 {
+			t.Fatalf("push %d: exit %d: %s", i, r.code, r.stderr)
+		}
+	}
+	mustTrove(t, a, "fetch")
+	var log []versionJSON
+	troveJSON(t, a, &log, "log", "ds")
+	if len(log) != 2 {
+		t.Fatalf("after concurrent pushes under lease locks: %+v, want 2 versions", log)
 	}
 }
