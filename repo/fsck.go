@@ -66,6 +66,14 @@ func (r *Repo) Fsck(ctx context.Context) (*FsckReport, error) {
 			if rec.Root != v.Root {
 				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: record root %s differs from log root %s", at, rec.Root.Short(), v.Root.Short()))
 			}
+			// Every node decodes, is split where the rules say, and the
+			// sizes and counts it claims add up.
+			if size, files, err := manifest.VerifyTree(ctx, g, rec.Root); err != nil {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: tree: %v", at, err))
+				continue
+			} else if size != rec.Size || files != rec.Files {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: tree holds %d files, %d bytes; the record says %d, %d", at, files, size, rec.Files, rec.Size))
+			}
 			err = manifest.Walk(ctx, g, rec.Root, func(p string, e manifest.Entry) error {
 				if e.Kind != manifest.KindFile || e.Size == 0 {
 					return nil
