@@ -16,7 +16,7 @@ import (
 // spreads chunk hashing over the pool; smaller ones are read whole by one
 // worker.
 const (
-	bigFileSize   = 8 << 20
+	bigFileSize   = 4 << 20
 	bigBlockSize  = 2 << 20
 	bigBlockCount = 8 // blocks in flight across all big files: ≈ 18 MiB
 	// bigFileConcurrency bounds the big files read at once. It must stay

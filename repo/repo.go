@@ -39,8 +39,9 @@ type Options struct {
 	Now func() time.Time
 	// Progress receives progress of long work; the default discards it.
 	Progress Progress
-	// Workers is the number of goroutines hashing and storing content.
-	// The default is GOMAXPROCS.
+	// Workers is the number of goroutines reading, hashing and storing
+	// content. The default is 4 × GOMAXPROCS: small files wait on syscalls,
+	// and each worker holds at most one small file (< 4 MiB) in memory.
 	Workers int
 	// PackSize overrides the target pack size (tests use small packs).
 	PackSize int64
@@ -160,7 +161,9 @@ func openAt(ctx context.Context, root string, cfg *Config, opts Options) (*Repo,
 		opts.Progress = NoProgress{}
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
+		// More workers than cores: reading many small files waits on
+		// syscalls, and extra workers overlap those waits.
+		opts.Workers = 4 * runtime.GOMAXPROCS(0)
 	}
 	if opts.User == "" {
 		opts.User = currentUser()
