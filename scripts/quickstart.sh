@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # quickstart.sh -- trove's main job end to end, on a temp folder:
 # init, commit a small generated dataset, change it, commit again, alias,
-# pull, verify. Usage: scripts/quickstart.sh [TROVE_BINARY]
+# pull, verify; then share it through a file:// remote and pull it into a
+# fresh repository. Usage: scripts/quickstart.sh [TROVE_BINARY]
 set -euo pipefail
 trove=$(realpath "${1:-bin/trove}")
 work=$(mktemp -d "${TMPDIR:-/tmp}/trove-quickstart.XXXXXX")
@@ -35,4 +36,16 @@ set +e; say "$trove" verify mnist:best ../restored; code=$?; set -e
 say "$trove" pull mnist:best -o ../restored
 say "$trove" verify mnist:best ../restored
 say "$trove" fsck
+
+# Share through a file:// remote (an S3 bucket works the same way) and pull
+# into a fresh repository that knows only the remote.
+mkdir "$work/remote"
+say "$trove" remote add origin "file://$work/remote"
+say "$trove" push
+mkdir ../teammate && cd ../teammate
+say "$trove" init
+say "$trove" remote add origin "file://$work/remote"
+say "$trove" pull mnist:best -o data
+say "$trove" verify mnist:best data
+say "$trove" log mnist
 echo; echo "quickstart: ok"
