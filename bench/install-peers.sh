@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# install-peers.sh -- install the peers that bench/compare.sh times, from Debian's packages.
+# install-peers.sh -- install the peers that bench/compare.sh and bench/remote.sh time, from
+# Debian's packages.
 #
 # Usage: bench/install-peers.sh            (as root, or with sudo available)
 # Env:   WITH_CASYNC=1   also install casync (not in compare.sh's default TOOLS)
@@ -17,6 +18,8 @@ PINS=(
   "borgbackup=1.2.4-1"
   "b3sum=1.2.0-1+b4"      # mkdata.sh manifest uses it (same BLAKE3 digests as trove ls)
   "time=1.9-0.2"          # GNU time, /usr/bin/time
+  "rclone=1.60.1+dfsg-2+b5"   # remote.sh: the S3 copy trove's push/pull is timed against
+  "awscli=2.9.19-1"           # remote.sh: lists what trove pushed (/usr/bin/aws)
 )
 [[ ${WITH_CASYNC:-0} == 1 ]] && PINS+=("casync=2+20201210-1+b1")
 
@@ -46,7 +49,8 @@ if ((${#todo[@]})); then
   fi
 fi
 
-for b in git git-lfs restic borg b3sum /usr/bin/time; do
+for b in git git-lfs restic borg b3sum /usr/bin/time rclone /usr/bin/aws; do
   command -v "$b" >/dev/null || { echo "install-peers: $b still missing" >&2; exit 1; }
 done
 echo "peers ready: $(git lfs version | cut -d' ' -f1); $(restic version | cut -d' ' -f1-2); $(borg --version)"
+echo "remote peers ready: $(rclone version | head -1); $(/usr/bin/aws --version 2>&1 | cut -d' ' -f1)"
