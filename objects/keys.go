@@ -13,6 +13,7 @@ const (
 	nsBlob    = 'b' // b id → format, type, bytes: a small blob kept inline
 	nsFileMap = 'f' // f digest → format, file map id
 	nsPack    = 'p' // p pack id → PackInfo
+	nsAccess  = 'a' // a pack id → when it was last read (store_gc.go)
 )
 
 // valueFormat is the first byte of every value the store writes; a reader
@@ -27,7 +28,7 @@ const (
 )
 
 func isReserved(ns byte) bool {
-	return ns == nsIndex || ns == nsBlob || ns == nsFileMap || ns == nsPack
+	return ns == nsIndex || ns == nsBlob || ns == nsFileMap || ns == nsPack || ns == nsAccess
 }
 
 // idKey returns ns followed by id.

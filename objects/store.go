@@ -97,6 +97,9 @@ type Store struct {
 	// metaMu serialises UpdateMeta transactions. Pebble's directory lock
 	// already excludes other processes.
 	metaMu sync.Mutex
+
+	// access throttles the recording of packs' last reads (store_gc.go).
+	access accessClock
 }
 
 // Open opens the store in opts.Dir, creating it if needed. It takes the

@@ -153,6 +153,7 @@ func (s *Store) readPacked(id ID, e indexEntry, buf []byte) ([]byte, BlobType, e
 		return nil, 0, fmt.Errorf("objects: get %s: %w", id, err)
 	}
 	defer release()
+	s.noteRead(e.Pack) // for cache pruning: least recently used goes first
 
 	raw := buf[:0]
 	if cap(raw) < int(e.RawLen) {

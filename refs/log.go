@@ -57,7 +57,25 @@ type Version struct {
 	Created time.Time `json:"created"`
 	// State is StateLive or StateDeleted.
 	State string `json:"state"`
+	// TTL, when not empty, overrides the TTL of the version record
+	// ("30d", "never", "inherit"); `trove ttl set` writes it and package
+	// retention reads it. refs stores it as given. TTL counts from Created
+	// either way.
+	TTL string `json:"ttl,omitempty"`
+	// Deleted and Reason say when and why a version stopped being live
+	// (ReasonDeleted, ReasonExpired, ReasonRetention); for an expired
+	// version Deleted is when it expired. Both are empty for live versions
+	// and in logs written before they existed.
+	Deleted time.Time `json:"deleted,omitzero"`
+	Reason  string    `json:"reason,omitempty"`
 }
+
+// Reasons a version stopped being live, persisted in [Version.Reason].
+const (
+	ReasonDeleted   = "deleted"   // trove delete
+	ReasonExpired   = "expired"   // its TTL ran out
+	ReasonRetention = "retention" // a retention policy (keep-last) expired it
+)
 
 // Encode returns the canonical encoding of l: fixed field order, sorted map
 // keys, sorted tag lists, no insignificant space.
@@ -97,6 +115,9 @@ func (l *Log) check() error {
 		}
 		if v.State != StateLive && v.State != StateDeleted {
 			return fmt.Errorf("%w: artifact log: v%d has unknown state %q", ErrCorrupt, v.N, v.State)
+		}
+		if v.State == StateLive && (v.Reason != "" || !v.Deleted.IsZero()) {
+			return fmt.Errorf("%w: artifact log: live v%d carries a deletion (%q)", ErrCorrupt, v.N, v.Reason)
 		}
 		prev = v.N
 	}
@@ -181,9 +202,50 @@ func (l *Log) Resolve(sel string) (Version, error) {
 		return Version{}, fmt.Errorf("%w: no version v%d (versions run v0..v%d)", ErrNoVersion, n, l.Next-1)
 	}
 	if v.State == StateDeleted {
-		return Version{}, fmt.Errorf("%w: v%d was deleted", ErrDeleted, n)
+		return Version{}, fmt.Errorf("%w: v%d %s", ErrDeleted, n, v.DeletedText())
 	}
 	return v, nil
+}
+
+// DeletedText says how a deleted version went, for messages: "was
+// deleted", "expired on 2026-03-10 12:00:00 UTC and was deleted", …
+func (v Version) DeletedText() string {
+	at := ""
+	if !v.Deleted.IsZero() {
+		at = " on " + v.Deleted.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	switch v.Reason {
+	case ReasonExpired:
+		return "expired" + at + " and was deleted"
+	case ReasonRetention:
+		return "was deleted by a retention policy" + at
+	}
+	return "was deleted" + at
+}
+
+// MarkDeleted marks version n deleted, for reason, as of at, and releases
+// the custom aliases naming it; its number is never given out again. It
+// reports false, changing nothing, if n was deleted already, and fails
+// with an error wrapping ErrNoVersion if the log has no version n. Tags
+// stay, as history. Callers holding a ref (a remote GC's compare-and-swap)
+// use it directly; local callers go through [Refs.Delete].
+func (l *Log) MarkDeleted(n int, reason string, at time.Time) (bool, error) {
+	i := l.find(n)
+	if i < 0 {
+		return false, fmt.Errorf("%w: no version v%d", ErrNoVersion, n)
+	}
+	if l.Versions[i].State == StateDeleted {
+		return false, nil
+	}
+	l.Versions[i].State = StateDeleted
+	l.Versions[i].Reason = reason
+	l.Versions[i].Deleted = at.UTC()
+	for a, m := range l.Aliases {
+		if m == n {
+			delete(l.Aliases, a)
+		}
+	}
+	return true, nil
 }
 
 // ParseVersionNumber parses "vN" (N decimal, no sign, no leading zeros).

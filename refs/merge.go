@@ -73,7 +73,9 @@ func Merge(base, local, remote *Log, include func(Version) bool) (*MergeResult, 
 			continue
 		}
 		if n, ok := inOut(v.Record); ok {
-			out.Versions[out.find(n)].State = StateDeleted
+			if ov := &out.Versions[out.find(n)]; ov.State != StateDeleted {
+				ov.State, ov.Reason, ov.Deleted = StateDeleted, v.Reason, v.Deleted
+			}
 		}
 	}
 	// Included local versions the remote lacks are appended.
@@ -99,6 +101,28 @@ func Merge(base, local, remote *Log, include func(Version) bool) (*MergeResult, 
 		out.Versions = append(out.Versions, nv)
 		if nv.N != v.N {
 			res.Renumbered[v.Record] = [2]int{v.N, nv.N}
+		}
+	}
+
+	// TTL overrides, three-way per record: a change made on one side wins
+	// over no change; set differently on both sides, the remote's stays.
+	baseTTL := map[objects.ID]string{}
+	for _, v := range base.Versions {
+		baseTTL[v.Record] = v.TTL
+	}
+	localTTL := map[objects.ID]string{}
+	for _, v := range local.Versions {
+		localTTL[v.Record] = v.TTL
+	}
+	for i := range out.Versions {
+		ov := &out.Versions[i]
+		l, ok := localTTL[ov.Record]
+		if b := baseTTL[ov.Record]; !ok || l == b || l == ov.TTL {
+			continue
+		} else if ov.TTL == b {
+			ov.TTL = l
+		} else {
+			res.Conflicts = append(res.Conflicts, fmt.Sprintf("ttl of v%d: set here to %q and on the remote to %q; kept the remote's", ov.N, l, ov.TTL))
 		}
 	}
 

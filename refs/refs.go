@@ -2,6 +2,7 @@ package refs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -222,3 +223,96 @@ func (r *Refs) Replace(ctx context.Context, name string, l *Log) error {
 		return nil
 	})
 }
+
+// DeleteRequest asks [Refs.Delete] to delete versions of one artifact.
+type DeleteRequest struct {
+	// Name is the artifact; Versions the numbers to delete.
+	Name     string
+	Versions []int
+	// Reason is ReasonDeleted, ReasonExpired or ReasonRetention; At is
+	// recorded as when the version went (for an expired one, when it
+	// expired).
+	Reason string
+	At     func(v Version) time.Time
+	// Check, if set, is called inside the transaction for every version
+	// still live, before anything changes; an error refuses the whole
+	// request and is returned as it is. It sees the log as it is at that
+	// moment, so a check of its aliases is atomic with the deletion.
+	Check func(l *Log, v Version) error
+}
+
+// Delete marks versions deleted and releases their custom aliases, in one
+// atomic update of the artifact's log; the numbers are never given out
+// again, and the content goes at the next GC. Versions deleted already
+// are skipped, so a retried deletion is no error. It returns the versions
+// it deleted, as they were. A number the log does not hold fails with an
+// error wrapping ErrNoVersion and deletes nothing.
+func (r *Refs) Delete(ctx context.Context, req DeleteRequest) ([]Version, error) {
+	var done []Version
+	err := r.update(ctx, req.Name, func(l *Log, exists bool) error {
+		done = nil
+		if !exists {
+			return fmt.Errorf("%w: %q", ErrNotFound, req.Name)
+		}
+		var live []Version
+		for _, n := range req.Versions {
+			v, ok := l.Version(n)
+			if !ok {
+				return fmt.Errorf("%w: %s has no version v%d", ErrNoVersion, req.Name, n)
+			}
+			if v.State != StateLive {
+				continue
+			}
+			if req.Check != nil {
+				if err := req.Check(l, v); err != nil {
+					return err
+				}
+			}
+			live = append(live, v)
+		}
+		if len(live) == 0 {
+			return errNothing
+		}
+		for _, v := range live {
+			at := time.Time{}
+			if req.At != nil {
+				at = req.At(v)
+			}
+			if _, err := l.MarkDeleted(v.N, req.Reason, at); err != nil {
+				return err
+			}
+		}
+		done = live
+		return nil
+	})
+	if errors.Is(err, errNothing) {
+		return nil, nil
+	}
+	return done, err
+}
+
+// SetTTL sets the TTL override ([Version.TTL]) of live versions of an
+// artifact, in one atomic update; "" removes it. refs stores ttl as given:
+// the caller validates it. A number the log does not hold fails with an
+// error wrapping ErrNoVersion, a deleted one with ErrDeleted.
+func (r *Refs) SetTTL(ctx context.Context, name string, ns []int, ttl string) error {
+	return r.update(ctx, name, func(l *Log, exists bool) error {
+		if !exists {
+			return fmt.Errorf("%w: %q", ErrNotFound, name)
+		}
+		for _, n := range ns {
+			i := l.find(n)
+			if i < 0 {
+				return fmt.Errorf("%w: %s has no version v%d", ErrNoVersion, name, n)
+			}
+			if l.Versions[i].State != StateLive {
+				return fmt.Errorf("%w: %s:v%d %s", ErrDeleted, name, n, l.Versions[i].DeletedText())
+			}
+			l.Versions[i].TTL = ttl
+		}
+		return nil
+	})
+}
+
+// errNothing ends an update that has nothing to write.
+var errNothing = errors.New("refs: nothing to change")

@@ -38,6 +38,12 @@ type CommitOptions struct {
 	TTL string
 	// Run is the id of the run logging the version, if any.
 	Run string
+	// Git is the project's Git state, if known (see lineage.ReadGit).
+	Git *manifest.GitInfo
+	// Refs are references to data kept elsewhere (see RefSource). Each
+	// lands at the version's root under its name: one entry for an object
+	// or a location, a folder of entries for a prefix.
+	Refs []RefSource
 }
 
 // CommitResult says what Commit did.
@@ -64,6 +70,9 @@ var ErrFileChanged = errors.New("repo: file changed while it was read")
 // visible unless everything succeeds: chunks, trees and the version record
 // are durable before the artifact's log names them.
 func (r *Repo) Commit(ctx context.Context, o CommitOptions) (*CommitResult, error) {
+	if err := r.beforeCommit(ctx, &o); err != nil { // TTL guard rail, expiry (retention.go)
+		return nil, err
+	}
 	res, err := r.commit(ctx, o)
 	if errors.Is(err, ErrStaleCache) {
 		// The stale entries are gone now: the files are read this time.
@@ -94,11 +103,13 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 	if err != nil {
 		return nil, err
 	}
+	root.refs = o.Refs
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := r.store.NewWriter()
 	c := newCommitter(ctx, r, w)
+	c.prefixDepth = pathDepth(o.Prefix)
 	defer func() {
 		if err != nil {
 			cancel()
@@ -137,7 +148,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 			Description: o.Description,
 			Metadata:    o.Metadata,
 			Created:     created,
-			Creator:     manifest.Creator{User: r.opts.User, Host: hostname(), Run: o.Run},
+			Creator:     manifest.Creator{User: r.opts.User, Host: hostname(), Run: o.Run, Git: o.Git},
 			TTL:         o.TTL,
 		}
 		if latest != nil {
@@ -194,8 +205,8 @@ func (r *Repo) checkCommit(o *CommitOptions) error {
 			return err
 		}
 	}
-	if len(o.Paths) == 0 {
-		return fmt.Errorf("%w: nothing to commit: name at least one file or directory", ErrInvalid)
+	if len(o.Paths) == 0 && len(o.Refs) == 0 {
+		return fmt.Errorf("%w: nothing to commit: name at least one file, directory or reference", ErrInvalid)
 	}
 	if o.Prefix != "" {
 		for _, el := range strings.Split(strings.Trim(o.Prefix, "/"), "/") {
@@ -232,6 +243,7 @@ func validName(what, s string) error {
 type vdir struct {
 	dirs  []string
 	files []source
+	refs  []RefSource // references landing here (the root only)
 }
 
 // source is one named thing that lands in a vdir.
@@ -323,6 +335,8 @@ type committer struct {
 	bigSem chan struct{} // bounds concurrent big-file pipelines
 	bigWG  sync.WaitGroup
 	meter  Meter
+
+	prefixDepth int // path elements of CommitOptions.Prefix, bounding references' depth
 
 	read, stored atomicInt
 
@@ -435,6 +449,8 @@ func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
 			e, err := c.dir(ctx, it.sub)
 			e.Name = it.name
 			res = doneResult(e, err)
+		case it.ref != nil:
+			res = doneResult(c.ref(ctx, it.ref))
 		default:
 			res = c.file(ctx, it.src)
 		}
@@ -458,6 +474,7 @@ type item struct {
 	name string
 	src  source
 	sub  *vdir
+	ref  RefSource
 }
 
 // list merges the entries of v's directories and loose files in name order.
@@ -512,6 +529,11 @@ func (c *committer) list(v *vdir) ([]item, error) {
 			if it := byName[de.Name()]; it.sub == nil && it.src.path == p {
 				it.src.cached = cached[de.Name()]
 			}
+		}
+	}
+	for _, src := range v.refs {
+		if err := claimRef(byName, origin, src); err != nil {
+			return nil, err
 		}
 	}
 	items := make([]item, 0, len(byName))

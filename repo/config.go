@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/trove-ml/trove/objects"
+	"github.com/trove-ml/trove/retention"
 )
 
 // ConfigFormat is the format of .trove/config that this version writes;
@@ -38,6 +39,9 @@ type Config struct {
 	Remotes map[string]RemoteConfig `json:"remotes,omitempty"`
 	// Defaults hold project-wide defaults.
 	Defaults Defaults `json:"defaults"`
+	// Retention holds TTL admins and retention policies (package
+	// retention); absent when none are set.
+	Retention *retention.Config `json:"retention,omitempty"`
 }
 
 // ChunkerConfig records the content-defined chunking parameters.

@@ -71,6 +71,9 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 			return res, err
 		}
 	}
+	if err := r.fetchRuns(ctx, c); err != nil {
+		return res, err
+	}
 	return res, nil
 }
 
@@ -281,6 +284,11 @@ func (g *lazyGetter) fileMap(ctx context.Context, w *objects.Writer, digest obje
 	if err != nil || ok || len(g.r.Config.Remotes) == 0 {
 		return id, ok, err
 	}
+	// A file of one chunk has no map: its digest is the chunk's id. If the
+	// store holds that chunk, there is nothing to ask the remote.
+	if has, err := g.r.store.Has(digest); err != nil || has {
+		return id, false, err
+	}
 	c, err := g.conn(ctx)
 	if err != nil {
 		return id, false, err
@@ -362,4 +370,34 @@ func (r *Repo) ResolveOrFetch(ctx context.Context, name string) (*Resolved, erro
 		return nil, fmt.Errorf("%w (and fetching %q from the remote failed: %v)", err, sp.Name, ferr)
 	}
 	return r.Resolve(ctx, name)
+}
+
+// fetchRuns downloads the run records the remote has and this repository
+// lacks, and adds them and their edges to the local lineage.
+func (r *Repo) fetchRuns(ctx context.Context, c *conn) error {
+	if r.opts.Runs == nil {
+		return nil
+	}
+	var need []objects.ID
+	prefix := remoteKey("run", c.name, nil)
+	err := r.store.ScanMeta(ctx, NSRemote, prefix, func(k, _ []byte) error {
+		if len(k) != len(prefix)+objects.IDSize {
+			return nil
+		}
+		id := objects.ID(k[len(prefix):])
+		if ok, err := r.store.Has(id); err != nil {
+			return err
+		} else if !ok {
+			need = append(need, id)
+		}
+		return nil
+	})
+	if err != nil || len(need) == 0 {
+		return err
+	}
+	if err := r.download(ctx, c, need); err != nil {
+		return err
+	}
+	_, err = r.opts.Runs(r).Import(ctx, need)
+	return err
 }

@@ -25,6 +25,12 @@ type PullOptions struct {
 	// Prefix restricts the pull to one file or folder of the version; it
 	// keeps its path under Dir.
 	Prefix string
+	// Refs fetches referenced objects from their sources; a version with
+	// references cannot be pulled without it.
+	Refs RefFetcher
+	// AllowMissingRefs turns a referenced object that changed or went
+	// missing at its source into a warning instead of an error.
+	AllowMissingRefs bool
 }
 
 // PullResult says what Pull did.
@@ -36,6 +42,9 @@ type PullResult struct {
 	Bytes int64
 	// Downloaded counts bytes read from a remote for this pull.
 	Downloaded int64
+	// Warnings are problems that did not stop the pull: references not
+	// pinned, and with AllowMissingRefs objects changed or missing.
+	Warnings []string
 }
 
 // Pull materialises a version into a folder, verifying every byte: each
@@ -75,6 +84,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := newMaterializer(ctx, r, dir, v.Record.Size)
+	m.refs, m.allowMissing = o.Refs, o.AllowMissingRefs
 	// The folders above a --prefix path are made (real folders, never
 	// through a symlink), as they are in the version.
 	for i := range base {
@@ -97,7 +107,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	if err := m.stat.Commit(false); err != nil {
 		return nil, fmt.Errorf("pull: stat cache: %w", err)
 	}
-	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before}, nil
+	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before, Warnings: m.warnings}, nil
 }
 
 // materializer writes entries of a tree under dir.
@@ -113,9 +123,13 @@ type materializer struct {
 
 	written, skipped, bytes atomicInt
 
-	errMu sync.Mutex
-	err   error
-	wg    sync.WaitGroup // big files
+	errMu    sync.Mutex
+	err      error
+	warnings []string       // guarded by errMu
+	wg       sync.WaitGroup // big files
+
+	refs         RefFetcher // PullOptions.Refs
+	allowMissing bool       // PullOptions.AllowMissingRefs
 }
 
 func newMaterializer(ctx context.Context, r *Repo, dir string, total int64) *materializer {
@@ -209,7 +223,7 @@ func (m *materializer) entry(ctx context.Context, p string, e manifest.Entry) er
 	case manifest.KindSymlink:
 		return m.symlink(p, e)
 	case manifest.KindRef, manifest.KindRefLocation:
-		return fmt.Errorf("%w: %s is a reference to %s; pulling references is not supported by this version of trove", ErrInvalid, p, e.Ref.URI)
+		return m.refEntry(ctx, p, e)
 	}
 	return fmt.Errorf("%w: %s has unknown kind %v", objects.ErrCorrupt, p, e.Kind)
 }

@@ -106,6 +106,7 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 	// Content first: every included version's blobs, children before
 	// parents, the record last.
 	u := newUploader(ctx, r, c)
+	var pushed []objects.ID
 	for _, j := range jobs {
 		for _, v := range j.log.Versions {
 			if v.State != refs.StateLive || !j.include(v) {
@@ -115,7 +116,13 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 				u.fail(err)
 				break
 			}
+			pushed = append(pushed, v.Record)
 		}
+	}
+	// The runs that used or logged these versions travel with them, after
+	// the versions they name.
+	if err := r.uploadRuns(ctx, u, c, pushed); err != nil {
+		u.fail(err)
 	}
 	if err := u.finish(); err != nil {
 		return nil, err
@@ -316,4 +323,34 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// RunIndex is what push and fetch need of the runs that used and logged
+// versions (package lineage provides it; cmd supplies it in Options.Runs).
+type RunIndex interface {
+	// RecordsFor returns the records of ended runs linked to versions.
+	RecordsFor(ctx context.Context, versions []objects.ID) ([]objects.ID, error)
+	// Import adds run records now in the store, with their edges.
+	Import(ctx context.Context, records []objects.ID) (int, error)
+}
+
+// uploadRuns schedules the records of ended runs linked to versions.
+func (r *Repo) uploadRuns(ctx context.Context, u *uploader, c *conn, versions []objects.ID) error {
+	if len(versions) == 0 || r.opts.Runs == nil {
+		return nil
+	}
+	recs, err := r.opts.Runs(r).RecordsFor(ctx, versions)
+	if err != nil {
+		return err
+	}
+	for _, id := range recs {
+		if _, ok, err := r.remoteHas(c, id); err != nil {
+			return err
+		} else if !ok {
+			if err := u.add(id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

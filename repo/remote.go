@@ -28,6 +28,7 @@ type OpenBucketFunc func(ctx context.Context, name string, cfg RemoteConfig) (re
 //	"seen/<remote>\x00<index id>"   an index already read
 //	"blob/<remote>\x00<blob id>"    where the remote keeps a blob (remoteBlob)
 //	"fmap/<remote>\x00<digest>"     a file map the remote has, by file digest
+//	"run/<remote>\x00<record id>"   a run record the remote has
 //	"log/<remote>\x00<artifact>"    the artifact's log as last seen there
 //
 // It is a cache of the remote's indexes and refs: losing it costs a re-read,
@@ -157,8 +158,9 @@ func (r *Repo) open(ctx context.Context, name string, create bool) (*conn, error
 // refreshIndex reads the remote's indexes not seen before into the local
 // cache of where the remote keeps each blob.
 func (r *Repo) refreshIndex(ctx context.Context, c *conn) error {
-	var fresh []objects.ID
+	var fresh, all []objects.ID
 	err := c.rep.Indexes(ctx, func(id objects.ID) error {
+		all = append(all, id)
 		if _, err := r.store.GetMeta(NSRemote, remoteKey("seen", c.name, id[:])); errors.Is(err, objects.ErrNotFound) {
 			fresh = append(fresh, id)
 		} else if err != nil {
@@ -169,8 +171,19 @@ func (r *Repo) refreshIndex(ctx context.Context, c *conn) error {
 	if err != nil {
 		return fmt.Errorf("remote %s: list indexes: %w", c.name, err)
 	}
+	// A GC on the remote replaces indexes: if one remembered here is gone,
+	// what it said may name packs since deleted, so everything is
+	// forgotten and every index read again (remotegc.go).
+	if gone, err := r.forgetVanishedIndexes(ctx, c.name, all); err != nil {
+		return err
+	} else if gone {
+		fresh = all
+	}
 	for _, id := range fresh {
 		ix, err := c.rep.ReadIndex(ctx, id)
+		if errors.Is(err, remote.ErrNotFound) {
+			continue // deleted by a GC since it was listed
+		}
 		if err != nil {
 			return fmt.Errorf("remote %s: %w", c.name, err)
 		}
@@ -190,6 +203,13 @@ func (r *Repo) learnIndex(c *conn, id objects.ID, ix *packindex.Index) error {
 			rb := remoteBlob{pack: p.ID, offset: e.Offset, stored: e.StoredLen, raw: e.RawLen, typ: objects.BlobType(e.Type), compressed: e.Compression != 0}
 			if err := mb.Set(NSRemote, remoteKey("blob", c.name, e.ID[:]), rb.encode()); err != nil {
 				return err
+			}
+			if rb.typ == objects.TypeRun {
+				// Runs are listed apart, so fetch finds them without
+				// scanning every blob.
+				if err := mb.Set(NSRemote, remoteKey("run", c.name, e.ID[:]), nil); err != nil {
+					return err
+				}
 			}
 		}
 	}

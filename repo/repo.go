@@ -51,6 +51,9 @@ type Options struct {
 	// OpenBucket opens a configured remote's bucket; without it, remotes
 	// cannot be used.
 	OpenBucket OpenBucketFunc
+	// Runs gives push and fetch the repository's runs, so that lineage
+	// travels with versions; without it, runs stay local.
+	Runs func(*Repo) RunIndex
 }
 
 // Repo is an open repository.

@@ -64,6 +64,10 @@ func (r *Repo) Resolve(ctx context.Context, name string) (*Resolved, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	// An expired version does not resolve; "latest" skips it.
+	if v, err = r.checkExpiry(ctx, sp.Name, sp.Selector, l, v); err != nil {
+		return nil, err
+	}
 	return r.resolved(ctx, sp.Name, l, v)
 }
 

@@ -24,16 +24,28 @@ type VerifyReport struct {
 	Files int64 `json:"files"`
 	// Bytes counts the bytes hashed.
 	Bytes int64 `json:"bytes"`
+	// SourceChanged lists references whose source no longer holds the
+	// recorded object, so the folder's copy could not be compared.
+	SourceChanged []string `json:"sourceChanged,omitempty"`
+	// Unpinned lists location-only references: nothing recorded to
+	// compare with (not a difference).
+	Unpinned []string `json:"unpinned,omitempty"`
 }
 
 // OK reports whether the folder matches the version exactly.
 func (rep *VerifyReport) OK() bool {
-	return len(rep.Missing) == 0 && len(rep.Extra) == 0 && len(rep.Changed) == 0
+	return len(rep.Missing) == 0 && len(rep.Extra) == 0 && len(rep.Changed) == 0 && len(rep.SourceChanged) == 0
 }
 
 // Verify re-hashes every file of a materialised folder and compares it with
 // a version. It never trusts the stat cache: verification reads every byte.
+// References are checked by size alone; VerifyWith checks them fully.
 func (r *Repo) Verify(ctx context.Context, v *Resolved, dir string) (*VerifyReport, error) {
+	return r.VerifyWith(ctx, v, dir, VerifyOptions{})
+}
+
+// VerifyWith is Verify with options for references (see VerifyOptions).
+func (r *Repo) VerifyWith(ctx context.Context, v *Resolved, dir string, o VerifyOptions) (*VerifyReport, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -42,10 +54,13 @@ func (r *Repo) Verify(ctx context.Context, v *Resolved, dir string) (*VerifyRepo
 		return nil, errors.Join(ErrInvalid, errors.New("verify: "+dir+" is not a folder"))
 	}
 	vf := &verifier{r: r, g: blobs{st: r.store}, pool: newPool(ctx, r.opts.Workers),
-		meter: r.opts.Progress.Start("verifying", v.Record.Size, true)}
+		meter: r.opts.Progress.Start("verifying", v.Record.Size, true), ro: refVerify{o: o}}
 	err = vf.dir(ctx, "", v.Record.Root, abs)
 	vf.pool.close()
 	vf.meter.Done()
+	if err == nil {
+		err = vf.ro.err
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -53,6 +68,8 @@ func (r *Repo) Verify(ctx context.Context, v *Resolved, dir string) (*VerifyRepo
 	sort.Strings(rep.Missing)
 	sort.Strings(rep.Extra)
 	sort.Strings(rep.Changed)
+	sort.Strings(rep.SourceChanged)
+	sort.Strings(rep.Unpinned)
 	return rep, nil
 }
 
@@ -63,6 +80,7 @@ type verifier struct {
 	meter Meter
 	mu    sync.Mutex
 	rep   VerifyReport // guarded by mu
+	ro    refVerify    // references; its err is guarded by mu
 }
 
 func (vf *verifier) add(list *[]string, p string) {
@@ -179,6 +197,8 @@ func (vf *verifier) entry(ctx context.Context, p string, e manifest.Entry, full 
 		})
 		return nil
 	}
-	// References are checked at their source by the references feature.
+	if e.Kind == manifest.KindRef || e.Kind == manifest.KindRefLocation {
+		vf.ref(ctx, p, e, full, fi)
+	}
 	return nil
 }

@@ -3,6 +3,7 @@
 # $(go env GOBIN), or $(go env GOPATH)/bin when GOBIN is unset:
 #   versitygw    the S3 server the remote tests run against (internal/s3test)
 #   staticcheck  the linter scripts/test.sh runs
+#   fake-gcs-server  the GCS emulator the gs:// reference tests run against (internal/gcstest)
 # Idempotent: a tool already installed at its pinned version is left alone
 # (checked with `go version -m`). Needs Go and the module proxy.
 set -euo pipefail
@@ -10,6 +11,7 @@ set -euo pipefail
 tools=(
 	"github.com/versity/versitygw/cmd/versitygw@v1.8.0"
 	"honnef.co/go/tools/cmd/staticcheck@v0.8.2"
+	"github.com/fsouza/fake-gcs-server@v1.56.1"
 )
 
 bindir=$(go env GOBIN)

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-tools.sh
+scripts/install-browser.sh
 export PATH="$(go env GOPATH)/bin:$PATH"
 echo "== go vet"; go vet ./...
 echo "== staticcheck"; staticcheck ./...

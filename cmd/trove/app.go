@@ -134,6 +134,10 @@ func newApp(e env) *cli.Command {
 			newManifestCommand(e),
 			newDiffCommand(e),
 			newPullCommand(e),
+			newUseCommand(e),
+			newRunCommand(e),
+			newRunsCommand(e),
+			newLineageCommand(e),
 			newAliasCommand(e),
 			newTagCommand(e),
 			newRegistryCommand(e),
@@ -144,6 +148,17 @@ func newApp(e env) *cli.Command {
 			newRemoteCommand(e),
 			newPushCommand(e),
 			newFetchCommand(e),
+			newTTLCommand(e),
+			newRetentionCommand(e),
+			newDeleteCommand(e),
+			newGCCommand(e),
+			newCacheCommand(e),
+			newConfigCommand(e),
+			newPinCommand(e),
+			newUnpinCommand(e),
+			newCheckoutCommand(e),
+			newStatusCommand(e),
+			newHooksCommand(e),
 		},
 	}
 	markUsageErrors(app)
@@ -191,6 +206,7 @@ func repoOptions(cmd *cli.Command, e env) repo.Options {
 		LockTimeout: cmd.Duration("lock-timeout"),
 		Progress:    newProgress(e, cmd.Bool("no-progress")),
 		OpenBucket:  openBucket,
+		Runs:        func(r *repo.Repo) repo.RunIndex { return openLineage(r) },
 	}
 }
 

@@ -21,17 +21,20 @@ type commitOptions struct {
 	paths, meta, aliases, tags   []string
 	metaFile                     string
 	json                         bool
+	run                          *runLink   // the run logging the version (lineage.go)
+	ref                          refOptions // --ref and its flags (reference.go)
 }
 
 func newCommitCommand(e env) *cli.Command {
 	return &cli.Command{
 		Name:      "commit",
 		Usage:     "log a version of an artifact from files and folders",
-		ArgsUsage: "NAME PATH...",
+		ArgsUsage: "NAME [PATH...] [--ref URI...]",
 		Description: "A folder contributes its contents at the version's root, a file its base name;\n" +
 			"--prefix puts them under a folder. Content equal to the artifact's latest version makes\n" +
-			"no new version: trove says which version it equals and applies --alias and --tag to it.\n\n" + exitCodesHelp,
-		Flags: []cli.Flag{
+			"no new version: trove says which version it equals and applies --alias and --tag to it.\n\n" +
+			refHelp + "\n\n" + exitCodesHelp,
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Usage: "artifact `TYPE` (dataset, model, …); required for a new artifact"},
 			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "`DESCRIPTION` of the version (Markdown)"},
 			&cli.StringSliceFlag{Name: "meta", Usage: "metadata `KEY=VALUE` (VALUE is JSON if it parses, else a string); repeatable"},
@@ -41,17 +44,22 @@ func newCommitCommand(e env) *cli.Command {
 			&cli.StringFlag{Name: "ttl", Usage: "retention `PERIOD`: 30d, 12h, never or inherit"},
 			&cli.StringFlag{Name: "prefix", Usage: "put everything under `DIR`/ in the version"},
 			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
-		},
+			runFlag(),
+		}, refFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			a := cmd.Args().Slice()
-			if len(a) < 2 {
-				return usagef("commit: want NAME and at least one PATH (see trove commit --help)")
+			ref, err := parseRefFlags(cmd)
+			if err != nil {
+				return err
+			}
+			if len(a) < 1 || len(a) < 2 && len(ref.uris) == 0 {
+				return usagef("commit: want NAME and at least one PATH or --ref URI (see trove commit --help)")
 			}
 			o := commitOptions{
 				name: a[0], paths: a[1:], typ: cmd.String("type"), desc: cmd.String("message"),
 				meta: cmd.StringSlice("meta"), metaFile: cmd.String("meta-file"),
 				aliases: cmd.StringSlice("alias"), tags: cmd.StringSlice("tag"),
-				ttl: cmd.String("ttl"), prefix: cmd.String("prefix"), json: cmd.Bool("json"),
+				ttl: cmd.String("ttl"), prefix: cmd.String("prefix"), json: cmd.Bool("json"), ref: ref,
 			}
 			for i, p := range o.paths {
 				abs, err := absPath(cmd, p)
@@ -71,7 +79,17 @@ func newCommitCommand(e env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			return withRepo(ctx, cmd, e, func(r *repo.Repo) error { return runCommit(ctx, e, r, o, md) })
+			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				if o.run, err = commitRun(ctx, cmd, e, r); err != nil {
+					return err
+				}
+				res, closeRefs := newResolver(r)
+				defer func() { _ = closeRefs() }() // only a cache write can fail: it costs hashing next time
+				if err := o.ref.build(res, r, newProgress(e, cmd.Bool("no-progress"))); err != nil {
+					return err
+				}
+				return runCommit(ctx, e, r, o, md)
+			})
 		},
 	}
 }
@@ -131,8 +149,13 @@ func runCommit(ctx context.Context, e env, r *repo.Repo, o commitOptions, md jso
 	res, err := r.Commit(ctx, repo.CommitOptions{
 		Name: o.name, Type: o.typ, Paths: o.paths, Prefix: o.prefix, Description: o.desc,
 		Metadata: md, Aliases: o.aliases, Tags: o.tags, TTL: o.ttl,
+		Run: o.run.runID(), Git: o.run.gitInfo(), Refs: o.ref.sources,
 	})
 	if err != nil {
+		return err
+	}
+	// Also when nothing changed: the run logged that version.
+	if err := o.run.logged(ctx, o.name, res.Version); err != nil {
 		return err
 	}
 	l, err := r.Refs().Log(ctx, o.name)

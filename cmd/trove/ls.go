@@ -22,6 +22,9 @@ type fileJSON struct {
 	Digest string `json:"digest,omitempty"`
 	Target string `json:"target,omitempty"`
 	URL    string `json:"url,omitempty"`
+	// References only: what Digest is, and the pinned object version.
+	ChecksumKind string `json:"checksumKind,omitempty"`
+	VersionID    string `json:"versionId,omitempty"`
 }
 
 func newLsCommand(e env) *cli.Command {
@@ -81,6 +84,7 @@ func fileInfo(p string, e manifest.Entry) fileJSON {
 		if e.Ref != nil {
 			f.URL = e.Ref.URI
 			f.Digest = e.Ref.Checksum
+			f.ChecksumKind, f.VersionID = e.Ref.ChecksumKind, e.Ref.VersionID
 		}
 	}
 	return f

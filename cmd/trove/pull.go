@@ -16,11 +16,15 @@ func newPullCommand(e env) *cli.Command {
 		Usage:     "materialise a version in a folder, verifying every byte",
 		ArgsUsage: "NAME[:ALIAS]",
 		Description: "Writes the version's files under -o DIR (default: artifacts/NAME:vN). Files already up\n" +
-			"to date are not rewritten; files not in the version are left alone.\n\n" + exitCodesHelp,
+			"to date are not rewritten; files not in the version are left alone. Referenced objects are\n" +
+			"downloaded from their source (the recorded version where there is one) and checked against\n" +
+			"the recorded checksum; a location recorded with --no-checksum is pulled as it is now.\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output `DIR`"},
 			&cli.StringFlag{Name: "prefix", Usage: "pull only the file or folder at `PATH` of the version"},
 			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
+			runFlag(),
+			&cli.BoolFlag{Name: "allow-missing-references", Usage: "warn about referenced objects that changed or went missing at their source instead of failing"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			a, err := argsExactly(cmd, 1, "NAME[:ALIAS]")
@@ -28,6 +32,10 @@ func newPullCommand(e env) *cli.Command {
 				return err
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				run, err := currentRun(ctx, cmd, e, r) // checked before anything is written
+				if err != nil {
+					return err
+				}
 				v, err := r.ResolveOrFetch(ctx, a[0])
 				if err != nil {
 					return err
@@ -39,15 +47,24 @@ func newPullCommand(e env) *cli.Command {
 				if dir, err = absPath(cmd, dir); err != nil {
 					return err
 				}
-				res, err := r.Pull(ctx, v, repo.PullOptions{Dir: dir, Prefix: cmd.String("prefix")})
+				refs, closeRefs := newResolver(r)
+				defer func() { _ = closeRefs() }() // only a cache write can fail: it costs hashing next time
+				res, err := r.Pull(ctx, v, repo.PullOptions{Dir: dir, Prefix: cmd.String("prefix"),
+					Refs: refs, AllowMissingRefs: cmd.Bool("allow-missing-references")})
 				if err != nil {
+					return err
+				}
+				for _, w := range res.Warnings {
+					fmt.Fprintf(e.stderr, "trove: warning: %s\n", w)
+				}
+				if err := run.used(ctx, v); err != nil {
 					return err
 				}
 				if cmd.Bool("json") {
 					return printJSON(e.stdout, map[string]any{
 						"artifact": v.Name, "version": fmt.Sprintf("v%d", v.Version.N), "digest": v.Version.Root.String(),
 						"dir": res.Dir, "written": res.Written, "skipped": res.Skipped, "bytesWritten": res.Bytes,
-						"bytesDownloaded": res.Downloaded,
+						"bytesDownloaded": res.Downloaded, "warnings": append([]string{}, res.Warnings...),
 					})
 				}
 				fmt.Fprintf(e.stdout, "%s -> %s: %d files written (%s), %d up to date", v, res.Dir, res.Written, humanBytes(res.Bytes), res.Skipped)
@@ -68,7 +85,10 @@ func newVerifyCommand(e env) *cli.Command {
 		ArgsUsage: "NAME[:ALIAS] DIR",
 		Description: "Reads every byte of every file (no cached digests) and compares it with the version.\n" +
 			"Exits 3 if anything differs.\n\n" + exitCodesHelp,
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
+			&cli.BoolFlag{Name: "skip-references", Usage: "check referenced files by size only, without reading their sources"},
+		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			a, err := argsExactly(cmd, 2, "NAME[:ALIAS] DIR")
 			if err != nil {
@@ -83,7 +103,9 @@ func newVerifyCommand(e env) *cli.Command {
 				if dir, err = absPath(cmd, dir); err != nil {
 					return err
 				}
-				rep, err := r.Verify(ctx, v, dir)
+				refs, closeRefs := newResolver(r)
+				defer func() { _ = closeRefs() }() // only a cache write can fail: it costs hashing next time
+				rep, err := r.VerifyWith(ctx, v, dir, repo.VerifyOptions{Refs: refs, SkipReferences: cmd.Bool("skip-references")})
 				if err != nil {
 					return err
 				}
@@ -101,13 +123,19 @@ func newVerifyCommand(e env) *cli.Command {
 					for _, p := range rep.Changed {
 						fmt.Fprintf(e.stdout, "changed  %s\n", p)
 					}
+					for _, p := range rep.SourceChanged {
+						fmt.Fprintf(e.stdout, "source   %s (changed or missing at its source)\n", p)
+					}
+					for _, p := range rep.Unpinned {
+						fmt.Fprintf(e.stderr, "trove: warning: %s is a reference recorded without checksums: not verified\n", p)
+					}
 					if rep.OK() {
 						fmt.Fprintf(e.stdout, "%s: %s matches (%d files, %s verified)\n", dir, v, rep.Files, humanBytes(rep.Bytes))
 					}
 				}
 				if !rep.OK() {
-					return &exitCodeError{exitMismatch, fmt.Errorf("verify: %s differs from %s: %d missing, %d extra, %d changed",
-						dir, v, len(rep.Missing), len(rep.Extra), len(rep.Changed))}
+					return &exitCodeError{exitMismatch, fmt.Errorf("verify: %s differs from %s: %d missing, %d extra, %d changed, %d changed at their source",
+						dir, v, len(rep.Missing), len(rep.Extra), len(rep.Changed), len(rep.SourceChanged))}
 				}
 				return nil
 			})

@@ -429,3 +429,29 @@ func TestLockFallback(t *testing.T) {
 		t.Fatalf("after concurrent pushes under lease locks: %+v, want 2 versions", log)
 	}
 }
+
+// TestLineageThroughRemote: runs and their edges travel with the versions
+// they touch; lineage on a fresh clone matches the original.
+func TestLineageThroughRemote(t *testing.T) {
+	troveOnPath(t)
+	url := fileRemote(t)
+	a := newProject(t)
+	writeFiles(t, a, map[string]string{"raw/x": "raw data"})
+	mustTrove(t, a, "commit", "raw", "--type", "dataset", "raw")
+	mustTrove(t, a, "run", "--name", "prep", "--job-type", "preprocess", "--",
+		"sh", "-c", "trove use raw:latest && mkdir -p clean && echo clean > clean/x && trove commit clean --type dataset clean")
+	mustTrove(t, a, "remote", "add", "origin", url)
+	mustTrove(t, a, "push")
+
+	b := newProject(t)
+	mustTrove(t, b, "remote", "add", "origin", url)
+	mustTrove(t, b, "fetch")
+	want := mustTrove(t, a, "lineage", "clean:latest", "--format", "json")
+	got := mustTrove(t, b, "lineage", "clean:latest", "--format", "json")
+	if got != want {
+		t.Fatalf("lineage differs on the clone:\n--- original\n%s\n--- clone\n%s", want, got)
+	}
+	if !strings.Contains(got, "prep") {
+		t.Fatalf("lineage lacks the run:\n%s", got)
+	}
+}

@@ -19,6 +19,9 @@ type showJSON struct {
 	Creator  manifest.Creator `json:"creator"`
 	TTL      string           `json:"ttl,omitempty"`
 	Parent   string           `json:"parent,omitempty"`
+	// LoggedBy and UsedBy are the runs that logged and used the version.
+	LoggedBy []runInfoJSON `json:"loggedBy"`
+	UsedBy   []runInfoJSON `json:"usedBy"`
 }
 
 func newShowCommand(e env) *cli.Command {
@@ -46,6 +49,9 @@ func newShowCommand(e env) *cli.Command {
 				if !v.Record.Parent.IsZero() {
 					j.Parent = v.Record.Parent.String()
 				}
+				if j.LoggedBy, j.UsedBy, err = versionRuns(ctx, r, v); err != nil {
+					return err
+				}
 				if cmd.Bool("json") {
 					return printJSON(e.stdout, j)
 				}
@@ -68,6 +74,7 @@ func newShowCommand(e env) *cli.Command {
 				if len(j.Metadata) > 0 {
 					fmt.Fprintf(w, "metadata: %s\n", j.Metadata)
 				}
+				printVersionRuns(e, v.String(), j.LoggedBy, j.UsedBy)
 				if j.Description != "" {
 					fmt.Fprintf(w, "\n%s\n", j.Description)
 				}

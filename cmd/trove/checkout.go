@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/trove-ml/trove/gitpair/workspace"
+)
+
+func newCheckoutCommand(e env) *cli.Command {
+	return &cli.Command{
+		Name:      "checkout",
+		Usage:     "materialise every version trove.lock pins, at its path",
+		ArgsUsage: " ",
+		Description: "Writes each pinned version's files at its path, only those that differ, fetching from the\n" +
+			"remote what is not here. Files that only the previously checked-out version had are\n" +
+			"removed if unchanged; anything else in the folder stays. With --rev, trove.lock is read\n" +
+			"as it is in that Git commit; the Git work tree is not touched. A pin that fails does not\n" +
+			"stop the others.\n\n" + pinExitHelp,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "rev", Usage: "read trove.lock from Git commit `REV` (branch, tag, HEAD~1, hash)"},
+			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if _, err := argsExactly(cmd, 0, "none"); err != nil {
+				return err
+			}
+			return withWorkspace(ctx, cmd, e, func(w *workspace.Workspace) error {
+				return runCheckout(ctx, e, w, cmd.String("rev"), cmd.Bool("json"), false)
+			})
+		},
+	}
+}
+
+// runCheckout checks out the pins and renders the result. Quiet (for
+// hooks, which run on every Git checkout) names only the pins where
+// something changed.
+func runCheckout(ctx context.Context, e env, w *workspace.Workspace, rev string, asJSON, quiet bool) error {
+	res, err := w.Checkout(ctx, workspace.CheckoutOptions{Rev: rev})
+	if res == nil {
+		return err
+	}
+	if asJSON {
+		if jerr := printJSON(e.stdout, res); jerr != nil {
+			return jerr
+		}
+		return err
+	}
+	for _, co := range res.Pins {
+		if co.Error != "" {
+			continue // reported with the error
+		}
+		if quiet && co.Written == 0 && co.Removed == 0 {
+			continue
+		}
+		printCheckedOut(e, co)
+	}
+	if len(res.Pins) == 0 && !quiet {
+		fmt.Fprintln(e.stdout, "trove.lock pins nothing")
+	}
+	return err
+}

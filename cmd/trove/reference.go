@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/reference"
+	"github.com/trove-ml/trove/repo"
+)
+
+// refOptions are commit's reference flags.
+type refOptions struct {
+	uris       []string
+	noChecksum bool
+	maxObjects int64
+	sources    []repo.RefSource // made once the repository is open
+}
+
+func refFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "ref", Usage: "record a reference to `URI` (s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, http(s)://HOST/PATH, file:///PATH): its objects stay where they are; repeatable"},
+		&cli.BoolFlag{Name: "no-checksum", Usage: "record each --ref's location alone, not its objects and checksums (pulls are then not pinned)"},
+		&cli.Int64Flag{Name: "max-objects", Value: reference.DefaultMaxObjects, Usage: "fail if a --ref holds more than `N` objects (never truncated)"},
+	}
+}
+
+const refHelp = "--ref URI records data kept elsewhere under the URI's base name: every object below it with its\n" +
+	"ETag and version id (S3), ETag and generation (GCS), ETag or Last-Modified and length (HTTP) or\n" +
+	"BLAKE3 (file://), so a version changes only when they do; --no-checksum records the location\n" +
+	"alone. S3 credentials and endpoint come from the AWS chain (AWS_ENDPOINT_URL for other servers),\n" +
+	"GCS's from application-default credentials (STORAGE_EMULATOR_HOST for an emulator)."
+
+// parseRefFlags reads and checks the reference flags before any work.
+func parseRefFlags(cmd *cli.Command) (refOptions, error) {
+	o := refOptions{uris: cmd.StringSlice("ref"), noChecksum: cmd.Bool("no-checksum"), maxObjects: cmd.Int64("max-objects")}
+	if len(o.uris) == 0 {
+		switch {
+		case o.noChecksum:
+			return o, usagef("commit: --no-checksum applies to references: name one with --ref URI")
+		case cmd.IsSet("max-objects"):
+			return o, usagef("commit: --max-objects applies to references: name one with --ref URI")
+		}
+	}
+	if o.maxObjects <= 0 {
+		return o, usagef("commit: --max-objects %d: want a positive number of objects", o.maxObjects)
+	}
+	for _, u := range o.uris {
+		if _, err := reference.Parse(u); err != nil {
+			return o, usagef("commit: --ref: %v", err)
+		}
+	}
+	return o, nil
+}
+
+// newResolver builds the map from URL scheme to reference store: the one
+// place that knows the schemes. close releases the clients and writes
+// what the stat cache learned.
+func newResolver(r *repo.Repo) (res *reference.Resolver, close func() error) {
+	cache := r.DigestCache()
+	gcs := reference.NewGCS(reference.GCSOptions{})
+	web := reference.NewHTTP(reference.HTTPOptions{})
+	res = reference.NewResolver(map[string]reference.Store{
+		reference.SchemeS3:    reference.NewS3(reference.S3Options{}),
+		reference.SchemeGCS:   gcs,
+		reference.SchemeHTTP:  web,
+		reference.SchemeHTTPS: web,
+		reference.SchemeFile:  reference.NewFiles(reference.FilesOptions{Cache: cache}),
+	})
+	return res, func() error { return errors.Join(cache.Close(), gcs.Close()) }
+}
+
+// build makes the sources of the --ref flags.
+func (o *refOptions) build(res *reference.Resolver, r *repo.Repo, prog repo.Progress) error {
+	for _, u := range o.uris {
+		src, err := res.Source(u, reference.SourceOptions{
+			NoChecksum: o.noChecksum,
+			MaxObjects: o.maxObjects,
+			TempDir:    filepath.Join(r.Dir, "tmp"),
+			Progress:   func(phase string) reference.Meter { return prog.Start(phase, 0, false) },
+		})
+		if err != nil {
+			return usagef("commit: --ref: %v", err)
+		}
+		o.sources = append(o.sources, cliRefSource{src})
+	}
+	return nil
+}
+
+// cliRefSource marks errors that come from bad input (a malformed or
+// empty reference, a missing bucket or path, too many objects) as usage
+// errors, so that they exit with status 2 like other bad input.
+type cliRefSource struct{ *reference.Source }
+
+func (s cliRefSource) List(ctx context.Context, fn func(path string, e manifest.Entry) error) error {
+	err := s.Source.List(ctx, fn)
+	if isRefInputError(err) {
+		return &usageError{err}
+	}
+	return err
+}
+
+func isRefInputError(err error) bool {
+	for _, c := range []error{reference.ErrInvalid, reference.ErrEmpty, reference.ErrTooMany, reference.ErrBucketNotFound, reference.ErrNotFound} {
+		if errors.Is(err, c) {
+			return true
+		}
+	}
+	return false
+}

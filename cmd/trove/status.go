@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/trove-ml/trove/gitpair/workspace"
+)
+
+func newStatusCommand(e env) *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "report pinned paths that are missing, modified, behind their alias, or not pushed",
+		ArgsUsage: " ",
+		Description: "Checks every pin of trove.lock, offline: whether its path is missing or differs from the\n" +
+			"pinned version (every file is re-hashed), whether its alias names another version now\n" +
+			"('trove pin --update PATH' moves it), and whether the default remote holds the version\n" +
+			"(as last seen; 'trove fetch' refreshes that). Exits 3 if anything needs attention.\n\n" + pinExitHelp,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if _, err := argsExactly(cmd, 0, "none"); err != nil {
+				return err
+			}
+			return withWorkspace(ctx, cmd, e, func(w *workspace.Workspace) error {
+				st, err := w.Status(ctx)
+				if err != nil {
+					return err
+				}
+				if cmd.Bool("json") {
+					if err := printJSON(e.stdout, st); err != nil {
+						return err
+					}
+				} else {
+					printStatus(e, st)
+				}
+				if !st.Clean() {
+					n := 0
+					for _, p := range st.Pins {
+						if !p.Clean() {
+							n++
+						}
+					}
+					return &exitCodeError{exitMismatch, fmt.Errorf("status: %d of %d pin(s) need attention", n, len(st.Pins))}
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func printStatus(e env, st *workspace.Status) {
+	if len(st.Pins) == 0 {
+		fmt.Fprintln(e.stdout, "trove.lock pins nothing")
+		return
+	}
+	tw := newTable(e.stdout)
+	fmt.Fprintf(tw, "PATH\tVERSION\tALIAS\tSTATE\n")
+	for _, p := range st.Pins {
+		var s []string
+		if p.Unavailable != "" {
+			s = append(s, "unavailable")
+		}
+		if p.Missing {
+			s = append(s, "missing")
+		}
+		if p.Modified {
+			c := p.Changes
+			s = append(s, fmt.Sprintf("modified (%d missing, %d extra, %d changed)", len(c.Missing), len(c.Extra), len(c.Changed)))
+		}
+		if p.Behind {
+			s = append(s, "behind: "+p.Pin.Alias+" is "+p.AliasNow)
+		}
+		if p.AliasError != "" {
+			s = append(s, "alias gone")
+		}
+		if p.Unpushed {
+			s = append(s, "not pushed to "+st.Remote)
+		}
+		if len(s) == 0 {
+			s = append(s, "ok")
+		}
+		v := p.Pin.Name()
+		if p.Version != "" && p.Version != v {
+			v += " (now " + p.Version + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Pin.Path, v, p.Pin.Alias, strings.Join(s, "; "))
+	}
+	tw.Flush()
+	for _, p := range st.Pins {
+		if p.Unavailable != "" {
+			fmt.Fprintf(e.stdout, "%s\n", p.Unavailable)
+		}
+		if p.AliasError != "" {
+			fmt.Fprintf(e.stdout, "%s: alias %s: %s\n", p.Pin.Path, p.Pin.Alias, p.AliasError)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package workspace
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/trove-ml/trove/gitpair"
+	"github.com/trove-ml/trove/repo"
+)
+
+// Status is the state of every pin of trove.lock.
+type Status struct {
+	// Remote is the remote "unpushed" refers to; empty when none is
+	// configured (then nothing counts as unpushed).
+	Remote string `json:"remote"`
+	// Pins lists every pin, sorted by path.
+	Pins []PinStatus `json:"pins"`
+}
+
+// Clean reports whether every pin is clean.
+func (s *Status) Clean() bool {
+	for _, p := range s.Pins {
+		if !p.Clean() {
+			return false
+		}
+	}
+	return true
+}
+
+// PinStatus is the state of one pin.
+type PinStatus struct {
+	Pin gitpair.Pin `json:"pin"`
+	// Version is the pinned version as numbered here (NAME:vN), empty if
+	// it cannot be found here.
+	Version string `json:"version,omitempty"`
+	// Unavailable says why the pinned version cannot be found here
+	// (deleted, or not fetched yet); the other checks are then skipped.
+	Unavailable string `json:"unavailable,omitempty"`
+	// Missing: nothing is at the pin's path.
+	Missing bool `json:"missing"`
+	// Modified: the folder differs from the version; Changes lists how.
+	Modified bool               `json:"modified"`
+	Changes  *repo.VerifyReport `json:"changes,omitempty"`
+	// Behind: the pin's alias now names another version, AliasNow
+	// ('trove pin --update PATH' moves the pin there).
+	Behind   bool   `json:"behind"`
+	AliasNow string `json:"aliasNow,omitempty"`
+	// AliasError says why the alias no longer resolves, if it does not.
+	AliasError string `json:"aliasError,omitempty"`
+	// Unpushed: the default remote was not last seen holding the version,
+	// so a clone of the code could not get its data.
+	Unpushed bool `json:"unpushed"`
+}
+
+// Clean reports whether nothing about the pin needs attention.
+func (s PinStatus) Clean() bool {
+	return s.Unavailable == "" && !s.Missing && !s.Modified && !s.Behind && s.AliasError == "" && !s.Unpushed
+}
+
+// Status checks every pin of the work tree's trove.lock without touching
+// the network: whether its path is missing or differs from the version
+// (every file re-hashed, as repo.Verify), whether its alias now names
+// another version, and whether the default remote holds the version (as
+// last seen: 'trove fetch' or 'trove push' refresh that).
+func (w *Workspace) Status(ctx context.Context) (*Status, error) {
+	l, err := w.lock()
+	if err != nil {
+		return nil, err
+	}
+	st := &Status{Pins: []PinStatus{}}
+	// The remote a push without --remote goes to: origin, or the only
+	// one. With several and no origin there is no default to check.
+	if _, ok := w.r.Config.Remotes["origin"]; ok {
+		st.Remote = "origin"
+	} else if names := w.r.RemoteNames(); len(names) == 1 {
+		st.Remote = names[0]
+	}
+	for _, p := range l.Pins {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ps, err := w.pinStatus(ctx, p, st.Remote)
+		if err != nil {
+			return nil, err
+		}
+		st.Pins = append(st.Pins, ps)
+	}
+	return st, nil
+}
+
+func (w *Workspace) pinStatus(ctx context.Context, p gitpair.Pin, remote string) (PinStatus, error) {
+	ps := PinStatus{Pin: p}
+	v, err := w.find(ctx, p, false)
+	if errors.Is(err, ErrPinGone) {
+		ps.Unavailable = err.Error()
+		d := w.pathOf(p)
+		ps.Missing = d == "" || !exists(d)
+		return ps, nil
+	}
+	if err != nil {
+		return ps, err
+	}
+	ps.Version = v.String()
+	dir, err := w.diskPath(p.Path)
+	if err != nil {
+		return ps, err
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		ps.Missing = true
+	} else {
+		rep, err := w.r.Verify(ctx, v, dir)
+		if err != nil {
+			return ps, err
+		}
+		if !rep.OK() {
+			ps.Modified, ps.Changes = true, rep
+		}
+	}
+	if now, err := w.r.Resolve(ctx, p.Follows()); err != nil {
+		ps.AliasError = err.Error()
+	} else if now.Version.Record != v.Version.Record && now.Version.Root != p.Digest {
+		ps.Behind, ps.AliasNow = true, now.String()
+	}
+	if remote != "" {
+		ok, err := w.r.Pushed(ctx, remote, p.Artifact, p.Record, p.Digest)
+		if err != nil {
+			return ps, err
+		}
+		ps.Unpushed = !ok
+	}
+	return ps, nil
+}
+
+func (w *Workspace) pathOf(p gitpair.Pin) string {
+	d, err := w.diskPath(p.Path)
+	if err != nil {
+		return ""
+	}
+	return d
+}

@@ -1,0 +1,382 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
+)
+
+// References (ARCHITECTURE.md, "References to external data") reach repo
+// through two small interfaces; package reference implements both, and
+// cmd maps URL schemes to its stores. Nothing here knows a scheme.
+
+// RefSource is one reference to record in a commit.
+type RefSource interface {
+	// Name is the path element the reference lands under at the version's
+	// root (or under CommitOptions.Prefix).
+	Name() string
+	// List calls fn for the reference's entries, on the calling goroutine,
+	// in walk order of path ([manifest.Walk]). A single object or a
+	// location-only reference is one call with path "" and an entry named
+	// Name(); a folder is one call per object, path being its
+	// slash-separated path below the folder and e.Name its last element.
+	// Entries are of kind [manifest.KindRef] or [manifest.KindRefLocation].
+	// List returns fn's error as it is; it may be called more than once.
+	List(ctx context.Context, fn func(path string, e manifest.Entry) error) error
+}
+
+// RefFetcher reads referenced objects from their sources, for pull and
+// verify.
+type RefFetcher interface {
+	// Fetch writes the content of the object that entry e (of kind
+	// [manifest.KindRef]) records to w, pinned to the recorded version and
+	// checked against the recorded checksum. An object (or version) that
+	// is gone is an error wrapping [fs.ErrNotExist]; one that differs from
+	// the record wraps [objects.ErrCorrupt]. The last write may precede
+	// such an error, so callers write to a temp file.
+	Fetch(ctx context.Context, e manifest.Entry, w io.Writer) error
+	// Expand lists what a location-only entry (of kind
+	// [manifest.KindRefLocation]) names now, like RefSource.List: path ""
+	// for a single object, else paths below the location.
+	Expand(ctx context.Context, e manifest.Entry, fn func(path string, e manifest.Entry) error) error
+}
+
+// refGone reports whether err from a RefFetcher means the object changed
+// or went missing at its source: what PullOptions.AllowMissingRefs turns
+// into a warning.
+func refGone(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, objects.ErrCorrupt)
+}
+
+// ref builds the entry of one reference: the entry itself for a single
+// object or a location, else a folder of its objects. Entries stream into
+// one DirWriter per open folder, so memory stays bounded whatever the
+// number of objects.
+func (c *committer) ref(ctx context.Context, src RefSource) (manifest.Entry, error) {
+	t := &refTree{ctx: ctx, blobs: c.blobs, name: src.Name(), maxDepth: manifest.MaxDepth - c.prefixDepth - 1}
+	defer func() { t.stack = nil }()
+	if err := src.List(ctx, t.add); err != nil {
+		return manifest.Entry{}, err
+	}
+	return t.finish()
+}
+
+// refTree turns a reference's entries, in walk order, into a tree.
+type refTree struct {
+	ctx      context.Context
+	blobs    manifest.BlobPutter
+	name     string
+	maxDepth int // most path elements below the reference's folder
+
+	single *manifest.Entry // a single object or location
+	stack  []refFrame      // open folders; stack[0] is the reference's own
+	n      int64
+}
+
+type refFrame struct {
+	name string
+	dw   *manifest.DirWriter
+}
+
+func (t *refTree) add(p string, e manifest.Entry) error {
+	t.n++
+	if p == "" {
+		if t.n != 1 {
+			return fmt.Errorf("repo: reference %s: a single object listed among others", t.name)
+		}
+		e.Name = t.name
+		t.single = &e
+		return nil
+	}
+	if t.single != nil {
+		return fmt.Errorf("repo: reference %s: a single object listed among others", t.name)
+	}
+	if len(t.stack) == 0 {
+		t.stack = append(t.stack, refFrame{dw: manifest.NewDirWriter(t.ctx, t.blobs)})
+	}
+	// The folders of p, compared with the open ones: close those that
+	// p has left, open those it enters.
+	dirs := strings.Split(p, "/")
+	if len(dirs) > t.maxDepth {
+		return fmt.Errorf("%w: reference %s: %q is nested deeper than %d levels", ErrInvalid, t.name, p, manifest.MaxDepth)
+	}
+	dirs = dirs[:len(dirs)-1]
+	k := 0
+	for k < len(dirs) && k+1 < len(t.stack) && t.stack[k+1].name == dirs[k] {
+		k++
+	}
+	for len(t.stack) > k+1 {
+		if err := t.pop(); err != nil {
+			return err
+		}
+	}
+	for _, d := range dirs[k:] {
+		t.stack = append(t.stack, refFrame{name: d, dw: manifest.NewDirWriter(t.ctx, t.blobs)})
+	}
+	if n := t.n; n%4096 == 0 {
+		if err := t.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if err := t.stack[len(t.stack)-1].dw.Add(e); err != nil {
+		return fmt.Errorf("reference %s: %w", t.name, err)
+	}
+	return nil
+}
+
+// pop finishes the innermost open folder and adds it to its parent.
+func (t *refTree) pop() error {
+	f := t.stack[len(t.stack)-1]
+	t.stack = t.stack[:len(t.stack)-1]
+	id, size, files, err := f.dw.Finish()
+	if err != nil {
+		return fmt.Errorf("reference %s: %w", t.name, err)
+	}
+	if err := t.stack[len(t.stack)-1].dw.Add(manifest.Entry{Name: f.name, Kind: manifest.KindDir, Digest: id, Size: size, Files: files}); err != nil {
+		return fmt.Errorf("reference %s: %w", t.name, err)
+	}
+	return nil
+}
+
+func (t *refTree) finish() (manifest.Entry, error) {
+	if t.single != nil {
+		return *t.single, nil
+	}
+	if len(t.stack) == 0 {
+		return manifest.Entry{}, fmt.Errorf("repo: reference %s listed nothing", t.name)
+	}
+	for len(t.stack) > 1 {
+		if err := t.pop(); err != nil {
+			return manifest.Entry{}, err
+		}
+	}
+	id, size, files, err := t.stack[0].dw.Finish()
+	if err != nil {
+		return manifest.Entry{}, fmt.Errorf("reference %s: %w", t.name, err)
+	}
+	return manifest.Entry{Name: t.name, Kind: manifest.KindDir, Digest: id, Size: size, Files: files}, nil
+}
+
+// warn records a warning of the pull.
+func (m *materializer) warn(format string, args ...any) {
+	m.errMu.Lock()
+	m.warnings = append(m.warnings, fmt.Sprintf(format, args...))
+	m.errMu.Unlock()
+}
+
+// refEntry materialises a reference entry at version path p: its object,
+// or for a location-only reference whatever the location holds now.
+func (m *materializer) refEntry(ctx context.Context, p string, e manifest.Entry) error {
+	if m.refs == nil {
+		return fmt.Errorf("%w: %s is a reference to %s, and no reference fetcher was given", ErrInvalid, p, e.Ref.URI)
+	}
+	if e.Kind == manifest.KindRef {
+		d, err := m.dest(p)
+		if err != nil {
+			return err
+		}
+		m.pool.submit(func() {
+			if err := m.fetchRef(ctx, d, p, e); err != nil {
+				m.fail(err)
+			}
+		})
+		return nil
+	}
+	m.warn("%s: %s is recorded without checksums: pulled as it is now, not pinned to what it held at commit", p, e.Ref.URI)
+	made := map[string]bool{}
+	err := m.refs.Expand(ctx, e, func(sub string, se manifest.Entry) error {
+		if err := m.firstErr(); err != nil {
+			return err
+		}
+		q := p
+		if sub != "" {
+			// Folders from p down to q's parent, each once, replacing
+			// whatever is in their way.
+			q = p + "/" + sub
+			for i := len(p); i < len(q); i++ {
+				if q[i] == '/' && !made[q[:i]] {
+					if err := m.ensureDir(q[:i]); err != nil {
+						return err
+					}
+					made[q[:i]] = true
+				}
+			}
+		}
+		return m.refEntry(ctx, q, se)
+	})
+	if err != nil && m.allowMissing && refGone(err) {
+		m.warn("%s: %v", p, err)
+		return nil
+	}
+	return err
+}
+
+// fetchRef writes one referenced object at d: to a temp name beside it,
+// renamed into place once the fetcher has checked it. With
+// AllowMissingRefs a changed or missing object is a warning.
+func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Entry) (err error) {
+	if !e.Digest.IsZero() && m.upToDate(d, e) {
+		m.skipped.Add(1)
+		m.meter.Add(e.Size)
+		return nil
+	}
+	// A folder of the manifest may be created after this job was queued,
+	// but never this object's own parent: that comes first in walk order.
+	f, err := os.CreateTemp(filepath.Dir(d), ".trove-pull-*")
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	h := objects.NewHasher()
+	cw := &countWriter{w: io.MultiWriter(f, h), meter: m.meter}
+	if err := m.refs.Fetch(ctx, e, cw); err != nil {
+		if m.allowMissing && refGone(err) {
+			m.warn("%s: %v", p, err)
+			f.Close()
+			os.Remove(f.Name())
+			return nil
+		}
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	if err := f.Chmod(fs.FileMode(manifest.ModeFile)); err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	if fi, err := os.Lstat(d); err == nil && fi.IsDir() {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("pull: replace folder %s with a file: %w", d, err)
+		}
+	}
+	statTime := time.Now()
+	if err := os.Rename(f.Name(), d); err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	if fi, err := os.Lstat(d); err == nil {
+		m.remember(d, statOf(fi), statTime, h.Sum())
+	}
+	m.written.Add(1)
+	m.bytes.Add(cw.n)
+	return nil
+}
+
+// countWriter counts bytes written and reports them to a meter.
+type countWriter struct {
+	w     io.Writer
+	meter Meter
+	n     int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	c.meter.Add(int64(n))
+	return n, err
+}
+
+// VerifyOptions say how Verify treats references.
+type VerifyOptions struct {
+	// Refs reads referenced objects whose recorded checksum does not
+	// describe the content (ETags), to compare them with the folder's
+	// copies. Without it such references are checked by size alone.
+	Refs RefFetcher
+	// SkipReferences checks references by presence and size only, without
+	// reading them or their sources.
+	SkipReferences bool
+}
+
+// refVerify is the reference part of a verifier.
+type refVerify struct {
+	o   VerifyOptions
+	err error // first failure to read a source; guarded by verifier.mu
+}
+
+// ref compares a reference entry with the file at full. A location-only
+// reference pins nothing, so it is listed as unpinned and not compared.
+// Otherwise the file must have the recorded size and content: content
+// with a recorded BLAKE3 is compared with it, anything else with the
+// source's current copy, read through the fetcher, which checks that the
+// source still holds what the version records.
+func (vf *verifier) ref(ctx context.Context, p string, e manifest.Entry, full string, fi fs.FileInfo) {
+	if e.Kind == manifest.KindRefLocation {
+		vf.add(&vf.rep.Unpinned, p)
+		return
+	}
+	vf.mu.Lock()
+	vf.rep.Files++
+	vf.mu.Unlock()
+	if !fi.Mode().IsRegular() || fi.Size() != e.Size {
+		vf.add(&vf.rep.Changed, p)
+		return
+	}
+	if vf.ro.o.SkipReferences || (e.Digest.IsZero() && vf.ro.o.Refs == nil) {
+		return
+	}
+	st := statOf(fi)
+	vf.pool.submit(func() {
+		want := e.Digest
+		if want.IsZero() {
+			h := objects.NewHasher()
+			if err := vf.ro.o.Refs.Fetch(ctx, e, h); err != nil {
+				if refGone(err) {
+					vf.add(&vf.rep.SourceChanged, p)
+					return
+				}
+				vf.mu.Lock()
+				if vf.ro.err == nil {
+					vf.ro.err = fmt.Errorf("verify %s: %w", p, err)
+				}
+				vf.mu.Unlock()
+				return
+			}
+			want = h.Sum()
+		}
+		d, err := hashFile(full, st)
+		vf.meter.Add(e.Size)
+		vf.mu.Lock()
+		vf.rep.Bytes += e.Size
+		vf.mu.Unlock()
+		if err != nil || d != want {
+			vf.add(&vf.rep.Changed, p)
+		}
+	})
+}
+
+// claimRef adds a reference to a vdir's items, refusing a name that
+// another source claims.
+func claimRef(byName map[string]*item, origin map[string]string, src RefSource) error {
+	name := src.Name()
+	what := "a reference"
+	if s, ok := src.(fmt.Stringer); ok {
+		what = s.String()
+	}
+	if prev, ok := origin[name]; ok {
+		return fmt.Errorf("%w: %s and %s both claim the path %q in the version (commit them under different --prefix values)", ErrInvalid, prev, what, name)
+	}
+	byName[name], origin[name] = &item{name: name, ref: src}, what
+	return nil
+}
+
+// pathDepth returns the number of elements of a slash-separated path.
+func pathDepth(p string) int {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return 0
+	}
+	return strings.Count(p, "/") + 1
+}
