@@ -77,6 +77,29 @@ type Node struct {
 
 	// Run is the run's summary, set for runs (nil if its ref is missing).
 	Run *Run
+
+	// Links names the registry links of a version
+	// ("registry/model/classifier:v2 production"), when the caller filled
+	// them in (see [Graph.AnnotateLinks]).
+	Links []string
+}
+
+// AnnotateLinks fills in the registry links of every version node, as
+// links(record) returns them. Lineage keeps no registry state itself.
+func (g *Graph) AnnotateLinks(links func(record objects.ID) ([]string, error)) error {
+	for _, n := range g.Nodes {
+		if n.Kind != VersionNode {
+			continue
+		}
+		rec, err := objects.ParseID(n.ID)
+		if err != nil {
+			continue
+		}
+		if n.Links, err = links(rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Label names the node for people: "mnist:v3" or the run's [Run.Label].

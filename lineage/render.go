@@ -36,6 +36,7 @@ type nodeJSON struct {
 	Version  *int   `json:"version,omitempty"`
 	Type     string `json:"type,omitempty"`
 	State    string `json:"state"`
+	Links    []string `json:"links,omitempty"`
 	// runs
 	Name     string     `json:"name,omitempty"`
 	JobType  string     `json:"jobType,omitempty"`
@@ -66,7 +67,7 @@ func (g *Graph) WriteJSON(w io.Writer) error {
 		j := nodeJSON{Kind: n.Kind, ID: n.ID, Label: n.Label(), Distance: n.Distance, More: n.More}
 		if n.Kind == VersionNode {
 			v := n.Version.Version
-			j.Artifact, j.Version, j.Type, j.State = n.Version.Artifact, &v, n.Type, n.VersionState
+			j.Artifact, j.Version, j.Type, j.State, j.Links = n.Version.Artifact, &v, n.Type, n.VersionState, n.Links
 		} else if r := n.Run; r != nil {
 			j.Name, j.JobType, j.State, j.Signal = r.Name, r.JobType, string(r.State), r.Signal
 			if r.State == StateFinished || r.State == StateFailed {
@@ -111,6 +112,9 @@ func versionText(n *Node) string {
 		s += " (not in the artifact's log: " + n.ID[:12] + ")"
 	default:
 		s += " (" + n.VersionState + ")"
+	}
+	for _, l := range n.Links {
+		s += " <- " + l
 	}
 	return s
 }
@@ -263,6 +267,9 @@ func (g *Graph) WriteDOT(w io.Writer) error {
 			label := n.Version.String()
 			if n.Type != "" {
 				label += "\n" + n.Type
+			}
+			for _, l := range n.Links {
+				label += "\n" + l
 			}
 			attrs = append(attrs, "shape=box", "label="+dotQuote(label))
 			style := []string{}

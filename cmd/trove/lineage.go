@@ -14,7 +14,9 @@ import (
 
 	"github.com/trove-ml/trove/lineage"
 	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
+	"github.com/trove-ml/trove/registry"
 	"github.com/trove-ml/trove/repo"
 )
 
@@ -420,6 +422,22 @@ func runLineage(ctx context.Context, e env, r *repo.Repo, name string, o lineage
 	})
 	g, err := s.Graph(ctx, lineage.VersionRef{Record: v.Version.Record, Artifact: v.Name, Version: v.Version.N},
 		lineage.GraphOptions{Direction: o.direction, Depth: o.depth})
+	if err != nil {
+		return err
+	}
+	// Versions linked into registries say so.
+	err = g.AnnotateLinks(func(rec objects.ID) ([]string, error) {
+		holds, err := registry.Holds(ctx, r.RefsKV(), rec)
+		var out []string
+		for _, h := range holds {
+			l := h.String()
+			if len(h.Aliases) > 0 {
+				l += " " + strings.Join(h.Aliases, ",")
+			}
+			out = append(out, l)
+		}
+		return out, err
+	})
 	if err != nil {
 		return err
 	}

@@ -399,3 +399,35 @@ func TestConcurrentLinks(t *testing.T) {
 		t.Fatalf("links %v; collection has %d links, next %d", seen, c.Links, c.Next)
 	}
 }
+
+// TestLineageShowsLinks: a version linked into a registry says so in its
+// lineage, and registry paths are accepted by lineage and use.
+func TestLineageShowsLinks(t *testing.T) {
+	dir := newProject(t)
+	writeFiles(t, dir, map[string]string{"m/w": "weights"})
+	mustTrove(t, dir, "commit", "clf", "--type", "model", "m")
+	mustTrove(t, dir, "link", "clf:v0", "registry/model/classifier", "--alias", "production")
+	out := mustTrove(t, dir, "lineage", "registry/model/classifier:production")
+	if !strings.Contains(out, "registry/model/classifier:v0 production") {
+		t.Fatalf("lineage does not show the link:\n%s", out)
+	}
+	var g struct {
+		Nodes []struct {
+			Links []string `json:"links"`
+		} `json:"nodes"`
+	}
+	troveJSON(t, dir, &g, "lineage", "clf:v0", "--format", "json")
+	found := false
+	for _, n := range g.Nodes {
+		found = found || len(n.Links) > 0
+	}
+	if !found {
+		t.Fatalf("lineage JSON has no links: %+v", g)
+	}
+	// A run can use a version by its registry name, W&B's spelling too.
+	troveOnPath(t)
+	mustTrove(t, dir, "run", "--name", "eval", "--", "trove", "use", "acme/wandb-registry-model/classifier:production")
+	if out := mustTrove(t, dir, "lineage", "clf:v0"); !strings.Contains(out, "eval") {
+		t.Fatalf("lineage lacks the run that used the version by its registry name:\n%s", out)
+	}
+}
