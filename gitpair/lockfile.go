@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/trove-ml/trove/internal/atomicfile"
 )
 
 // ReadLock reads dir/trove.lock. A missing file is an empty lock (no
@@ -38,46 +40,12 @@ func ReadLock(dir string) (*Lock, error) {
 // WriteLock replaces dir/trove.lock with l, atomically: readers see the
 // old lock or the new one, never a part. A lock without pins is written
 // too (as a header), so that unpinning the last pin is a change Git sees.
-func WriteLock(dir string, l *Lock) (err error) {
+func WriteLock(dir string, l *Lock) error {
 	name := filepath.Join(dir, LockName)
-	f, err := os.CreateTemp(dir, "."+LockName+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(name, l.Encode(), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("write %s: %w", name, err)
-		}
-	}()
-	if _, err = f.Write(l.Encode()); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	// Order: the new content is durable before the rename makes it the
-	// lock, and the rename is durable before we report success.
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), name); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }
 
 // Pins returns the pins of the work tree's project folder (the folder
