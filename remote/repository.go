@@ -104,13 +104,16 @@ func PackKey(id objects.ID) string {
 }
 
 // PutPack uploads a pack. Packs are content-named, so finding one already
-// there is success.
-func (r *Repository) PutPack(ctx context.Context, id objects.ID, body io.Reader, size int64) error {
-	_, err := r.b.Put(ctx, PackKey(id), body, size, PutOptions{IfAbsent: true})
-	if err != nil && !errors.Is(err, ErrExists) {
-		return fmt.Errorf("upload pack %s: %w", id.Short(), err)
+// there is success; existed says so (see the GC note in repo/upload.go).
+func (r *Repository) PutPack(ctx context.Context, id objects.ID, body io.Reader, size int64) (existed bool, err error) {
+	_, err = r.b.Put(ctx, PackKey(id), body, size, PutOptions{IfAbsent: true})
+	if errors.Is(err, ErrExists) {
+		return true, nil
 	}
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("upload pack %s: %w", id.Short(), err)
+	}
+	return false, nil
 }
 
 // ReadPack returns length bytes of pack id from off.

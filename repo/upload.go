@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/objects/pack"
+	"github.com/trove-ml/trove/remote"
 	"github.com/trove-ml/trove/remote/packindex"
 )
 
@@ -133,7 +135,7 @@ func (u *uploader) flush() error {
 		// File maps alone (their blobs are on the remote already).
 		fmaps := u.fmaps
 		u.fmaps = nil
-		return u.chain(func() (*packindex.Index, error) { return &packindex.Index{FileMaps: fmaps}, nil })
+		return u.chain(func() (*packindex.Index, error) { return &packindex.Index{FileMaps: fmaps}, nil }, nil)
 	}
 	if err := u.pw.Finish(); err != nil {
 		return fmt.Errorf("push: %w", err)
@@ -150,11 +152,14 @@ func (u *uploader) flush() error {
 		f.Close()
 		return u.failed()
 	}
-	uploaded := make(chan error, 1)
+	type upload struct {
+		existed bool
+		err     error
+	}
+	uploaded := make(chan upload, 1)
 	go func() {
 		defer func() { <-u.slots }()
-		defer f.Close()
-		err := u.c.rep.PutPack(u.ctx, id, io.NewSectionReader(f, 0, size), size)
+		existed, err := u.c.rep.PutPack(u.ctx, id, io.NewSectionReader(f, 0, size), size)
 		if err == nil {
 			u.meter.Add(size)
 			u.mu.Lock()
@@ -163,19 +168,36 @@ func (u *uploader) flush() error {
 			u.blobs += len(entries)
 			u.mu.Unlock()
 		}
-		uploaded <- err
+		uploaded <- upload{existed, err}
 	}()
+	var up upload
 	return u.chain(func() (*packindex.Index, error) {
-		if err := <-uploaded; err != nil {
-			return nil, err
+		if up = <-uploaded; up.err != nil {
+			return nil, up.err
 		}
 		return &packindex.Index{Packs: []packindex.Pack{{ID: id, Size: size, Blobs: entries}}, FileMaps: fmaps}, nil
+	}, func(indexed bool) error {
+		defer f.Close()
+		if !indexed || !up.existed {
+			return nil
+		}
+		// The pack was on the remote before we wrote it: another push's,
+		// or one that remote GC condemned for being in no index. Our index
+		// now names it, so GC rescues rather than deletes it — unless it
+		// deleted it just before the index landed. Check, and upload it
+		// again if so, before any ref can reach it.
+		if _, err := u.c.rep.Bucket().Stat(u.ctx, remote.PackKey(id)); !errors.Is(err, remote.ErrNotFound) {
+			return err
+		}
+		_, err := u.c.rep.PutPack(u.ctx, id, io.NewSectionReader(f, 0, size), size)
+		return err
 	})
 }
 
 // chain uploads an index once the previous index is up and its own pack
-// is (ready returns the index when the pack is uploaded).
-func (u *uploader) chain(ready func() (*packindex.Index, error)) error {
+// is (ready returns the index when the pack is uploaded); then it calls
+// after, if not nil, saying whether the index went up.
+func (u *uploader) chain(ready func() (*packindex.Index, error), after func(indexed bool) error) error {
 	prev := u.prev
 	done := make(chan error, 1)
 	u.prev = done
@@ -190,6 +212,11 @@ func (u *uploader) chain(ready func() (*packindex.Index, error)) error {
 			var id objects.ID
 			if id, err = u.c.rep.PutIndex(u.ctx, ix); err == nil {
 				err = u.r.learnIndex(u.c, id, ix)
+			}
+		}
+		if after != nil {
+			if aerr := after(err == nil); err == nil {
+				err = aerr
 			}
 		}
 		if err != nil {
