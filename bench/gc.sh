@@ -11,8 +11,10 @@
 #   VERSIONS=100      versions committed (half are deleted)
 #   BIG_BYTES=…       mkdata.sh knob (default 1 GiB); smaller for smoke runs, e.g. $((64<<20))
 #   TROVE=path        trove binary; default: go build from this checkout into WORK_DIR
-#   REUSE=0           1 = keep WORK_DIR/proj from an earlier run if it has VERSIONS versions
-#                       (skips the slow part; the deletions and GC run on a fresh copy)
+#   REUSE=0           1 = keep the versions built by an earlier run with the same VERSIONS and
+#                       BIG_BYTES (skips the slow part; the deletions and GC run on a fresh copy)
+#   THRESHOLD=25%     trove gc --repack-threshold (the default); e.g. 1% also rewrites the packs
+#                       of the first version, whose chunks later versions overwrote in part
 # Output (stdout and WORK_DIR/gc-result.txt): repository bytes before and after (du -sb of
 # .trove), bytes and objects freed as trove counts them, wall/user/sys seconds and max RSS (GNU
 # time %M, KiB) of `trove gc --dry-run`, `trove gc` and the `trove fsck` after it.
@@ -23,7 +25,7 @@ WORK=$(realpath -m "${1:?usage: gc.sh WORK_DIR [MKDATA]}")
 MK=${2:-${MKDATA:-$HERE/../../shared/bench/mkdata.sh}}
 [[ -f $MK ]] || { echo "mkdata.sh not found at $MK (pass it as 2nd argument or MKDATA=)"; exit 2; }
 MK=$(realpath "$MK")
-VERSIONS=${VERSIONS:-100}; REUSE=${REUSE:-0}
+VERSIONS=${VERSIONS:-100}; REUSE=${REUSE:-0}; THRESHOLD=${THRESHOLD:-25%}
 case "$WORK/" in /|"$ROOT"/*) echo "refusing WORK=$WORK (not / nor inside the repository)"; exit 2;; esac
 [[ -x /usr/bin/time ]] || { echo "missing GNU time (/usr/bin/time): run bench/install-peers.sh"; exit 2; }
 (( VERSIONS >= 2 )) || { echo "VERSIONS must be at least 2"; exit 2; }
@@ -62,13 +64,13 @@ timed() { # name, command...: runs it under GNU time, appends "name wall user sy
   /usr/bin/time -f "$name %e %U %S %M" -a -o "$WORK/gc-times" "$@"
 }
 rm -f "$WORK/gc-times"
-timed dry-run "$TROVE" --no-progress -C "$WORK/proj" gc --dry-run --json >"$WORK/gc-plan.json"
-timed gc "$TROVE" --no-progress -C "$WORK/proj" gc --json >"$WORK/gc-run.json"
+timed dry-run "$TROVE" --no-progress -C "$WORK/proj" gc --repack-threshold "$THRESHOLD" --dry-run --json >"$WORK/gc-plan.json"
+timed gc "$TROVE" --no-progress -C "$WORK/proj" gc --repack-threshold "$THRESHOLD" --json >"$WORK/gc-run.json"
 sync
 after=$(du -sb "$WORK/proj/.trove" | cut -f1)
 timed fsck "$TROVE" --no-progress -C "$WORK/proj" fsck >/dev/null
 {
-  echo "trove gc benchmark: $VERSIONS versions of a ${BIG_BYTES:-1073741824}-byte file, each mutated; $(( (VERSIONS + 1) / 2 )) deleted"
+  echo "trove gc benchmark: $VERSIONS versions of a ${BIG_BYTES:-1073741824}-byte file, each mutated; $(( (VERSIONS + 1) / 2 )) deleted; repack threshold $THRESHOLD"
   echo "machine: $(nproc) cores, $(uname -sr); trove $("$TROVE" --version | awk '{print $NF}')"
   echo "repository (.trove, du -sb): before $before B, after $after B, freed $((before - after)) B"
   python3 - "$WORK/gc-run.json" <<'PY'

@@ -27,6 +27,7 @@ type Store interface {
 	RewritePack(ctx context.Context, old objects.ID, keep, drop []objects.ID) (objects.PackInfo, error)
 	RemoveStrayPack(ctx context.Context, id objects.ID) error
 	DropPackRecord(ctx context.Context, id objects.ID) error
+	CompactIndex(ctx context.Context) error
 }
 
 var _ Store = (*objects.Store)(nil)
@@ -461,6 +462,16 @@ func ExecuteLocal(ctx context.Context, st Store, rs *refs.Refs, p *Plan, current
 			res.Bytes += s.Size
 		}
 		if err != nil {
+			return res, err
+		}
+	}
+	// What was dropped from the database goes back to the file system now,
+	// not at Pebble's leisure.
+	if p.InlineBlobs > 0 || p.FileMapKeys > 0 || len(p.dropPacked) > 0 {
+		if err := o.step("compact"); err != nil {
+			return res, err
+		}
+		if err := st.CompactIndex(ctx); err != nil {
 			return res, err
 		}
 	}

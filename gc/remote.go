@@ -94,10 +94,11 @@ type RemotePlan struct {
 	Going    []Going
 	// Roots and marking, as in Plan.
 	Versions, Links, Pins int
-	Reachable, NotHere   int
+	Reachable, NotHere    int
 	// Packs lists indexed packs (keep, young, condemn, repack) and
 	// unindexed ones (young, condemn); Due lists packs condemned by an
-	// earlier GC whose delay has passed (delete, rescue).
+	// earlier GC that go now (delete: their delay has passed) or come back
+	// (rescue: something live reaches them again, delay or not).
 	Packs []RemotePack
 	Due   []RemotePack
 	// IndexesReplaced counts index objects rewritten without dropped
@@ -109,8 +110,8 @@ type RemotePlan struct {
 	state     *remoteState
 	roots     *Roots
 	marked    marked
-	rewrite   []objects.ID        // indexes to replace
-	dueRecs   []*condemnedObj     // records whose packs are all handled
+	rewrite   []objects.ID    // indexes to replace
+	dueRecs   []*condemnedObj // records whose packs are all handled
 	dueTables map[objects.ID][]pack.Entry
 }
 

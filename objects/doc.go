@@ -30,6 +30,7 @@
 //	b id(32)      format, type u8, bytes            a small blob, inline
 //	f digest(32)  format, file map id(32)           a file's content digest → its file map
 //	p pack id(32) format, size u64, count u32, blob bytes u64, created unix ns i64
+//	a pack id(32) format, last read unix ns i64 (a hint for cache pruning)
 //
 // Integers are little-endian. The index is a cache of the packs, which
 // describe themselves: [Store.RebuildIndex] rebuilds `i` and `p` from the
@@ -56,6 +57,16 @@
 // was asked for; a mismatch, a bad table or an undecodable entry is an
 // error wrapping [ErrCorrupt] that names the blob and its pack file.
 // [Store.Check] reads everything and reports every problem it finds.
+//
+// # Garbage collection
+//
+// The store deletes nothing by itself. Package gc decides what goes and
+// calls [Store.DropUnreachable], [Store.DeletePack] and [Store.RewritePack],
+// each in a written order that leaves a consistent store wherever a crash
+// interrupts it: a pack leaves the index (one synced batch) before its
+// file is removed, and a rewritten pack's replacement is durable and
+// indexed in that same batch. Pack reads record a last-read time (`a`, at
+// most once a minute per pack), which cache pruning reads.
 //
 // # The lock
 //

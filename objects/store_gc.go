@@ -508,3 +508,19 @@ func (c *fileCache) forget(id ID) {
 		c.evictLocked(cf)
 	}
 }
+
+// CompactIndex compacts the store's own key ranges (index entries, inline
+// blobs, file maps, pack records), so that the space of what GC dropped is
+// given back to the file system now rather than at some later compaction.
+// It costs a rewrite of those ranges (tens of bytes per blob, plus inline
+// blobs).
+func (s *Store) CompactIndex(ctx context.Context) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if err := s.db.Compact(ctx, []byte{nsAccess}, []byte{nsPack + 1}, false); err != nil {
+		return fmt.Errorf("objects: compact: %w", err)
+	}
+	return nil
+}

@@ -69,11 +69,11 @@ type checkReader struct {
 	size int64 // expected length
 	n    int64
 
-	b3     *objects.Hasher // nil unless wantB3 is set
-	wantB3 objects.ID
-	md5    hash.Hash // nil unless wantMD5 is set
+	b3      *objects.Hasher // nil unless wantB3 is set
+	wantB3  objects.ID
+	md5     hash.Hash // nil unless wantMD5 is set
 	wantMD5 []byte
-	err    error // sticky
+	err     error // sticky
 }
 
 // newCheckReader checks rc against the size recorded in e and, for a

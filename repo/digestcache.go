@@ -11,9 +11,11 @@ import (
 // DigestCache offers the stat cache to code that hashes local files
 // outside a commit of them: file:// references (package reference) record
 // the BLAKE3 of files they do not store, and an unchanged folder recorded
-// again should read no contents. Entries are the stat cache's own, so a
-// file hashed either way is known to both. It is safe for concurrent use;
-// Close writes what is left.
+// again should read no contents. It reads the entries commits write, but
+// writes its own apart (keys prefixed by refStatMark): a commit takes a
+// cached digest to mean that the store holds the content, which is not
+// so for referenced files. It is safe for concurrent use; Close writes
+// what is left.
 type DigestCache struct {
 	r *Repo
 
@@ -32,10 +34,31 @@ func (r *Repo) DigestCache() *DigestCache {
 	return &DigestCache{r: r, batch: r.store.NewMetaBatch()}
 }
 
+// refStatMark starts the stat cache keys of files hashed but not stored.
+// Keys of stored files start with an absolute path, never with it.
+const refStatMark = 0x01
+
+func refStatKey(path string) []byte {
+	return append([]byte{refStatMark}, statKey(path)...)
+}
+
+// refDigest returns the digest remembered for path, by a reference or by
+// a commit, if it matches cur and is not racy.
+func (r *Repo) refDigest(path string, cur fileStat) (objects.ID, bool) {
+	for _, k := range [...][]byte{refStatKey(path), statKey(path)} {
+		if v, err := r.store.GetMeta(nsStatCache, k); err == nil {
+			if d, ok := trustStatEntry(v, cur); ok {
+				return d, true
+			}
+		}
+	}
+	return objects.ID{}, false
+}
+
 // Lookup returns the digest remembered for path if fi still matches the
 // stat data remembered with it and the entry is not racy.
 func (c *DigestCache) Lookup(path string, fi fs.FileInfo) (objects.ID, bool) {
-	return c.r.cachedDigest(path, statOf(fi))
+	return c.r.refDigest(path, statOf(fi))
 }
 
 // Remember records path's digest, as the file was when stat'ed at
@@ -44,7 +67,7 @@ func (c *DigestCache) Lookup(path string, fi fs.FileInfo) (objects.ID, bool) {
 func (c *DigestCache) Remember(path string, fi fs.FileInfo, statTime time.Time, digest objects.ID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.batch.Set(nsStatCache, statKey(path), encodeStatEntry(statOf(fi), statTime, digest)); err != nil && c.err == nil {
+	if err := c.batch.Set(nsStatCache, refStatKey(path), encodeStatEntry(statOf(fi), statTime, digest)); err != nil && c.err == nil {
 		c.err = err
 	}
 	if c.n++; c.n >= digestCacheFlush {

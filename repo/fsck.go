@@ -102,7 +102,7 @@ func (r *Repo) checkContent(ctx context.Context, g blobs, digest objects.ID, see
 		return err.Error()
 	}
 	if !ok {
-		if has, err := r.store.Has(digest); err != nil || !has {
+		if has, err := r.hasHereOrRemote(digest); err != nil || !has {
 			return fmt.Sprintf("content %s missing", digest.Short())
 		}
 		return ""
@@ -113,7 +113,7 @@ func (r *Repo) checkContent(ctx context.Context, g blobs, digest objects.ID, see
 	seen[mapID] = true
 	var missing []string
 	err = manifest.ReadFileMap(ctx, g, mapID, func(_ int64, id objects.ID, _ uint32) error {
-		if has, err := r.store.Has(id); err != nil || !has {
+		if has, err := r.hasHereOrRemote(id); err != nil || !has {
 			missing = append(missing, id.Short())
 		}
 		return nil

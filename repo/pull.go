@@ -84,7 +84,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := newMaterializer(ctx, r, dir, v.Record.Size)
-	m.refs, m.allowMissing = o.Refs, o.AllowMissingRefs
+	m.refs = newRefPull(o)
 	// The folders above a --prefix path are made (real folders, never
 	// through a symlink), as they are in the version.
 	for i := range base {
@@ -107,7 +107,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	if err := m.stat.Commit(false); err != nil {
 		return nil, fmt.Errorf("pull: stat cache: %w", err)
 	}
-	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before, Warnings: m.warnings}, nil
+	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before, Warnings: m.refs.warningList()}, nil
 }
 
 // materializer writes entries of a tree under dir.
@@ -123,13 +123,11 @@ type materializer struct {
 
 	written, skipped, bytes atomicInt
 
-	errMu    sync.Mutex
-	err      error
-	warnings []string       // guarded by errMu
-	wg       sync.WaitGroup // big files
+	errMu sync.Mutex
+	err   error
+	wg    sync.WaitGroup // big files and referenced objects
 
-	refs         RefFetcher // PullOptions.Refs
-	allowMissing bool       // PullOptions.AllowMissingRefs
+	refs refPull // references (reference.go); its warnings are guarded by errMu
 }
 
 func newMaterializer(ctx context.Context, r *Repo, dir string, total int64) *materializer {

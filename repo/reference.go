@@ -166,17 +166,54 @@ func (t *refTree) finish() (manifest.Entry, error) {
 	return manifest.Entry{Name: t.name, Kind: manifest.KindDir, Digest: id, Size: size, Files: files}, nil
 }
 
+// Limits of pulling references.
+const (
+	// refFetchers bounds the referenced objects downloaded at once: they
+	// wait on the network, not on a core, so more run than pool workers.
+	refFetchers = 16
+	// maxPullWarnings bounds the warnings a pull keeps; the rest are
+	// counted.
+	maxPullWarnings = 1000
+)
+
+// refPull is the reference part of a materializer.
+type refPull struct {
+	fetch        RefFetcher    // PullOptions.Refs
+	allowMissing bool          // PullOptions.AllowMissingRefs
+	sem          chan struct{} // bounds fetches in flight
+
+	warnings []string // guarded by materializer.errMu
+	dropped  int      // warnings past maxPullWarnings; guarded likewise
+}
+
+func newRefPull(o PullOptions) refPull {
+	return refPull{fetch: o.Refs, allowMissing: o.AllowMissingRefs, sem: make(chan struct{}, refFetchers)}
+}
+
+// warningList returns the warnings, the dropped ones summed up last. The
+// pull must be over.
+func (rp *refPull) warningList() []string {
+	if rp.dropped > 0 {
+		return append(rp.warnings, fmt.Sprintf("… and %d more warnings", rp.dropped))
+	}
+	return rp.warnings
+}
+
 // warn records a warning of the pull.
 func (m *materializer) warn(format string, args ...any) {
 	m.errMu.Lock()
-	m.warnings = append(m.warnings, fmt.Sprintf(format, args...))
-	m.errMu.Unlock()
+	defer m.errMu.Unlock()
+	if len(m.refs.warnings) == maxPullWarnings {
+		m.refs.dropped++
+		return
+	}
+	m.refs.warnings = append(m.refs.warnings, fmt.Sprintf(format, args...))
 }
 
 // refEntry materialises a reference entry at version path p: its object,
 // or for a location-only reference whatever the location holds now.
 func (m *materializer) refEntry(ctx context.Context, p string, e manifest.Entry) error {
-	if m.refs == nil {
+	if m.refs.fetch == nil {
 		return fmt.Errorf("%w: %s is a reference to %s, and no reference fetcher was given", ErrInvalid, p, e.Ref.URI)
 	}
 	if e.Kind == manifest.KindRef {
@@ -184,16 +221,26 @@ func (m *materializer) refEntry(ctx context.Context, p string, e manifest.Entry)
 		if err != nil {
 			return err
 		}
-		m.pool.submit(func() {
+		select {
+		case m.refs.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		m.wg.Add(1)
+		go func() {
+			defer func() {
+				<-m.refs.sem
+				m.wg.Done()
+			}()
 			if err := m.fetchRef(ctx, d, p, e); err != nil {
 				m.fail(err)
 			}
-		})
+		}()
 		return nil
 	}
 	m.warn("%s: %s is recorded without checksums: pulled as it is now, not pinned to what it held at commit", p, e.Ref.URI)
 	made := map[string]bool{}
-	err := m.refs.Expand(ctx, e, func(sub string, se manifest.Entry) error {
+	err := m.refs.fetch.Expand(ctx, e, func(sub string, se manifest.Entry) error {
 		if err := m.firstErr(); err != nil {
 			return err
 		}
@@ -213,7 +260,7 @@ func (m *materializer) refEntry(ctx context.Context, p string, e manifest.Entry)
 		}
 		return m.refEntry(ctx, q, se)
 	})
-	if err != nil && m.allowMissing && refGone(err) {
+	if err != nil && m.refs.allowMissing && refGone(err) {
 		m.warn("%s: %v", p, err)
 		return nil
 	}
@@ -224,7 +271,7 @@ func (m *materializer) refEntry(ctx context.Context, p string, e manifest.Entry)
 // renamed into place once the fetcher has checked it. With
 // AllowMissingRefs a changed or missing object is a warning.
 func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Entry) (err error) {
-	if !e.Digest.IsZero() && m.upToDate(d, e) {
+	if !e.Digest.IsZero() && m.refUpToDate(d, e) {
 		m.skipped.Add(1)
 		m.meter.Add(e.Size)
 		return nil
@@ -243,8 +290,8 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 	}()
 	h := objects.NewHasher()
 	cw := &countWriter{w: io.MultiWriter(f, h), meter: m.meter}
-	if err := m.refs.Fetch(ctx, e, cw); err != nil {
-		if m.allowMissing && refGone(err) {
+	if err := m.refs.fetch.Fetch(ctx, e, cw); err != nil {
+		if m.refs.allowMissing && refGone(err) {
 			m.warn("%s: %v", p, err)
 			f.Close()
 			os.Remove(f.Name())
@@ -268,11 +315,38 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 		return fmt.Errorf("pull: %w", err)
 	}
 	if fi, err := os.Lstat(d); err == nil {
-		m.remember(d, statOf(fi), statTime, h.Sum())
+		m.rememberRef(d, statOf(fi), statTime, h.Sum())
 	}
 	m.written.Add(1)
 	m.bytes.Add(cw.n)
 	return nil
+}
+
+// refUpToDate reports whether d already holds the content of reference
+// entry e, whose digest is known. Like upToDate, but stat cache entries
+// of referenced files are kept apart (see DigestCache).
+func (m *materializer) refUpToDate(d string, e manifest.Entry) bool {
+	fi, err := os.Lstat(d)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
+		return false
+	}
+	st := statOf(fi)
+	if digest, ok := m.r.refDigest(d, st); ok {
+		return digest == e.Digest
+	}
+	statTime := time.Now()
+	digest, err := hashFile(d, st)
+	if err != nil || digest != e.Digest {
+		return false
+	}
+	m.rememberRef(d, st, statTime, digest)
+	return true
+}
+
+func (m *materializer) rememberRef(d string, st fileStat, statTime time.Time, digest objects.ID) {
+	m.statMu.Lock()
+	defer m.statMu.Unlock()
+	m.stat.Set(nsStatCache, refStatKey(d), encodeStatEntry(st, statTime, digest))
 }
 
 // countWriter counts bytes written and reports them to a meter.

@@ -229,3 +229,19 @@ func (r *Repo) NotOnRemote(ctx context.Context, name string) ([]VersionRoot, err
 	})
 	return out, err
 }
+
+// hasHereOrRemote reports whether blob id is in the local store, or, as
+// this repository last read a configured remote's indexes, on that remote:
+// content evicted by `trove cache prune` (or fetched but not pulled) is
+// not missing, it is fetched again on demand.
+func (r *Repo) hasHereOrRemote(id objects.ID) (bool, error) {
+	if ok, err := r.store.Has(id); err != nil || ok {
+		return ok, err
+	}
+	for _, name := range r.RemoteNames() {
+		if _, ok, err := r.remoteHas(&conn{name: name}, id); err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}

@@ -81,10 +81,10 @@ func TestEvaluate(t *testing.T) {
 	day0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	rec := func(b byte) objects.ID { return objects.ID{b} }
 	l := &refs.Log{Next: 6, Aliases: map[string]int{"best": 1}, Versions: []refs.Version{
-		{N: 0, Record: rec(0), Created: day0, State: refs.StateLive},                // record 10d
-		{N: 1, Record: rec(1), Created: day0, State: refs.StateLive},                // record inherit → default 20d
+		{N: 0, Record: rec(0), Created: day0, State: refs.StateLive},               // record 10d
+		{N: 1, Record: rec(1), Created: day0, State: refs.StateLive},               // record inherit → default 20d
 		{N: 2, Record: rec(2), Created: day0, State: refs.StateLive, TTL: "never"}, // override wins over record 1d
-		{N: 3, Record: rec(3), Created: day0, State: refs.StateLive},                // linked: never
+		{N: 3, Record: rec(3), Created: day0, State: refs.StateLive},               // linked: never
 		{N: 4, Record: rec(4), Created: day0, State: refs.StateDeleted, Reason: refs.ReasonDeleted},
 		{N: 5, Record: rec(5), Created: day0.Add(Day), State: refs.StateLive, TTL: "bad"},
 	}}
@@ -104,8 +104,8 @@ func TestEvaluate(t *testing.T) {
 		policy  bool
 	}
 	for i, w := range []want{
-		{0, "10d", SourceRecord, true, false},   // exactly at expiry: expired
-		{1, "20d", SourceDefault, false, true},  // beyond keep-last 1, no hold (aliases don't hold without keep-aliased)
+		{0, "10d", SourceRecord, true, false},  // exactly at expiry: expired
+		{1, "20d", SourceDefault, false, true}, // beyond keep-last 1, no hold (aliases don't hold without keep-aliased)
 		{2, "never", SourceOverride, false, true},
 		{3, "never", SourceRegistry, false, true}, // an unlinked link turns the TTL off but holds nothing
 		{5, "never", SourceOverride, false, false},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -262,7 +263,7 @@ func runRemoteGC(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, o g
 		Options: gc.Options{Safety: &s, Now: r.Now, Progress: gcProgress{newProgress(e, cmd.Bool("no-progress"))}},
 		Name:    name, Local: r.Store(), Settings: set, Holds: h, Pins: pins,
 		LinkedRecords: registry.LinkedRecords, Cache: r.RemoteCache(name),
-		TempDir: r.Dir + "/tmp", By: r.User(),
+		TempDir: filepath.Join(r.Dir, "tmp"), By: r.User(),
 	}
 	p, res, err := gc.CollectRemote(ctx, rep, ro, o.dryRun)
 	if err != nil {

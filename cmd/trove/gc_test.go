@@ -396,3 +396,32 @@ func TestGCBesideCommitsAndPushes(t *testing.T) {
 
 var _ = exec.Command
 var _ = context.Background
+
+// TestTTLUpstream: ttl set --upstream follows lineage to the versions a
+// version was made from.
+func TestTTLUpstream(t *testing.T) {
+	dir := newProject(t)
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"d.txt": "data"})
+	mustTrove(t, dir, "commit", "ds", "--type", "dataset", src)
+	id := startRun(t, dir)
+	t.Setenv(runIDEnv, id)
+	mustTrove(t, dir, "use", "ds")
+	writeFiles(t, src, map[string]string{"m.bin": "weights"})
+	mustTrove(t, dir, "commit", "model", "--type", "model", filepath.Join(src, "m.bin"))
+	t.Setenv(runIDEnv, "")
+	out := mustTrove(t, dir, "ttl", "set", "model:v0", "7d", "--upstream")
+	if !strings.Contains(out, "model:v0: ttl 7d") || !strings.Contains(out, "ds:v0: ttl 7d") {
+		t.Fatalf("ttl set --upstream:\n%s", out)
+	}
+	var sts []ttlVersionJSON
+	troveJSON(t, dir, &sts, "ttl", "show", "ds")
+	if len(sts) != 1 || sts[0].TTL != "7d" || sts[0].Source != "override" {
+		t.Fatalf("ds after --upstream: %+v", sts)
+	}
+	// Downstream of the model there is nothing else.
+	out = mustTrove(t, dir, "ttl", "set", "model:v0", "never", "--downstream")
+	if strings.Contains(out, "ds:") {
+		t.Fatalf("--downstream reached upstream:\n%s", out)
+	}
+}

@@ -1,0 +1,92 @@
+// Package reference records data that stays where it is — in S3 and GCS
+// buckets, on HTTP servers, in local folders and shares — as tree entries
+// of a version, and reads it back checked against what was recorded
+// (ARCHITECTURE.md, "References to external data"; PRODUCT.md, "reference").
+//
+// # Nouns
+//
+// A reference URI names a location ([Parse], [Location]): s3://BUCKET/KEY,
+// gs://BUCKET/KEY, http(s)://HOST/PATH or file:///PATH. Bucket keys are
+// taken literally; http and file URIs are URLs. A key that names an object
+// is that object; any other key, or one ending in '/', is a folder (the
+// prefix KEY/). A URL is always one object. A file path is a file or a
+// folder.
+//
+// A [Store] reaches one scheme's objects: [S3], [GCS], [HTTP], [Files]. It
+// lists a location's objects with their checksums, probes a location, and
+// opens a recorded object pinned to its recorded version. Stores make
+// their clients on first use, so a program needs credentials only for the
+// schemes it meets. A [Resolver] maps schemes to stores; the map is built
+// by the program (cmd/trove), never by registration.
+//
+// A [Source] is one reference to record; package repo consumes it as a
+// repo.RefSource. The [Resolver] also fetches recorded objects for pull and
+// verify ([Resolver.Fetch], [Resolver.Expand]), as a repo.RefFetcher.
+//
+// # What is recorded
+//
+// With checksums (the default) every object below the location is one
+// entry of kind [manifest.KindRef], at its path below the reference's
+// name ([Location.Name]), with its size and:
+//
+//	scheme  checksum kind      Checksum                     VersionID
+//	s3      etag               ETag (no quotes)             -
+//	s3      etag+versionid     ETag                         version id (versioned buckets)
+//	gs      etag+generation    ETag                         generation
+//	http    etag               ETag header as sent          -
+//	http    http-lm            Last-Modified (http.TimeFormat); Size is the Content-Length
+//	http    b3                 BLAKE3 of the content, when neither header is served
+//	file    b3                 BLAKE3 of the content; the entry's Digest too
+//
+// Entries are a pure function of what the source holds, so recording an
+// unchanged location again gives the same tree and no new version. Without
+// checksums ([SourceOptions.NoChecksum]) a reference is one entry of kind
+// [manifest.KindRefLocation] holding the canonical URI ([Location.String]):
+// a version changes only when the location does.
+//
+// # Invariants
+//
+//   - Never silently truncated: more than [SourceOptions.MaxObjects]
+//     objects is [ErrTooMany], naming the cap and the flag that raises it.
+//     Zero objects is [ErrEmpty]. Names that cannot be tree entries ("a//b",
+//     "..", invalid UTF-8), an object that is also a folder ("a" and
+//     "a/b"), and paths deeper than [manifest.MaxDepth] are [ErrInvalid]:
+//     never skipped, never renamed. The zero-length "folder/" markers
+//     consoles create are skipped: they hold no data.
+//   - Walk order: [Source.List] delivers entries in the order trees are
+//     built in, paths compared element by element ("a/b" before "a-b"
+//     before "a.txt"), which differs from the bytewise order S3 and GCS
+//     list in. Stores that list in any other order are sorted (below);
+//     [Files] walks folders in that order itself ([WalkOrdered]).
+//   - Bounded memory: listings are sorted in memory up to
+//     [SourceOptions.SortMemory] bytes (about 40,000 entries by default) and
+//     beyond that in sorted runs written to temp files and merged, so a
+//     million-object prefix costs a few runs on disk, not a million
+//     entries in memory. Files are hashed by a bounded window of workers.
+//   - Checked reads: [Resolver.Fetch] reads the recorded version (S3
+//     version id, GCS generation) or asks for the recorded ETag
+//     (If-Match), compares the answer's ETag, Last-Modified and length
+//     with the record, and hashes the bytes wherever the record describes
+//     them (BLAKE3; an S3 ETag that is an MD5). A gone object or version is
+//     [ErrNotFound] (which is also [fs.ErrNotExist]); a different one is
+//     [ErrChanged] (which is also [objects.ErrCorrupt]). Callers write to a
+//     temp file: a mismatch in the bytes shows only at their end.
+//
+// # Listing S3
+//
+// A folder is listed by [S3Options.ListConcurrency] requests at once: one
+// listing with delimiter '/' yields the folder's own objects and its
+// subfolders, each subfolder is listed flat on its own, and past 1,024
+// subfolders the rest is one flat listing. A bucket with versioning
+// (enabled or suspended) is listed with ListObjectVersions, keeping each
+// key's latest version unless that is a delete marker, so version ids
+// cost no request per object.
+//
+// # What it leaves to others
+//
+// Trees, the stat cache and progress display belong to the caller: a
+// [DigestCache] lets [Files] skip hashing unchanged files, and
+// [SourceOptions.Progress] reports objects listed. Credentials come from
+// each platform's standard chain and are never part of a URI (an http URL
+// with user:password@ is refused, since URIs are stored in versions).
+package reference
