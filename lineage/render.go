@@ -32,10 +32,10 @@ type nodeJSON struct {
 	Distance int      `json:"distance"`
 	More     bool     `json:"more,omitempty"`
 	// versions
-	Artifact string `json:"artifact,omitempty"`
-	Version  *int   `json:"version,omitempty"`
-	Type     string `json:"type,omitempty"`
-	State    string `json:"state"`
+	Artifact string   `json:"artifact,omitempty"`
+	Version  *int     `json:"version,omitempty"`
+	Type     string   `json:"type,omitempty"`
+	State    string   `json:"state"`
 	Links    []string `json:"links,omitempty"`
 	// runs
 	Name     string     `json:"name,omitempty"`

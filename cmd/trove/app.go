@@ -159,6 +159,7 @@ func newApp(e env) *cli.Command {
 			newCheckoutCommand(e),
 			newStatusCommand(e),
 			newHooksCommand(e),
+			newUICommand(e),
 		},
 	}
 	markUsageErrors(app)

@@ -78,15 +78,15 @@ func (l *lineProgress) Start(phase string, total int64, bytes bool) repo.Meter {
 }
 
 type lineMeter struct {
-	l         *lineProgress
-	phase     string
-	bytes     bool
-	start     time.Time
-	done      atomic.Int64
-	total     atomic.Int64
-	stop      chan struct{}
-	once      sync.Once
-	printed   atomic.Bool
+	l       *lineProgress
+	phase   string
+	bytes   bool
+	start   time.Time
+	done    atomic.Int64
+	total   atomic.Int64
+	stop    chan struct{}
+	once    sync.Once
+	printed atomic.Bool
 }
 
 func (m *lineMeter) Add(n int64)          { m.done.Add(n) }

@@ -290,4 +290,3 @@ func sortedIntKeys(m map[int]int) []int {
 	}
 	return ks
 }
-

@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,7 +133,7 @@ func TestCommitPaths(t *testing.T) {
 	writeFiles(t, dir, map[string]string{
 		"a/x.txt": "1", "a/shared/p": "p",
 		"b/y.txt": "2", "b/shared/q": "q",
-		"c/x.txt": "3",
+		"c/x.txt":  "3",
 		"model.pt": "weights",
 	})
 	mustTrove(t, dir, "commit", "ds", "--type", "dataset", "a", "b", "model.pt", "--prefix", "top/inner")
