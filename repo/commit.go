@@ -215,11 +215,6 @@ func (r *Repo) checkCommit(o *CommitOptions) error {
 			}
 		}
 	}
-	if o.TTL != "" {
-		if _, err := ParseTTL(o.TTL); err != nil {
-			return err
-		}
-	}
 	if len(o.Metadata) > 0 {
 		m, err := manifest.CanonicalMetadata(o.Metadata)
 		if err != nil {

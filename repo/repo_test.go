@@ -215,33 +215,6 @@ func TestFileChangedDetected(t *testing.T) {
 	}
 }
 
-func TestParseTTL(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"30d", 30 * 24 * time.Hour, true},
-		{"12h", 12 * time.Hour, true},
-		{"1d12h", 36 * time.Hour, true},
-		{"90s", 90 * time.Second, true},
-		{"never", 0, true},
-		{"inherit", -1, true},
-		{"", 0, false},
-		{"0d", 0, false},
-		{"3w", 0, false},
-		{"d", 0, false},
-		{"10", 0, false},
-		{"-1d", 0, false},
-		{"99999999999999d", 0, false},
-	} {
-		got, err := ParseTTL(tc.in)
-		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
-			t.Errorf("ParseTTL(%q) = %v, %v; want %v ok=%v", tc.in, got, err, tc.want, tc.ok)
-		}
-	}
-}
-
 func TestStatEntryRoundTrip(t *testing.T) {
 	s := fileStat{size: 5, mtime: 6, ctime: 7, ino: 8, dev: 9}
 	d := objects.Sum([]byte("x"))
