@@ -286,12 +286,18 @@ func removeAny(d string) error {
 // upToDate reports whether d already holds e's content. It trusts the stat
 // cache, else hashes the file (and remembers the answer).
 func (m *materializer) upToDate(d string, e manifest.Entry) bool {
+	return m.upToDateWith(d, e, m.r.cachedDigest, statKey)
+}
+
+// upToDateWith is upToDate with a given stat cache lookup and key: files
+// of references keep their entries apart (see DigestCache).
+func (m *materializer) upToDateWith(d string, e manifest.Entry, cached func(string, fileStat) (objects.ID, bool), key func(string) []byte) bool {
 	fi, err := os.Lstat(d)
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
 		return false
 	}
 	st := statOf(fi)
-	if digest, ok := m.r.cachedDigest(d, st); ok {
+	if digest, ok := cached(d, st); ok {
 		return digest == e.Digest
 	}
 	statTime := time.Now()
@@ -299,14 +305,18 @@ func (m *materializer) upToDate(d string, e manifest.Entry) bool {
 	if err != nil || digest != e.Digest {
 		return false
 	}
-	m.remember(d, st, statTime, digest)
+	m.rememberAt(key(d), st, statTime, digest)
 	return true
 }
 
 func (m *materializer) remember(d string, st fileStat, statTime time.Time, digest objects.ID) {
+	m.rememberAt(statKey(d), st, statTime, digest)
+}
+
+func (m *materializer) rememberAt(key []byte, st fileStat, statTime time.Time, digest objects.ID) {
 	m.statMu.Lock()
 	defer m.statMu.Unlock()
-	m.stat.Set(nsStatCache, statKey(d), encodeStatEntry(st, statTime, digest))
+	m.stat.Set(nsStatCache, key, encodeStatEntry(st, statTime, digest))
 }
 
 // hashFile returns the BLAKE3 of the file at path, failing if it changes

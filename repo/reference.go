@@ -326,27 +326,11 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 // entry e, whose digest is known. Like upToDate, but stat cache entries
 // of referenced files are kept apart (see DigestCache).
 func (m *materializer) refUpToDate(d string, e manifest.Entry) bool {
-	fi, err := os.Lstat(d)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
-		return false
-	}
-	st := statOf(fi)
-	if digest, ok := m.r.refDigest(d, st); ok {
-		return digest == e.Digest
-	}
-	statTime := time.Now()
-	digest, err := hashFile(d, st)
-	if err != nil || digest != e.Digest {
-		return false
-	}
-	m.rememberRef(d, st, statTime, digest)
-	return true
+	return m.upToDateWith(d, e, m.r.refDigest, refStatKey)
 }
 
 func (m *materializer) rememberRef(d string, st fileStat, statTime time.Time, digest objects.ID) {
-	m.statMu.Lock()
-	defer m.statMu.Unlock()
-	m.stat.Set(nsStatCache, refStatKey(d), encodeStatEntry(st, statTime, digest))
+	m.rememberAt(refStatKey(d), st, statTime, digest)
 }
 
 // countWriter counts bytes written and reports them to a meter.
