@@ -1,0 +1,64 @@
+// Package repo is a trove repository on disk: the .trove folder of a
+// project, its config, and the operations that tie the object store, the
+// trees and the refs together — commit, pull, verify, fsck, push and fetch.
+// cmd/trove calls one function of this package per command; the formats
+// live in objects, manifest and refs, and docs/ARCHITECTURE.md says how the
+// parts fit.
+//
+// # The repository
+//
+// Init makes .trove/ with config (JSON, meant to be committed with the
+// code), .gitignore (everything else stays out of Git), and the object
+// store's db/, packs/ and tmp/. Open finds .trove at or above a folder, as
+// git does. An open Repo holds the object store's Pebble lock: one trove
+// process works on a repository at a time, and the next waits up to
+// Options.LockTimeout. Everything a Repo depends on from outside — clock,
+// progress, how to open a remote's bucket, the runs index — comes in
+// Options; the package has no global state and knows no URL scheme.
+//
+// # Commit
+//
+// Folders are walked on the calling goroutine in name order while a pool
+// of workers (more than cores: small files wait on syscalls) reads, hashes
+// and stores files; each folder's entries reach its tree in order, with a
+// bounded window in flight. Files of 4 MiB and more stream through a
+// pipeline of pooled blocks: one goroutine reads and cuts chunks, one
+// hashes the whole file, the pool hashes and stores chunks; at most two
+// such files run at once, which keeps the block pool deadlock-free and
+// memory bounded whatever a file's size. A file whose stat changes while
+// it is read fails the commit (ErrFileChanged): a digest always describes
+// one state of the file.
+//
+// The stat cache (statcache.go) lets an unchanged re-commit read nothing:
+// an entry is trusted only if size, mtime, ctime, inode and device match
+// and the file was not modified within the timestamp granularity of when it
+// was stat'ed. Digests taken from it are checked against the store once,
+// only when the new tree differs from latest's (ErrStaleCache then drops
+// the entries and the commit runs again).
+//
+// Order matters, and is the package's main invariant (PRODUCT.md
+// invariant 3): chunks, trees, file maps and the version record are
+// flushed — packs durable, then their index — before refs.Commit names the
+// version. Content equal to latest makes no version and writes no record.
+//
+// # Pull and verify
+//
+// Pull materialises a version (or one --prefix path) under a folder: every
+// file is written to a temp name beside its place and renamed over it only
+// after its whole-file digest checked out, so a failed pull never leaves a
+// partial file under a version's path; files already up to date are not
+// rewritten; manifest paths that would leave the folder are refused. Chunks
+// missing locally come from the default remote first (ensureContent), in
+// coalesced ranged reads, into the local store that doubles as the cache.
+// Verify re-hashes every byte of a folder, trusting no cache.
+//
+// # Remotes
+//
+// Push, fetch and their helpers (push.go, upload.go, fetch.go, remote.go,
+// registry_sync.go) implement the order described in docs/ARCHITECTURE.md,
+// "Remotes": packs, then their indexes (children before parents), then
+// refs moved by compare-and-swap and merged three-way with the state last
+// seen on that remote. What is known of each remote — where it keeps
+// every blob, the logs and registries last seen there — is a cache in the
+// NSRemote namespace, rebuilt by reading the remote again.
+package repo
