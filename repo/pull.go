@@ -343,7 +343,7 @@ func hashFile(path string, want fileStat) (objects.ID, error) {
 
 // file writes one regular file: to a temp name beside d, then renamed over
 // it once its digest is verified.
-func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) (err error) {
+func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) error {
 	if m.upToDate(d, e) {
 		if err := os.Chmod(d, fs.FileMode(e.Mode)); err != nil {
 			return fmt.Errorf("pull: %w", err)
@@ -352,9 +352,27 @@ func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) (er
 		m.meter.Add(e.Size)
 		return nil
 	}
+	st, statTime, err := replaceFile(d, fs.FileMode(e.Mode), func(f *os.File) error {
+		return m.writeContent(ctx, f, d, e)
+	})
+	if err != nil {
+		return err
+	}
+	m.remember(d, st, statTime, e.Digest)
+	m.written.Add(1)
+	m.bytes.Add(e.Size)
+	return nil
+}
+
+// replaceFile puts a new file at d: fill writes its content to a temp file
+// beside d, which then gets mode and is renamed over d (a folder there is
+// removed first). It returns d's stat after the rename and the time taken
+// just before it, for the stat cache. On any failure, fill's included, the
+// temp file is removed and d is left as it was.
+func replaceFile(d string, mode fs.FileMode, fill func(f *os.File) error) (st fileStat, statTime time.Time, err error) {
 	f, err := os.CreateTemp(filepath.Dir(d), ".trove-pull-*")
 	if err != nil {
-		return fmt.Errorf("pull: %w", err)
+		return st, statTime, fmt.Errorf("pull: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -362,28 +380,27 @@ func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) (er
 			os.Remove(f.Name())
 		}
 	}()
-	if err := m.writeContent(ctx, f, d, e); err != nil {
-		return err
+	if err = fill(f); err != nil {
+		return st, statTime, err
 	}
-	if err := f.Chmod(fs.FileMode(e.Mode)); err != nil {
-		return fmt.Errorf("pull: %w", err)
+	if err = f.Chmod(mode); err != nil {
+		return st, statTime, fmt.Errorf("pull: %w", err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("pull: %w", err)
+	if err = f.Close(); err != nil {
+		return st, statTime, fmt.Errorf("pull: %w", err)
 	}
-	if fi, err := os.Lstat(d); err == nil && fi.IsDir() {
-		if err := os.RemoveAll(d); err != nil {
-			return fmt.Errorf("pull: replace folder %s with a file: %w", d, err)
+	if fi, lerr := os.Lstat(d); lerr == nil && fi.IsDir() {
+		if err = os.RemoveAll(d); err != nil {
+			return st, statTime, fmt.Errorf("pull: replace folder %s with a file: %w", d, err)
 		}
 	}
-	statTime := time.Now()
-	if err := os.Rename(f.Name(), d); err != nil {
-		return fmt.Errorf("pull: %w", err)
+	statTime = time.Now()
+	if err = os.Rename(f.Name(), d); err != nil {
+		return st, statTime, fmt.Errorf("pull: %w", err)
 	}
-	if fi, err := os.Lstat(d); err == nil {
-		m.remember(d, statOf(fi), statTime, e.Digest)
+	fi, err := os.Lstat(d)
+	if err != nil {
+		return st, statTime, fmt.Errorf("pull: %w", err)
 	}
-	m.written.Add(1)
-	m.bytes.Add(e.Size)
-	return nil
+	return statOf(fi), statTime, nil
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -270,7 +269,7 @@ func (m *materializer) refEntry(ctx context.Context, p string, e manifest.Entry)
 // fetchRef writes one referenced object at d: to a temp name beside it,
 // renamed into place once the fetcher has checked it. With
 // AllowMissingRefs a changed or missing object is a warning.
-func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Entry) (err error) {
+func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Entry) error {
 	if !e.Digest.IsZero() && m.refUpToDate(d, e) {
 		m.skipped.Add(1)
 		m.meter.Add(e.Size)
@@ -278,47 +277,24 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 	}
 	// A folder of the manifest may be created after this job was queued,
 	// but never this object's own parent: that comes first in walk order.
-	f, err := os.CreateTemp(filepath.Dir(d), ".trove-pull-*")
-	if err != nil {
-		return fmt.Errorf("pull: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
 	h := objects.NewHasher()
-	cw := &countWriter{w: io.MultiWriter(f, h), meter: m.meter}
-	if err := m.refs.fetch.Fetch(ctx, e, cw); err != nil {
+	var n int64
+	st, statTime, err := replaceFile(d, fs.FileMode(manifest.ModeFile), func(f *os.File) error {
+		cw := &countWriter{w: io.MultiWriter(f, h), meter: m.meter}
+		err := m.refs.fetch.Fetch(ctx, e, cw)
+		n = cw.n
+		return err
+	})
+	if err != nil {
 		if m.refs.allowMissing && refGone(err) {
 			m.warn("%s: %v", p, err)
-			f.Close()
-			os.Remove(f.Name())
 			return nil
 		}
 		return fmt.Errorf("%s: %w", p, err)
 	}
-	if err := f.Chmod(fs.FileMode(manifest.ModeFile)); err != nil {
-		return fmt.Errorf("pull: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("pull: %w", err)
-	}
-	if fi, err := os.Lstat(d); err == nil && fi.IsDir() {
-		if err := os.RemoveAll(d); err != nil {
-			return fmt.Errorf("pull: replace folder %s with a file: %w", d, err)
-		}
-	}
-	statTime := time.Now()
-	if err := os.Rename(f.Name(), d); err != nil {
-		return fmt.Errorf("pull: %w", err)
-	}
-	if fi, err := os.Lstat(d); err == nil {
-		m.rememberRef(d, statOf(fi), statTime, h.Sum())
-	}
+	m.rememberRef(d, st, statTime, h.Sum())
 	m.written.Add(1)
-	m.bytes.Add(cw.n)
+	m.bytes.Add(n)
 	return nil
 }
 
