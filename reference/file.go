@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/trove-ml/trove/internal/fileinfo"
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 )
@@ -96,7 +97,7 @@ func (f *Files) List(ctx context.Context, loc Location, fn func(path string, e m
 		}
 		return fn("", e)
 	case !fi.IsDir():
-		return fmt.Errorf("%w: %s is a %s, not a file or folder", ErrInvalid, clip(loc.String()), modeName(fi.Mode()))
+		return fmt.Errorf("%w: %s is a %s, not a file or folder", ErrInvalid, clip(loc.String()), fileinfo.KindName(fi.Mode()))
 	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -202,7 +203,7 @@ func walkFolder(ctx context.Context, dir, rel string, ancestors []fs.FileInfo, e
 				return err
 			}
 		default:
-			return fmt.Errorf("%w: %s is a %s; references record regular files (move it out of the folder)", ErrInvalid, clip(fileURI(filepath.ToSlash(full))), modeName(fi.Mode()))
+			return fmt.Errorf("%w: %s is a %s; references record regular files (move it out of the folder)", ErrInvalid, clip(fileURI(filepath.ToSlash(full))), fileinfo.KindName(fi.Mode()))
 		}
 	}
 	return nil
@@ -244,7 +245,7 @@ func (f *Files) entry(ctx context.Context, full string, fi fs.FileInfo, buf []by
 		return manifest.Entry{}, fsError(uri, err)
 	}
 	if !before.Mode().IsRegular() {
-		return manifest.Entry{}, fmt.Errorf("%w: %s is a %s", ErrInvalid, clip(uri), modeName(before.Mode()))
+		return manifest.Entry{}, fmt.Errorf("%w: %s is a %s", ErrInvalid, clip(uri), fileinfo.KindName(before.Mode()))
 	}
 	h := objects.NewHasher()
 	n, err := io.CopyBuffer(h, ctxReader{ctx, fh}, buf)
@@ -309,7 +310,7 @@ func (f *Files) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, erro
 		return nil, fsError(e.Ref.URI, err)
 	case !fi.Mode().IsRegular():
 		fh.Close()
-		return nil, fmt.Errorf("%w: %s is now a %s", ErrChanged, clip(e.Ref.URI), modeName(fi.Mode()))
+		return nil, fmt.Errorf("%w: %s is now a %s", ErrChanged, clip(e.Ref.URI), fileinfo.KindName(fi.Mode()))
 	case fi.Size() != e.Size:
 		fh.Close()
 		return nil, fmt.Errorf("%w: %s: %d bytes, the reference records %d", ErrChanged, clip(e.Ref.URI), fi.Size(), e.Size)
@@ -324,37 +325,11 @@ func fsError(uri string, err error) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("%w: %s: no such file or folder", ErrNotFound, clip(uri))
 	case errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("%w: %s: %v", ErrPermission, clip(uri), unwrapPath(err))
+		return fmt.Errorf("%w: %s: %v", ErrPermission, clip(uri), fileinfo.Cause(err))
 	case errors.As(err, &errno) && errno == syscall.ENOTDIR:
 		return fmt.Errorf("%w: %s: a path element is not a folder", ErrNotFound, clip(uri))
 	}
 	return fmt.Errorf("reference: %s: %w", clip(uri), err)
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-func modeName(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m&fs.ModeSymlink != 0:
-		return "symbolic link"
-	case m.IsDir():
-		return "folder"
-	}
-	return "special file"
 }
 
 // ctxReader stops reading once ctx is done.

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trove-ml/trove/internal/fileinfo"
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
@@ -263,7 +264,7 @@ func resolveSources(paths []string, trove string) (*vdir, error) {
 		}
 		fi, err := os.Stat(abs)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, unwrapPathError(err))
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, fileinfo.Cause(err))
 		}
 		switch {
 		case fi.IsDir():
@@ -272,7 +273,7 @@ func resolveSources(paths []string, trove string) (*vdir, error) {
 			}
 			f, err := os.Open(abs)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, unwrapPathError(err))
+				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, fileinfo.Cause(err))
 			}
 			f.Close()
 			root.dirs = append(root.dirs, abs)
@@ -284,34 +285,10 @@ func resolveSources(paths []string, trove string) (*vdir, error) {
 			claimed[name] = p
 			root.files = append(root.files, source{name: name, path: abs, info: fi})
 		default:
-			return nil, fmt.Errorf("%w: %s is a %s: trove stores regular files, directories and symlinks", ErrInvalid, p, fileKind(fi.Mode()))
+			return nil, fmt.Errorf("%w: %s is a %s: trove stores regular files, directories and symlinks", ErrInvalid, p, fileinfo.KindName(fi.Mode()))
 		}
 	}
 	return root, nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m&fs.ModeIrregular != 0:
-		return "irregular file"
-	}
-	return "special file"
 }
 
 // committer builds the trees of one commit. Directories are walked on the
@@ -509,14 +486,14 @@ func (c *committer) list(v *vdir) ([]item, error) {
 	for _, d := range v.dirs {
 		ents, err := os.ReadDir(d)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, d, unwrapPathError(err))
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, d, fileinfo.Cause(err))
 		}
 		cached := c.r.statDir(c.ctx, d)
 		for _, de := range ents {
 			p := filepath.Join(d, de.Name())
 			info, err := de.Info()
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, unwrapPathError(err))
+				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, fileinfo.Cause(err))
 			}
 			if err := add(de.Name(), p, info); err != nil {
 				return nil, err
@@ -547,14 +524,14 @@ func (c *committer) file(ctx context.Context, s source) *result {
 	case mode&fs.ModeSymlink != 0:
 		target, err := os.Readlink(s.path)
 		if err != nil {
-			return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s: %v", ErrInvalid, s.path, unwrapPathError(err)))
+			return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s: %v", ErrInvalid, s.path, fileinfo.Cause(err)))
 		}
 		return doneResult(manifest.Entry{
 			Name: s.name, Kind: manifest.KindSymlink, Digest: objects.Sum([]byte(target)), Target: target,
 		}, nil)
 	case mode.IsRegular():
 	default:
-		return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s is a %s: trove stores regular files, directories and symlinks (move it out of the folder)", ErrInvalid, s.path, fileKind(mode)))
+		return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s is a %s: trove stores regular files, directories and symlinks (move it out of the folder)", ErrInvalid, s.path, fileinfo.KindName(mode)))
 	}
 	e := manifest.Entry{Name: s.name, Kind: manifest.KindFile, Mode: manifest.FileMode(mode.Perm()), Size: s.info.Size()}
 	st := statOf(s.info)

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/trove-ml/trove/internal/fileinfo"
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 )
@@ -31,7 +32,7 @@ func openStable(path string) (*os.File, fileStat, time.Time, error) {
 	now := time.Now()
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
-		return nil, fileStat{}, now, fmt.Errorf("%w: %s: %v", ErrInvalid, path, unwrapPathError(err))
+		return nil, fileStat{}, now, fmt.Errorf("%w: %s: %v", ErrInvalid, path, fileinfo.Cause(err))
 	}
 	fi, err := f.Stat()
 	if err != nil {
