@@ -46,6 +46,24 @@ func newHooksCommand(e env) *cli.Command {
 		}
 		return nil
 	}
+	// hooksAction runs install or uninstall on the Git repository trove
+	// works in and prints what changed.
+	hooksAction := func(do func(*gitpair.Git, gitpair.HookOptions) ([]gitpair.HookChange, error)) cli.ActionFunc {
+		return func(ctx context.Context, cmd *cli.Command) error {
+			if _, err := argsExactly(cmd, 0, "none"); err != nil {
+				return err
+			}
+			g, _, rel, err := hookGit(cmd)
+			if err != nil {
+				return gitpairErr(err)
+			}
+			chs, err := do(g, hookOpts(rel))
+			if err != nil {
+				return gitpairErr(err)
+			}
+			return printChanges(cmd, chs)
+		}
+	}
 	return &cli.Command{
 		Name:  "hooks",
 		Usage: "install or remove the Git hooks that push and check out pinned data with the code",
@@ -60,41 +78,15 @@ func newHooksCommand(e env) *cli.Command {
 				Description: "A hook already in place is renamed NAME.pre-trove and run first by trove's, with the\n" +
 					"same arguments and input; 'trove hooks uninstall' puts it back. Installing again updates\n" +
 					"trove's hooks. Hooks are shared by the repository's linked worktrees.\n\n" + exitCodesHelp,
-				Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
-				Action: func(ctx context.Context, cmd *cli.Command) error {
-					if _, err := argsExactly(cmd, 0, "none"); err != nil {
-						return err
-					}
-					g, _, rel, err := hookGit(cmd)
-					if err != nil {
-						return gitpairErr(err)
-					}
-					chs, err := g.InstallHooks(hookOpts(rel))
-					if err != nil {
-						return gitpairErr(err)
-					}
-					return printChanges(cmd, chs)
-				},
+				Flags:  []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
+				Action: hooksAction((*gitpair.Git).InstallHooks),
 			},
 			{
 				Name:        "uninstall",
 				Usage:       "remove trove's hooks and put back the hooks they chained to",
 				Description: "Hooks trove did not write are left alone.\n\n" + exitCodesHelp,
 				Flags:       []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
-				Action: func(ctx context.Context, cmd *cli.Command) error {
-					if _, err := argsExactly(cmd, 0, "none"); err != nil {
-						return err
-					}
-					g, _, rel, err := hookGit(cmd)
-					if err != nil {
-						return gitpairErr(err)
-					}
-					chs, err := g.UninstallHooks(hookOpts(rel))
-					if err != nil {
-						return gitpairErr(err)
-					}
-					return printChanges(cmd, chs)
-				},
+				Action:      hooksAction((*gitpair.Git).UninstallHooks),
 			},
 			{
 				Name:            "run",
