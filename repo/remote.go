@@ -260,23 +260,3 @@ func (r *Repo) trackedLog(c *conn, name string) (*refs.Log, error) {
 	}
 	return refs.DecodeLog(v)
 }
-
-// OnRemotes returns, for an artifact, the records of the versions that
-// some configured remote was last seen to hold. A version whose record is
-// not among them has not been pushed: its number is provisional.
-func (r *Repo) OnRemotes(ctx context.Context, name string) (map[objects.ID]bool, error) {
-	out := map[objects.ID]bool{}
-	for _, rn := range r.RemoteNames() {
-		l, err := r.trackedLog(&conn{name: rn}, name)
-		if err != nil {
-			return nil, err
-		}
-		if l == nil {
-			continue
-		}
-		for _, v := range l.Versions {
-			out[v.Record] = true
-		}
-	}
-	return out, nil
-}
