@@ -48,8 +48,10 @@
 // after its whole-file digest checked out, so a failed pull never leaves a
 // partial file under a version's path; files already up to date are not
 // rewritten; manifest paths that would leave the folder are refused. Chunks
-// missing locally come from the default remote first (ensureContent), in
-// coalesced ranged reads, into the local store that doubles as the cache.
+// missing locally come from the default remote in coalesced ranged reads:
+// streamed straight into the files that need them (stream.go), or with
+// PullOptions.Cache into the local store first (ensureContent), which then
+// doubles as the cache.
 // Verify re-hashes every byte of a folder, trusting no cache.
 //
 // # Remotes

@@ -128,20 +128,35 @@ func (r *Repo) fetchLog(ctx context.Context, c *conn, name string) (*FetchedArti
 }
 
 // Ranged reads of remote packs are merged when the blobs wanted are
-// adjacent, up to maxRange bytes, and run downloadParallel at a time.
+// adjacent, up to maxRange bytes (streamSpan when streaming a pull), and
+// run downloadParallel at a time.
 const (
 	maxRange         = 16 << 20
 	downloadParallel = 4
 )
 
-// download fetches blobs from a remote into the local store, verifying
-// each, with as few ranged reads as adjacency allows.
-func (r *Repo) download(ctx context.Context, c *conn, ids []objects.ID) error {
-	type want struct {
-		id objects.ID
-		rb remoteBlob
-	}
-	byPack := map[objects.ID][]want{}
+// wantBlob is one blob to read from a remote, and where the remote keeps it.
+type wantBlob struct {
+	id objects.ID
+	rb remoteBlob
+}
+
+// span is one ranged read of a remote pack: [off, end) covers the wanted
+// blobs, which are adjacent.
+type span struct {
+	pack     objects.ID
+	off, end int64
+	wants    []wantBlob
+}
+
+// planSpans finds where the remote keeps each blob (reading the remote's
+// new indexes once if one is not known) and merges adjacent blobs of a
+// pack into spans of at most maxRange bytes (a blob longer than that is a
+// span of its own). It returns the spans in pack
+// and offset order, and their total length.
+func (r *Repo) planSpans(ctx context.Context, c *conn, ids []objects.ID, maxRange int64) ([]span, int64, error) {
+	byPack := map[objects.ID][]wantBlob{}
+	var packs []objects.ID
 	refreshed := false
 	for _, id := range ids {
 		rb, ok, err := r.remoteHas(c, id)
@@ -153,39 +168,42 @@ func (r *Repo) download(ctx context.Context, c *conn, ids []objects.ID) error {
 			}
 		}
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
 		if !ok {
-			return fmt.Errorf("%w: %s is neither here nor on remote %s", ErrMissingContent, id.Short(), c.name)
+			return nil, 0, fmt.Errorf("%w: %s is neither here nor on remote %s", ErrMissingContent, id.Short(), c.name)
 		}
-		byPack[rb.pack] = append(byPack[rb.pack], want{id, rb})
-	}
-	type span struct {
-		pack     objects.ID
-		off, end int64
-		wants    []want
+		if byPack[rb.pack] == nil {
+			packs = append(packs, rb.pack)
+		}
+		byPack[rb.pack] = append(byPack[rb.pack], wantBlob{id, rb})
 	}
 	var spans []span
 	var total int64
-	for p, ws := range byPack {
+	for _, p := range packs {
+		ws := byPack[p]
 		sort.Slice(ws, func(i, j int) bool { return ws[i].rb.offset < ws[j].rb.offset })
 		for _, w := range ws {
 			end := w.rb.offset + int64(w.rb.stored)
+			if n := len(spans); n > 0 && spans[n-1].pack == p && w.rb.offset < spans[n-1].end {
+				continue // the same blob twice
+			}
 			total += int64(w.rb.stored)
 			if n := len(spans); n > 0 && spans[n-1].pack == p && spans[n-1].end == w.rb.offset && end-spans[n-1].off <= maxRange {
 				spans[n-1].end = end
 				spans[n-1].wants = append(spans[n-1].wants, w)
 				continue
 			}
-			spans = append(spans, span{pack: p, off: w.rb.offset, end: end, wants: []want{w}})
+			spans = append(spans, span{pack: p, off: w.rb.offset, end: end, wants: []wantBlob{w}})
 		}
 	}
-	if len(spans) == 0 {
-		return nil
-	}
-	meter := r.opts.Progress.Start("downloading from "+c.name, total, true)
-	defer meter.Done()
-	w := r.store.NewWriter()
+	return spans, total, nil
+}
+
+// readSpans reads spans from the remote, at most downloadParallel at once,
+// and calls got for every blob in stored form (from any goroutine; the
+// bytes are valid until got returns). The first error cancels the rest.
+func (r *Repo) readSpans(ctx context.Context, c *conn, spans []span, meter Meter, got func(objects.Stored) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -195,7 +213,13 @@ func (r *Repo) download(ctx context.Context, c *conn, ids []objects.ID) error {
 	)
 	sem := make(chan struct{}, downloadParallel)
 	for _, s := range spans {
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
@@ -208,7 +232,7 @@ func (r *Repo) download(ctx context.Context, c *conn, ids []objects.ID) error {
 				for _, x := range s.wants {
 					st := objects.Stored{ID: x.id, Type: x.rb.typ, Compressed: x.rb.compressed, RawLen: int(x.rb.raw),
 						Bytes: b[x.rb.offset-s.off : x.rb.offset-s.off+int64(x.rb.stored)]}
-					if err := w.PutStored(ctx, st); err != nil {
+					if err := got(st); err != nil {
 						return fmt.Errorf("remote %s, pack %s: %w", c.name, s.pack.Short(), err)
 					}
 				}
@@ -226,9 +250,25 @@ func (r *Repo) download(ctx context.Context, c *conn, ids []objects.ID) error {
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return firstErr
+}
+
+// download fetches blobs from a remote into the local store, verifying
+// each, with as few ranged reads as adjacency allows.
+func (r *Repo) download(ctx context.Context, c *conn, ids []objects.ID) error {
+	spans, total, err := r.planSpans(ctx, c, ids, maxRange)
+	if err != nil || len(spans) == 0 {
+		return err
+	}
+	meter := r.opts.Progress.Start("downloading from "+c.name, total, true)
+	defer meter.Done()
+	w := r.store.NewWriter()
+	if err := r.readSpans(ctx, c, spans, meter, func(st objects.Stored) error { return w.PutStored(ctx, st) }); err != nil {
 		w.Abort()
-		return firstErr
+		return err
 	}
 	return w.Flush(ctx)
 }
@@ -299,12 +339,15 @@ func (g *lazyGetter) fileMap(ctx context.Context, w *objects.Writer, digest obje
 	return id, ok, err
 }
 
-// ensureContent makes the local store hold everything entry e (a folder
-// or a file) reaches, downloading what is missing from the default remote.
-// Without a remote it does nothing: the pull then names what is missing.
-func (r *Repo) ensureContent(ctx context.Context, g *lazyGetter, e manifest.Entry) error {
+// ensureContent makes the local store hold the metadata entry e (a folder
+// or a file) reaches — trees and file maps — downloading what is missing
+// from the default remote, and returns the chunks missing here. With
+// download, those chunks are downloaded into the local store too and the
+// set returned is empty. Without a remote it does nothing: the pull then
+// names what is missing.
+func (r *Repo) ensureContent(ctx context.Context, g *lazyGetter, e manifest.Entry, download bool) (map[objects.ID]bool, error) {
 	if len(r.Config.Remotes) == 0 {
-		return nil
+		return nil, nil
 	}
 	var missing []objects.ID
 	seen := map[objects.ID]bool{}
@@ -342,16 +385,23 @@ func (r *Repo) ensureContent(ctx context.Context, g *lazyGetter, e manifest.Entr
 	}
 	if err != nil {
 		w.Abort()
-		return err
+		return nil, err
 	}
 	if len(missing) == 0 {
-		return nil
+		return nil, nil
+	}
+	if !download {
+		set := make(map[objects.ID]bool, len(missing))
+		for _, id := range missing {
+			set[id] = true
+		}
+		return set, nil
 	}
 	c, err := g.conn(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return r.download(ctx, c, missing)
+	return nil, r.download(ctx, c, missing)
 }
 
 // ResolveOrFetch resolves a version name like Resolve and, if the artifact

@@ -28,6 +28,10 @@ type PullOptions struct {
 	// Refs fetches referenced objects from their sources; a version with
 	// references cannot be pulled without it.
 	Refs RefFetcher
+	// Cache keeps the chunks downloaded from a remote in the local store,
+	// so the version can be pulled again offline; without it they are
+	// streamed straight into the files (see stream.go).
+	Cache bool
 	// AllowMissingRefs turns a referenced object that changed or went
 	// missing at its source into a warning instead of an error.
 	AllowMissingRefs bool
@@ -75,16 +79,19 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 		}
 		top, base = e, p
 	}
-	// Content missing here comes from the remote first, in a few large
-	// ranged reads; then everything is written from the local store,
-	// which doubles as the cache.
-	if err := r.ensureContent(ctx, g, top); err != nil {
+	// Metadata missing here comes from the remote first; chunks too, with
+	// o.Cache, in a few large ranged reads into the local store. Otherwise
+	// the chunks missing here are streamed into the files that need them
+	// after everything else is written.
+	missing, err := r.ensureContent(ctx, g, top, o.Cache)
+	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := newMaterializer(ctx, r, dir, v.Record.Size)
 	m.refs = newRefPull(o)
+	m.missing = missing
 	// The folders above a --prefix path are made (real folders, never
 	// through a symlink), as they are in the version.
 	for i := range base {
@@ -97,10 +104,17 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	if err == nil {
 		err = m.tree(ctx, base, top)
 	}
-	m.close()
+	m.wait()
 	if err == nil {
 		err = m.firstErr()
 	}
+	if err == nil && len(m.streamed) > 0 {
+		var c *conn
+		if c, err = g.conn(ctx); err == nil {
+			err = m.stream(ctx, c, m.streamed)
+		}
+	}
+	m.meter.Done()
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +142,13 @@ type materializer struct {
 	wg    sync.WaitGroup // big files and referenced objects
 
 	refs refPull // references (reference.go); its warnings are guarded by errMu
+
+	// missing are the chunks not in the local store (nil: none, or no
+	// remote); files that need them are collected in streamed and written
+	// by stream once the rest is done.
+	missing  map[objects.ID]bool
+	streamMu sync.Mutex
+	streamed []*streamFile // guarded by streamMu
 }
 
 func newMaterializer(ctx context.Context, r *Repo, dir string, total int64) *materializer {
@@ -139,10 +160,10 @@ func newMaterializer(ctx context.Context, r *Repo, dir string, total int64) *mat
 	}
 }
 
-func (m *materializer) close() {
+// wait waits for every file started to be written.
+func (m *materializer) wait() {
 	m.wg.Wait()
 	m.pool.close()
-	m.meter.Done()
 }
 
 func (m *materializer) fail(err error) {
@@ -351,6 +372,18 @@ func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) err
 		m.skipped.Add(1)
 		m.meter.Add(e.Size)
 		return nil
+	}
+	if m.missing != nil {
+		sf, err := m.remoteFile(ctx, d, e)
+		if err != nil {
+			return err
+		}
+		if sf != nil {
+			m.streamMu.Lock()
+			m.streamed = append(m.streamed, sf)
+			m.streamMu.Unlock()
+			return nil
+		}
 	}
 	st, statTime, err := replaceFile(d, fs.FileMode(e.Mode), func(f *os.File) error {
 		return m.writeContent(ctx, f, d, e)

@@ -24,6 +24,7 @@ func newPullCommand(e env) *cli.Command {
 			&cli.StringFlag{Name: "prefix", Usage: "pull only the file or folder at `PATH` of the version"},
 			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
 			runFlag(),
+			&cli.BoolFlag{Name: "cache", Usage: "keep the chunks downloaded from the remote in the local store, so the version can be pulled again offline (by default they go straight into the files)"},
 			&cli.BoolFlag{Name: "allow-missing-references", Usage: "warn about referenced objects that changed or went missing at their source instead of failing"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -50,7 +51,7 @@ func newPullCommand(e env) *cli.Command {
 				refs, closeRefs := newResolver(r)
 				defer func() { _ = closeRefs() }() // only a cache write can fail: it costs hashing next time
 				res, err := r.Pull(ctx, v, repo.PullOptions{Dir: dir, Prefix: cmd.String("prefix"),
-					Refs: refs, AllowMissingRefs: cmd.Bool("allow-missing-references")})
+					Refs: refs, Cache: cmd.Bool("cache"), AllowMissingRefs: cmd.Bool("allow-missing-references")})
 				if err != nil {
 					return err
 				}
