@@ -9,34 +9,60 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
-	"cloud.google.com/go/storage"
-	"google.golang.org/api/googleapi"
-	"google.golang.org/api/iterator"
-	"google.golang.org/api/option"
+	"golang.org/x/oauth2"
 
 	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/remote/retry"
 )
 
-// GCSOptions configure [NewGCS].
+// GCSOptions configure [NewGCS]. Credentials never come from a reference:
+// they are application-default credentials unless TokenSource is set.
 type GCSOptions struct {
-	// ClientOptions are passed to storage.NewClient after the defaults:
-	// application-default credentials, or the emulator named by
-	// STORAGE_EMULATOR_HOST without credentials.
-	ClientOptions []option.ClientOption
+	// Endpoint is the base URL of the JSON API, scheme and host. Empty
+	// means the emulator named by STORAGE_EMULATOR_HOST (host:port, spoken
+	// to over plain HTTP, or a URL), and https://storage.googleapis.com
+	// without it.
+	Endpoint string
+	// TokenSource authorizes the requests. nil means application-default
+	// credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's
+	// application_default_credentials.json, the GCE metadata server),
+	// looked up on first use and failing with [ErrNoCredentials] when
+	// there are none; with the emulator of STORAGE_EMULATOR_HOST, nil means
+	// no credentials.
+	TokenSource oauth2.TokenSource
+	// Client makes the requests, under TokenSource's Authorization header.
+	// nil means a client whose requests time out after Timeout without an
+	// answer.
+	Client *http.Client
+	// Timeout bounds the wait for response headers when Client is nil.
+	// 0 means one minute.
+	Timeout time.Duration
+	// Retry tunes the repeats of requests that fail transiently (429 and
+	// 5xx answers, reset connections, timeouts) with remote/retry's
+	// policy and defaults: at most 10 attempts within five minutes, full
+	// jitter from 200 ms to 20 s. A download cut short resumes from its
+	// first unread byte, at most MaxAttempts-1 times. OnRetry sees Ops
+	// "stat", "list", "get" and "read". BufferLimit is unused: no request
+	// has a body.
+	Retry retry.Options
 }
 
-// GCS is the [Store] of gs:// references. Objects are recorded by ETag
-// and generation ([KindETagGeneration]); a pull reads the recorded
-// generation, which is immutable, and the client checks its CRC32C. The
-// client is made on first use, so that a program that never meets a gs://
-// reference needs no Google credentials.
+// GCS is the [Store] of gs:// references, a client of the Cloud Storage
+// JSON API. Objects are recorded by ETag and generation
+// ([KindETagGeneration]); a pull reads the recorded generation, which is
+// immutable, as stored, and checks its length and the CRC32C the server
+// sends. The client is made on first use, so that a program that never
+// meets a gs:// reference needs no Google credentials.
 type GCS struct {
 	o GCSOptions
 
-	once   sync.Once
-	client *storage.Client
-	err    error // from making the client, returned by every call
+	once sync.Once
+	api  *gcsAPI
+	err  error // from making the client, returned by every call
+
+	pageSize int // tests: objects per listing page; 0 leaves it to the server (1,000)
 }
 
 var _ Store = (*GCS)(nil)
@@ -44,36 +70,25 @@ var _ Store = (*GCS)(nil)
 // NewGCS returns the gs:// store.
 func NewGCS(o GCSOptions) *GCS { return &GCS{o: o} }
 
-func (g *GCS) conn(ctx context.Context) (*storage.Client, error) {
-	g.once.Do(func() {
-		c, err := storage.NewClient(ctx, g.o.ClientOptions...)
-		if err != nil {
-			if strings.Contains(err.Error(), "credentials") {
-				g.err = fmt.Errorf("%w for gs:// references: run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS (%v)", ErrNoCredentials, err)
-				return
-			}
-			g.err = fmt.Errorf("reference: GCS client: %w", err)
-			return
-		}
-		g.client = c
-	})
-	return g.client, g.err
+func (g *GCS) conn(ctx context.Context) (*gcsAPI, error) {
+	g.once.Do(func() { g.api, g.err = newGCSAPI(ctx, g.o) })
+	return g.api, g.err
 }
 
-// Close releases the client, if one was made.
+// Close releases the idle connections of the client, if one was made.
 func (g *GCS) Close() error {
-	if g.client == nil {
-		return nil
+	if g.api != nil {
+		g.api.close()
 	}
-	return g.client.Close()
+	return nil
 }
 
-func gcsEntry(uri string, a *storage.ObjectAttrs) (manifest.Entry, error) {
-	if a.Etag == "" {
+func gcsEntry(uri string, o gcsObject) (manifest.Entry, error) {
+	if o.ETag == "" {
 		return manifest.Entry{}, fmt.Errorf("reference: %s: the server sent no ETag; record the location alone with --no-checksum", clip(uri))
 	}
-	return manifest.Entry{Kind: manifest.KindRef, Size: a.Size, Ref: &manifest.Reference{
-		URI: uri, ChecksumKind: KindETagGeneration, Checksum: a.Etag, VersionID: strconv.FormatInt(a.Generation, 10),
+	return manifest.Entry{Kind: manifest.KindRef, Size: o.Size, Ref: &manifest.Reference{
+		URI: uri, ChecksumKind: KindETagGeneration, Checksum: o.ETag, VersionID: strconv.FormatInt(o.Generation, 10),
 	}}, nil
 }
 
@@ -81,15 +96,14 @@ func gcsEntry(uri string, a *storage.ObjectAttrs) (manifest.Entry, error) {
 // any other key, and one ending in '/', is a folder. Zero-length names
 // ending in '/' are folder markers and are skipped.
 func (g *GCS) List(ctx context.Context, loc Location, fn func(path string, e manifest.Entry) error) error {
-	c, err := g.conn(ctx)
+	api, err := g.conn(ctx)
 	if err != nil {
 		return err
 	}
-	b := c.Bucket(loc.Bucket)
 	if loc.Key != "" && !strings.HasSuffix(loc.Key, "/") {
-		a, err := b.Object(loc.Key).Attrs(ctx)
+		o, err := api.stat(ctx, loc.Bucket, loc.Key)
 		if err == nil {
-			e, err := gcsEntry(loc.String(), a)
+			e, err := gcsEntry(loc.String(), o)
 			if err != nil {
 				return err
 			}
@@ -100,27 +114,18 @@ func (g *GCS) List(ctx context.Context, loc Location, fn func(path string, e man
 		}
 	}
 	prefix := folderPrefix(loc.Key)
-	q := &storage.Query{Prefix: prefix}
-	if err := q.SetAttrSelection([]string{"Name", "Size", "Etag", "Generation"}); err != nil {
-		return fmt.Errorf("reference: %s: %w", clip(loc.String()), err)
-	}
-	it := b.Objects(ctx, q)
-	for {
-		a, err := it.Next()
-		if err == iterator.Done {
-			return nil
-		}
+	for o, err := range api.objects(ctx, loc.Bucket, prefix, g.pageSize) {
 		if err != nil {
 			return g.fail(loc, prefix, err)
 		}
-		rel, ok := strings.CutPrefix(a.Name, prefix)
+		rel, ok := strings.CutPrefix(o.Name, prefix)
 		if !ok {
-			return fmt.Errorf("reference: %s: listing returned %q outside the prefix", clip(loc.String()), a.Name)
+			return fmt.Errorf("reference: %s: listing returned %q outside the prefix", clip(loc.String()), o.Name)
 		}
-		if strings.HasSuffix(a.Name, "/") && a.Size == 0 {
+		if strings.HasSuffix(o.Name, "/") && o.Size == 0 {
 			continue // a folder marker
 		}
-		e, err := gcsEntry(loc.objectURI(a.Name), a)
+		e, err := gcsEntry(loc.objectURI(o.Name), o)
 		if err != nil {
 			return err
 		}
@@ -128,17 +133,17 @@ func (g *GCS) List(ctx context.Context, loc Location, fn func(path string, e man
 			return err
 		}
 	}
+	return nil
 }
 
 // Probe implements [Store].
 func (g *GCS) Probe(ctx context.Context, loc Location) error {
-	c, err := g.conn(ctx)
+	api, err := g.conn(ctx)
 	if err != nil {
 		return err
 	}
-	b := c.Bucket(loc.Bucket)
 	if loc.Key != "" && !strings.HasSuffix(loc.Key, "/") {
-		_, err := b.Object(loc.Key).Attrs(ctx)
+		_, err := api.stat(ctx, loc.Bucket, loc.Key)
 		if err == nil {
 			return nil
 		}
@@ -147,22 +152,18 @@ func (g *GCS) Probe(ctx context.Context, loc Location) error {
 		}
 	}
 	prefix := folderPrefix(loc.Key)
-	q := &storage.Query{Prefix: prefix}
-	if err := q.SetAttrSelection([]string{"Name"}); err != nil {
-		return fmt.Errorf("reference: %s: %w", clip(loc.String()), err)
+	for _, err := range api.objects(ctx, loc.Bucket, prefix, 1) {
+		if err != nil {
+			return g.fail(loc, prefix, err)
+		}
+		return nil
 	}
-	_, err = b.Objects(ctx, q).Next()
-	switch {
-	case err == iterator.Done:
-		return fmt.Errorf("%w: nothing at %s (check the prefix)", ErrEmpty, clip(loc.String()))
-	case err != nil:
-		return g.fail(loc, prefix, err)
-	}
-	return nil
+	return fmt.Errorf("%w: nothing at %s (check the prefix)", ErrEmpty, clip(loc.String()))
 }
 
 // Open implements [Store]: a read of the recorded generation, as stored
-// (no decompressive transcoding), of the recorded length.
+// (no decompressive transcoding), of the recorded length, whose CRC32C
+// is checked at the end against the one the server sends.
 func (g *GCS) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error) {
 	loc, err := Parse(e.Ref.URI)
 	if err != nil {
@@ -178,11 +179,11 @@ func (g *GCS) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error)
 	if err != nil || gen <= 0 {
 		return nil, fmt.Errorf("%w: %s: generation %q is not a positive number", ErrInvalid, clip(e.Ref.URI), e.Ref.VersionID)
 	}
-	c, err := g.conn(ctx)
+	api, err := g.conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.Bucket(loc.Bucket).Object(loc.Key).Generation(gen).ReadCompressed(true).NewReader(ctx)
+	r, err := api.openMedia(ctx, loc.Bucket, loc.Key, gen)
 	if err != nil {
 		err = g.fail(loc, loc.Key, err)
 		if errors.Is(err, ErrNotFound) {
@@ -190,45 +191,34 @@ func (g *GCS) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error)
 		}
 		return nil, err
 	}
-	if r.Attrs.Size != e.Size {
+	if r.size >= 0 && r.size != e.Size {
 		r.Close()
-		return nil, fmt.Errorf("%w: %s: %d bytes, the reference records %d", ErrChanged, clip(e.Ref.URI), r.Attrs.Size, e.Size)
+		return nil, fmt.Errorf("%w: %s: %d bytes, the reference records %d", ErrChanged, clip(e.Ref.URI), r.size, e.Size)
 	}
-	return newCheckReader(crcReader{r, e.Ref.URI}, e), nil
+	return newCheckReader(r, e), nil
 }
 
-// crcReader marks the client's failed CRC32C check as a changed object.
-type crcReader struct {
-	r   *storage.Reader
-	uri string
-}
-
-func (c crcReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err != nil && err != io.EOF && strings.Contains(err.Error(), "bad CRC") {
-		err = fmt.Errorf("%w: %s: %v", ErrChanged, clip(c.uri), err)
-	}
-	return n, err
-}
-
-func (c crcReader) Close() error { return c.r.Close() }
-
-// fail maps a client error about key in loc's bucket to this package's
-// classes.
+// fail maps an error of the API about key in loc's bucket to this
+// package's classes. A listing's 404 is the bucket's; a single object's
+// is the object's, whatever became of the bucket, as the object is what
+// the caller asked for.
 func (g *GCS) fail(loc Location, key string, err error) error {
 	where := loc.objectURI(key)
-	var ge *googleapi.Error
+	var se *gcsStatusError
 	code := 0
-	if errors.As(err, &ge) {
-		code = ge.Code
+	if errors.As(err, &se) {
+		code = se.code
 	}
+	var re *oauth2.RetrieveError
 	switch {
-	case errors.Is(err, storage.ErrBucketNotExist) || code == http.StatusNotFound && strings.Contains(strings.ToLower(ge.Message), "bucket"):
+	case errors.Is(err, ErrChanged):
+		return err
+	case code == http.StatusNotFound && se.op == gcsOpList:
 		return fmt.Errorf("%w: %q (check the name, and STORAGE_EMULATOR_HOST if you use an emulator)", ErrBucketNotFound, loc.Bucket)
-	case errors.Is(err, storage.ErrObjectNotExist) || code == http.StatusNotFound:
+	case code == http.StatusNotFound:
 		return fmt.Errorf("%w: %s", ErrNotFound, clip(where))
-	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return fmt.Errorf("%w: %s; check the credentials (gcloud auth application-default login, GOOGLE_APPLICATION_CREDENTIALS) and the bucket's permissions", ErrPermission, clip(where))
+	case code == http.StatusUnauthorized || code == http.StatusForbidden || errors.As(err, &re):
+		return fmt.Errorf("%w: %s; check the credentials (gcloud auth application-default login, GOOGLE_APPLICATION_CREDENTIALS) and the bucket's permissions (%w)", ErrPermission, clip(where), err)
 	case code == http.StatusPreconditionFailed:
 		return fmt.Errorf("%w: %s", ErrChanged, clip(where))
 	}

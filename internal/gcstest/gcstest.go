@@ -2,14 +2,15 @@
 // fake-gcs-server with its memory backend, over plain HTTP on a free port
 // of 127.0.0.1.
 //
-// A test that needs GCS calls [Start], which points the Go client at the
+// A test that needs GCS calls [Start], which points GCS clients at the
 // server through STORAGE_EMULATOR_HOST (so the test must not run in
 // parallel with others that set the environment) and stops the server when
-// the test ends:
+// the test ends. Buckets and objects are made through the server's JSON
+// API:
 //
 //	srv := gcstest.Start(t)
 //	bucket := srv.NewBucket(t)
-//	client := srv.Client(t)
+//	srv.Put(t, bucket, "data/a.txt", "A")
 //
 // The server binary is looked up on PATH, then in $GOBIN and $GOPATH/bin.
 // When it is missing, tests are skipped with a message saying to run
@@ -24,18 +25,19 @@ import (
 	"errors"
 	"fmt"
 	"go/build"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"cloud.google.com/go/storage"
 )
 
 // Version is the fake-gcs-server release the tests are written against,
@@ -181,27 +183,113 @@ func (s *Server) stop() {
 	}
 }
 
-// Client returns a client of the server, closed when t ends.
-func (s *Server) Client(t testing.TB) *storage.Client {
-	t.Helper()
-	c, err := storage.NewClient(context.Background())
-	if err != nil {
-		t.Fatalf("gcstest: client: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
+// URL returns the server's base URL, http://HOST.
+func (s *Server) URL() string { return "http://" + s.Host }
+
+// requestTimeout bounds a request of the helpers below.
+const requestTimeout = 30 * time.Second
 
 // NewBucket creates a bucket no other test uses and returns its name.
 func (s *Server) NewBucket(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("trove-test-%05d", s.buckets.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.Client(t).Bucket(name).Create(ctx, "test-project", nil); err != nil {
+	body := fmt.Sprintf(`{"name":%q}`, name)
+	if err := s.post(context.Background(), "/storage/v1/b?project=test-project", "application/json", body); err != nil {
 		t.Fatalf("gcstest: create bucket %s: %v\nserver output:\n%s", name, err, s.logs.String())
 	}
 	return name
+}
+
+// Put stores content as the object name of bucket, replacing any object
+// of that name with a new generation.
+func (s *Server) Put(t testing.TB, bucket, name, content string) {
+	t.Helper()
+	s.PutEncoded(t, bucket, name, "", content)
+}
+
+// PutEncoded is [Server.Put] with the object's Content-Encoding metadata
+// set (to "gzip", say, for content that is gzip-compressed), which makes
+// the server decompress it for clients that do not accept gzip.
+func (s *Server) PutEncoded(t testing.TB, bucket, name, contentEncoding, content string) {
+	t.Helper()
+	if err := s.upload(context.Background(), bucket, name, contentEncoding, content); err != nil {
+		t.Fatalf("gcstest: put gs://%s/%s: %v\nserver output:\n%s", bucket, name, err, s.logs.String())
+	}
+}
+
+// upload stores an object through the JSON API's simple upload.
+func (s *Server) upload(ctx context.Context, bucket, name, contentEncoding, content string) error {
+	q := url.Values{"uploadType": {"media"}, "name": {name}}
+	if contentEncoding != "" {
+		q.Set("contentEncoding", contentEncoding)
+	}
+	return s.post(ctx, "/upload/storage/v1/b/"+url.PathEscape(bucket)+"/o?"+q.Encode(), "application/octet-stream", content)
+}
+
+// post sends a POST to the server and checks that it succeeded.
+func (s *Server) post(ctx context.Context, path, contentType, body string) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL()+path, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10)) // for the message only
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(answer))
+	}
+	return nil
+}
+
+// Client returns an uploader shaped like the part of
+// cloud.google.com/go/storage's client that tests once used
+// (Bucket(b).Object(name).NewWriter(ctx)), so that they run unchanged
+// without it. New tests call [Server.Put].
+func (s *Server) Client(testing.TB) Client { return Client{s} }
+
+// Client uploads objects to a [Server]; see [Server.Client].
+type Client struct{ s *Server }
+
+// Bucket returns a handle of the named bucket.
+func (c Client) Bucket(name string) BucketHandle { return BucketHandle{c.s, name} }
+
+// BucketHandle names a bucket of a [Server].
+type BucketHandle struct {
+	s    *Server
+	name string
+}
+
+// Object returns a handle of the named object.
+func (b BucketHandle) Object(name string) ObjectHandle { return ObjectHandle{b.s, b.name, name} }
+
+// ObjectHandle names an object of a [Server].
+type ObjectHandle struct {
+	s            *Server
+	bucket, name string
+}
+
+// NewWriter returns a writer that stores what it is given as the object
+// when it is closed.
+func (o ObjectHandle) NewWriter(ctx context.Context) *Writer { return &Writer{ctx: ctx, o: o} }
+
+// Writer collects an object's content; Close uploads it.
+type Writer struct {
+	ctx context.Context
+	o   ObjectHandle
+	buf strings.Builder
+}
+
+func (w *Writer) Write(p []byte) (int, error) { return w.buf.Write(p) }
+
+// Close uploads the content written.
+func (w *Writer) Close() error {
+	return w.o.s.upload(w.ctx, w.o.bucket, w.o.name, "", w.buf.String())
 }
 
 // Logs returns what the server printed so far.
