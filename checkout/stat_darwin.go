@@ -1,0 +1,6 @@
+package checkout
+
+import "syscall"
+
+func statDev(st *syscall.Stat_t) uint64             { return uint64(uint32(st.Dev)) }
+func statAtime(st *syscall.Stat_t) syscall.Timespec { return st.Atimespec }
