@@ -118,16 +118,25 @@ func (r *Repository) PutPack(ctx context.Context, id objects.ID, body io.Reader,
 
 // ReadPack returns length bytes of pack id from off.
 func (r *Repository) ReadPack(ctx context.Context, id objects.ID, off, length int64) ([]byte, error) {
-	rc, err := r.b.Get(ctx, PackKey(id), off, length)
-	if err != nil {
-		return nil, fmt.Errorf("read pack %s: %w", id.Short(), err)
-	}
-	defer rc.Close()
 	buf := make([]byte, length)
-	if _, err := io.ReadFull(rc, buf); err != nil {
-		return nil, fmt.Errorf("read pack %s [%d, +%d): %w", id.Short(), off, length, err)
+	if err := r.ReadPackInto(ctx, id, off, buf); err != nil {
+		return nil, err
 	}
 	return buf, nil
+}
+
+// ReadPackInto fills buf with the bytes of pack id from off, for callers
+// that reuse their buffers.
+func (r *Repository) ReadPackInto(ctx context.Context, id objects.ID, off int64, buf []byte) error {
+	rc, err := r.b.Get(ctx, PackKey(id), off, int64(len(buf)))
+	if err != nil {
+		return fmt.Errorf("read pack %s: %w", id.Short(), err)
+	}
+	defer rc.Close()
+	if _, err := io.ReadFull(rc, buf); err != nil {
+		return fmt.Errorf("read pack %s [%d, +%d): %w", id.Short(), off, len(buf), err)
+	}
+	return nil
 }
 
 // PutIndex uploads an index and returns its name. Write order: every pack

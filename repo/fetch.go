@@ -201,9 +201,12 @@ func (r *Repo) planSpans(ctx context.Context, c *conn, ids []objects.ID, maxRang
 }
 
 // readSpans reads spans from the remote, at most downloadParallel at once,
-// and calls got for every blob in stored form (from any goroutine; the
-// bytes are valid until got returns). The first error cancels the rest.
-func (r *Repo) readSpans(ctx context.Context, c *conn, spans []span, meter Meter, got func(objects.Stored) error) error {
+// into buffers from alloc (nil: new ones), and calls got for every blob in
+// stored form (from any goroutine). The first error cancels the rest.
+func (r *Repo) readSpans(ctx context.Context, c *conn, spans []span, meter Meter, alloc func(n int) []byte, got func(objects.Stored) error) error {
+	if alloc == nil {
+		alloc = func(n int) []byte { return make([]byte, n) }
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -224,8 +227,8 @@ func (r *Repo) readSpans(ctx context.Context, c *conn, spans []span, meter Meter
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			err := func() error {
-				b, err := c.rep.ReadPack(ctx, s.pack, s.off, s.end-s.off)
-				if err != nil {
+				b := alloc(int(s.end - s.off))
+				if err := c.rep.ReadPackInto(ctx, s.pack, s.off, b); err != nil {
 					return err
 				}
 				r.downloaded.Add(int64(len(b)))
@@ -266,7 +269,7 @@ func (r *Repo) download(ctx context.Context, c *conn, ids []objects.ID) error {
 	meter := r.opts.Progress.Start("downloading from "+c.name, total, true)
 	defer meter.Done()
 	w := r.store.NewWriter()
-	if err := r.readSpans(ctx, c, spans, meter, func(st objects.Stored) error { return w.PutStored(ctx, st) }); err != nil {
+	if err := r.readSpans(ctx, c, spans, meter, nil, func(st objects.Stored) error { return w.PutStored(ctx, st) }); err != nil {
 		w.Abort()
 		return err
 	}

@@ -403,35 +403,61 @@ func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) err
 // just before it, for the stat cache. On any failure, fill's included, the
 // temp file is removed and d is left as it was.
 func replaceFile(d string, mode fs.FileMode, fill func(f *os.File) error) (st fileStat, statTime time.Time, err error) {
-	f, err := os.CreateTemp(filepath.Dir(d), ".trove-pull-*")
+	t, err := createTemp(d)
 	if err != nil {
-		return st, statTime, fmt.Errorf("pull: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = fill(f); err != nil {
 		return st, statTime, err
 	}
-	if err = f.Chmod(mode); err != nil {
+	if err = fill(t.f); err != nil {
+		t.abort()
+		return st, statTime, err
+	}
+	return t.commit(mode)
+}
+
+// tempFile is a new file being written beside its final place.
+type tempFile struct {
+	f *os.File
+	d string // the final place
+}
+
+func createTemp(d string) (*tempFile, error) {
+	f, err := os.CreateTemp(filepath.Dir(d), ".trove-pull-*")
+	if err != nil {
+		return nil, fmt.Errorf("pull: %w", err)
+	}
+	return &tempFile{f: f, d: d}, nil
+}
+
+// abort removes the temp file.
+func (t *tempFile) abort() {
+	t.f.Close()
+	os.Remove(t.f.Name())
+}
+
+// commit gives the temp file mode and renames it over its final place;
+// see replaceFile. On failure the temp file is removed.
+func (t *tempFile) commit(mode fs.FileMode) (st fileStat, statTime time.Time, err error) {
+	defer func() {
+		if err != nil {
+			t.abort()
+		}
+	}()
+	if err = t.f.Chmod(mode); err != nil {
 		return st, statTime, fmt.Errorf("pull: %w", err)
 	}
-	if err = f.Close(); err != nil {
+	if err = t.f.Close(); err != nil {
 		return st, statTime, fmt.Errorf("pull: %w", err)
 	}
-	if fi, lerr := os.Lstat(d); lerr == nil && fi.IsDir() {
-		if err = os.RemoveAll(d); err != nil {
-			return st, statTime, fmt.Errorf("pull: replace folder %s with a file: %w", d, err)
+	if fi, lerr := os.Lstat(t.d); lerr == nil && fi.IsDir() {
+		if err = os.RemoveAll(t.d); err != nil {
+			return st, statTime, fmt.Errorf("pull: replace folder %s with a file: %w", t.d, err)
 		}
 	}
 	statTime = time.Now()
-	if err = os.Rename(f.Name(), d); err != nil {
+	if err = os.Rename(t.f.Name(), t.d); err != nil {
 		return st, statTime, fmt.Errorf("pull: %w", err)
 	}
-	fi, err := os.Lstat(d)
+	fi, err := os.Lstat(t.d)
 	if err != nil {
 		return st, statTime, fmt.Errorf("pull: %w", err)
 	}

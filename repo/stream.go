@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
@@ -72,16 +73,27 @@ func (m *materializer) remoteFile(ctx context.Context, d string, e manifest.Entr
 	return sf, nil
 }
 
-// window is one unit of download: the chunks of pieces [from, to) of
-// files, or of whole files when to is 0.
+// window is one unit of download: the chunks of pieces [from, to) of one
+// big file, or of whole small files (to == 0).
 type window struct {
 	files    []*streamFile
 	from, to int
 	want     []objects.ID
 
+	// out, for a window of a big file, is that file: chunks are written
+	// at their offsets (offs) as they arrive, by the goroutines that
+	// download them (or read the local ones, local), while the file's
+	// writer hashes in order.
+	out   *os.File
+	offs  map[objects.ID][]int64
+	local []objects.ID
+
 	done chan struct{} // closed when data and err are set
 	data map[objects.ID][]byte
 	err  error
+
+	bufMu sync.Mutex
+	bufs  [][]byte // span buffers data points into; guarded by bufMu
 }
 
 func (w *window) pieces(f *streamFile) []piece {
@@ -99,240 +111,358 @@ func (m *materializer) stream(ctx context.Context, c *conn, files []*streamFile)
 	defer cancel()
 	var total int64
 	for _, f := range files {
-		for _, p := range f.pieces {
-			if p.remote {
-				total += int64(p.n)
-			}
-		}
+		total += f.remoteBytes()
 	}
-	dl := m.r.opts.Progress.Start("downloading from "+c.name, total, true)
-	defer dl.Done()
-	slots := make(chan struct{}, streamAhead+1) // windows held in memory
-	writers := newPool(ctx, m.r.opts.Workers)
-	var wg sync.WaitGroup
-	fail := func(err error) {
-		m.fail(err)
-		cancel()
-	}
-	// start downloads w once a slot is free; release frees it.
-	start := func(w *window) bool {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return false
-		}
-		w.done = make(chan struct{})
-		go func() {
-			defer close(w.done)
-			w.data, w.err = m.fetchWindow(ctx, c, w.want, dl)
-		}()
-		return true
-	}
-	release := func() { <-slots }
-
-	// Small files, batched until their chunks fill a window.
-	var batch window
-	flush := func() bool {
-		if len(batch.files) == 0 {
-			return true
-		}
-		w := batch
-		batch = window{}
-		if !start(&w) {
-			return false
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer release()
-			<-w.done
-			if w.err != nil {
-				fail(w.err)
-				return
-			}
-			var fwg sync.WaitGroup
-			for _, f := range w.files {
-				fwg.Add(1)
-				writers.submit(func() {
-					defer fwg.Done()
-					if err := m.streamOne(ctx, f, &w); err != nil {
-						fail(err)
-					}
-				})
-			}
-			fwg.Wait()
-		}()
-		return true
-	}
-	wantOf := func(ps []piece, seen map[objects.ID]bool) (want []objects.ID, n int64) {
-		for _, p := range ps {
-			if p.remote && !seen[p.id] {
-				seen[p.id] = true
-				want = append(want, p.id)
-				n += int64(p.n)
-			}
-		}
-		return want, n
-	}
+	s := &streamer{m: m, c: c, ctx: ctx, cancel: cancel,
+		dl:      m.r.opts.Progress.Start("downloading from "+c.name, total, true),
+		slots:   make(chan struct{}, streamAhead+1),
+		free:    make(chan []byte, (streamAhead+1)*(streamWindow/streamSpan+1)),
+		writers: newPool(ctx, m.r.opts.Workers)}
+	defer s.dl.Done()
+	batch := &window{}
 	var batchBytes int64
 	batchSeen := map[objects.ID]bool{}
 	for _, f := range files {
 		if ctx.Err() != nil {
 			break
 		}
-		want, n := wantOf(f.pieces, map[objects.ID]bool{})
-		if n <= streamWindow {
-			want, n = wantOf(f.pieces, batchSeen)
-			batch.files = append(batch.files, f)
-			batch.want = append(batch.want, want...)
-			if batchBytes += n; batchBytes >= streamWindow {
-				if !flush() {
-					break
-				}
-				batchBytes, batchSeen = 0, map[objects.ID]bool{}
-			}
+		if f.e.Size > streamWindow {
+			s.batch(batch)
+			batch, batchBytes, batchSeen = &window{}, 0, map[objects.ID]bool{}
+			s.big(f)
 			continue
 		}
-		// A big file: windows of its own, written in order by one writer.
-		if !flush() {
-			break
-		}
-		batchBytes, batchSeen = 0, map[objects.ID]bool{}
-		ws := make(chan *window, (n/streamWindow)+2)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := m.streamBig(ctx, f, ws, release); err != nil {
-				fail(err)
-			}
-		}()
-		from, seen, bytes := 0, map[objects.ID]bool{}, int64(0)
-		var want2 []objects.ID
-		for i, p := range f.pieces {
-			if p.remote && !seen[p.id] {
-				seen[p.id] = true
-				want2 = append(want2, p.id)
-				bytes += int64(p.n)
-			}
-			if bytes >= streamWindow || i == len(f.pieces)-1 {
-				w := &window{files: []*streamFile{f}, from: from, to: i + 1, want: want2}
-				if !start(w) {
-					break
-				}
-				ws <- w
-				from, seen, bytes, want2 = i+1, map[objects.ID]bool{}, 0, nil
+		batch.files = append(batch.files, f)
+		for _, p := range f.pieces {
+			if p.remote && !batchSeen[p.id] {
+				batchSeen[p.id] = true
+				batch.want = append(batch.want, p.id)
+				batchBytes += int64(p.n)
 			}
 		}
-		close(ws)
+		if batchBytes >= streamWindow {
+			s.batch(batch)
+			batch, batchBytes, batchSeen = &window{}, 0, map[objects.ID]bool{}
+		}
 	}
-	if ctx.Err() == nil {
-		flush()
-	}
-	wg.Wait()
-	writers.close()
+	s.batch(batch)
+	s.wg.Wait()
+	s.writers.close()
 	return m.firstErr()
 }
 
-// fetchWindow downloads chunks and verifies each against its id.
-func (m *materializer) fetchWindow(ctx context.Context, c *conn, want []objects.ID, meter Meter) (map[objects.ID][]byte, error) {
-	data := make(map[objects.ID][]byte, len(want))
-	if len(want) == 0 {
-		return data, nil
-	}
-	spans, _, err := m.r.planSpans(ctx, c, want, streamSpan)
-	if err != nil {
-		return nil, err
-	}
-	var mu sync.Mutex
-	err = m.r.readSpans(ctx, c, spans, meter, func(st objects.Stored) error {
-		raw, err := m.r.store.Decode(st)
-		if err != nil {
-			return err
+// remoteBytes sums the lengths of f's remote pieces.
+func (f *streamFile) remoteBytes() int64 {
+	var n int64
+	for _, p := range f.pieces {
+		if p.remote {
+			n += int64(p.n)
 		}
-		mu.Lock()
-		data[st.ID] = raw
-		mu.Unlock()
-		return nil
-	})
-	return data, err
+	}
+	return n
 }
 
-// streamBig writes a big file from its windows, in order; every window
-// received is released, also after an error.
-func (m *materializer) streamBig(ctx context.Context, f *streamFile, ws <-chan *window, release func()) error {
-	defer func() {
-		for range ws {
-			release() // windows after a failure: started, never used
-		}
+// streamer runs one streamed pull.
+type streamer struct {
+	m       *materializer
+	c       *conn
+	ctx     context.Context
+	cancel  context.CancelFunc
+	dl      Meter
+	slots   chan struct{} // one per window held in memory
+	free    chan []byte   // span buffers of released windows
+	writers *pool         // writes small files
+	wg      sync.WaitGroup
+}
+
+func (s *streamer) fail(err error) {
+	s.m.fail(err)
+	s.cancel()
+}
+
+// start downloads w once a slot is free, reporting false if the pull was
+// cancelled first. The slot is the caller's to release once w is used.
+func (s *streamer) start(w *window) bool {
+	select {
+	case s.slots <- struct{}{}:
+	case <-s.ctx.Done():
+		return false
+	}
+	w.done = make(chan struct{})
+	go func() {
+		defer close(w.done)
+		w.data, w.err = s.fetchWindow(w)
 	}()
-	return m.streamFileFrom(ctx, f, func() (*window, bool) { w, ok := <-ws; return w, ok }, release)
+	return true
 }
 
-// streamOne writes a small file whose chunks are all in window w; the
-// window's owner releases it.
-func (m *materializer) streamOne(ctx context.Context, f *streamFile, w *window) error {
-	used := false
-	return m.streamFileFrom(ctx, f, func() (*window, bool) {
-		if used {
-			return nil, false
+// release frees w's slot and buffers once its data is no longer used.
+func (s *streamer) release(w *window) {
+	w.bufMu.Lock()
+	for _, b := range w.bufs {
+		select {
+		case s.free <- b:
+		default:
 		}
-		used = true
-		return w, true
-	}, func() {})
+	}
+	w.bufs = nil
+	w.bufMu.Unlock()
+	<-s.slots
 }
 
-// streamFileFrom writes f from the windows next returns, each covering the
-// pieces after the previous one's; local pieces come from the store. It
-// calls done after each window is used.
-func (m *materializer) streamFileFrom(ctx context.Context, f *streamFile, next func() (*window, bool), done func()) error {
+// alloc returns a buffer of n bytes for a span of w, reusing one released
+// before when it fits: a pull's spans are all about streamSpan long, and
+// fresh buffers would cost zeroing every byte once more.
+func (s *streamer) alloc(w *window, n int) []byte {
+	var b []byte
+	select {
+	case b = <-s.free:
+	default:
+	}
+	if cap(b) < n {
+		b = make([]byte, max(n, streamSpan))
+	}
+	w.bufMu.Lock()
+	w.bufs = append(w.bufs, b)
+	w.bufMu.Unlock()
+	return b[:n]
+}
+
+// batch starts the download of the small files collected in w, and their
+// writing once it is done.
+func (s *streamer) batch(w *window) {
+	if len(w.files) == 0 {
+		return
+	}
+	if !s.start(w) {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer s.release(w)
+		<-w.done
+		if w.err != nil {
+			s.fail(w.err)
+			return
+		}
+		var fwg sync.WaitGroup
+		for _, f := range w.files {
+			fwg.Add(1)
+			s.writers.submit(func() {
+				defer fwg.Done()
+				if err := s.small(f, w); err != nil {
+					s.fail(err)
+				}
+			})
+		}
+		fwg.Wait()
+	}()
+}
+
+// small writes a small file whose remote chunks are all in window w.
+func (s *streamer) small(f *streamFile, w *window) error {
 	st, statTime, err := replaceFile(f.dest, fs.FileMode(f.e.Mode), func(out *os.File) error {
 		h := objects.NewHasher()
-		var total int64
+		var off int64
 		var buf []byte
-		for {
-			w, ok := next()
-			if !ok {
-				break
-			}
-			err := func() error {
-				defer done()
-				select {
-				case <-w.done:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				if w.err != nil {
-					return w.err
-				}
-				for _, p := range w.pieces(f) {
-					data, ok := w.data[p.id]
-					if !p.remote || !ok {
-						var err error
-						if data, _, err = m.r.store.Get(ctx, p.id, buf); err != nil {
-							return chunkErr(f.dest, p.id, err)
-						}
-						buf = data
-					}
-					h.Write(data)
-					total += int64(len(data))
-					if _, err := out.Write(data); err != nil {
-						return fmt.Errorf("pull: %w", err)
-					}
-					m.meter.Add(int64(len(data)))
-				}
-				return nil
-			}()
+		for _, p := range f.pieces {
+			data, err := s.piece(w, f, p, &buf)
 			if err != nil {
 				return err
 			}
+			h.Write(data)
+			if _, err := out.Write(data); err != nil {
+				return fmt.Errorf("pull: %w", err)
+			}
+			off += int64(len(data))
+			s.m.meter.Add(int64(len(data)))
 		}
-		return checkDigest(f.dest, f.e, h.Sum(), total)
+		return checkDigest(f.dest, f.e, h.Sum(), off)
 	})
 	if err != nil {
 		return err
 	}
+	s.m.done(f, st, statTime)
+	return nil
+}
+
+// piece returns p's bytes: from window w if it is remote, else from the
+// local store (into *buf).
+func (s *streamer) piece(w *window, f *streamFile, p piece, buf *[]byte) ([]byte, error) {
+	if data, ok := w.data[p.id]; ok && p.remote {
+		return data, nil
+	}
+	data, _, err := s.m.r.store.Get(s.ctx, p.id, *buf)
+	if err != nil {
+		return nil, chunkErr(f.dest, p.id, err)
+	}
+	*buf = data
+	return data, nil
+}
+
+// big streams one big file: its windows are started in order from here,
+// the chunks written at their offsets as they arrive, and one goroutine
+// hashes the file in order, then renames it into place.
+func (s *streamer) big(f *streamFile) {
+	t, err := createTemp(f.dest)
+	if err == nil {
+		if err = t.f.Truncate(f.e.Size); err != nil {
+			t.abort()
+		}
+	}
+	if err != nil {
+		s.fail(fmt.Errorf("pull: %w", err))
+		return
+	}
+	ws := make(chan *window, streamAhead+1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.hashBig(f, t, ws); err != nil {
+			s.fail(err)
+		}
+	}()
+	defer close(ws)
+	offs := make([]int64, len(f.pieces)+1)
+	for i, p := range f.pieces {
+		offs[i+1] = offs[i] + int64(p.n)
+	}
+	for from := 0; from < len(f.pieces); {
+		w := &window{files: []*streamFile{f}, from: from, out: t.f, offs: map[objects.ID][]int64{}}
+		var n int64
+		for w.to = from; w.to < len(f.pieces) && n < streamWindow; w.to++ {
+			p := f.pieces[w.to]
+			if w.offs[p.id] == nil {
+				if p.remote {
+					w.want = append(w.want, p.id)
+				} else {
+					w.local = append(w.local, p.id)
+				}
+				n += int64(p.n)
+			}
+			w.offs[p.id] = append(w.offs[p.id], offs[w.to])
+		}
+		if !s.start(w) {
+			return
+		}
+		ws <- w
+		from = w.to
+	}
+}
+
+// hashBig hashes big file f in order as its windows complete, writing
+// its local chunks, and commits it. Every window received is waited for
+// and released, also after an error, so that no download still writes
+// to the file when it is removed.
+func (s *streamer) hashBig(f *streamFile, t *tempFile, ws <-chan *window) (err error) {
+	defer func() {
+		for w := range ws {
+			<-w.done
+			s.release(w)
+		}
+		if err != nil {
+			t.abort()
+		}
+	}()
+	h := objects.NewHasher()
+	var off int64
+	for w := range ws {
+		err := func() error {
+			defer s.release(w)
+			<-w.done
+			if w.err != nil {
+				return w.err
+			}
+			for _, p := range w.pieces(f) {
+				data, ok := w.data[p.id]
+				if !ok {
+					return fmt.Errorf("pull: %s: chunk %s missing from its window", f.dest, p.id.Short()) // a bug, not bad data
+				}
+				h.Write(data)
+				off += int64(len(data))
+				s.m.meter.Add(int64(len(data)))
+			}
+			return nil
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	if err := s.ctx.Err(); err != nil {
+		return err // the windows stopped early
+	}
+	if err := checkDigest(f.dest, f.e, h.Sum(), off); err != nil {
+		return err
+	}
+	st, statTime, err := t.commit(fs.FileMode(f.e.Mode))
+	if err != nil {
+		return err
+	}
+	s.m.done(f, st, statTime)
+	return nil
+}
+
+// fetchWindow downloads w's chunks and verifies each against its id; for
+// a window of a big file it also reads the window's local chunks, and
+// writes every chunk at its offsets.
+func (s *streamer) fetchWindow(w *window) (map[objects.ID][]byte, error) {
+	ctx, c, m := s.ctx, s.c, s.m
+	data := make(map[objects.ID][]byte, len(w.want)+len(w.local))
+	var mu sync.Mutex
+	got := func(id objects.ID, raw []byte) error {
+		for _, off := range w.offs[id] {
+			if _, err := w.out.WriteAt(raw, off); err != nil {
+				return fmt.Errorf("pull: %w", err)
+			}
+		}
+		mu.Lock()
+		data[id] = raw
+		mu.Unlock()
+		return nil
+	}
+	var localErr error
+	var lwg sync.WaitGroup
+	if len(w.local) > 0 {
+		lwg.Add(1)
+		go func() {
+			defer lwg.Done()
+			for _, id := range w.local {
+				raw, _, err := m.r.store.Get(ctx, id, nil)
+				if err == nil {
+					err = got(id, raw)
+				}
+				if err != nil {
+					localErr = chunkErr(w.files[0].dest, id, err)
+					return
+				}
+			}
+		}()
+	}
+	var err error
+	if len(w.want) > 0 {
+		var spans []span
+		if spans, _, err = m.r.planSpans(ctx, c, w.want, streamSpan); err == nil {
+			err = m.r.readSpans(ctx, c, spans, noMeter{}, func(n int) []byte { return s.alloc(w, n) }, func(st objects.Stored) error {
+				raw, err := m.r.store.Decode(st)
+				if err != nil {
+					return err
+				}
+				s.dl.Add(int64(len(raw))) // the total counts raw lengths
+				return got(st.ID, raw)
+			})
+		}
+	}
+	lwg.Wait()
+	if err == nil {
+		err = localErr
+	}
+	return data, err
+}
+
+// done records a streamed file written.
+func (m *materializer) done(f *streamFile, st fileStat, statTime time.Time) {
 	m.remember(f.dest, st, statTime, f.e.Digest)
 	m.written.Add(1)
 	m.bytes.Add(f.e.Size)
-	return nil
 }
