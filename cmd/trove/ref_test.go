@@ -208,13 +208,8 @@ func TestRefS3(t *testing.T) {
 func TestRefGCS(t *testing.T) {
 	srv := gcstest.Start(t)
 	b := srv.NewBucket(t)
-	c := srv.Client(t)
 	for k, v := range map[string]string{"m/w.bin": "weights", "m/cfg/a.json": "{}"} {
-		w := c.Bucket(b).Object(k).NewWriter(context.Background())
-		w.Write([]byte(v))
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		srv.Put(t, b, k, v)
 	}
 	proj := newProject(t)
 	mustTrove(t, proj, "commit", "model", "--type", "model", "--ref", "gs://"+b+"/m")

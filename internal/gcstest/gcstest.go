@@ -247,51 +247,6 @@ func (s *Server) post(ctx context.Context, path, contentType, body string) error
 	return nil
 }
 
-// Client returns an uploader shaped like the part of
-// cloud.google.com/go/storage's client that tests once used
-// (Bucket(b).Object(name).NewWriter(ctx)), so that they run unchanged
-// without it. New tests call [Server.Put].
-func (s *Server) Client(testing.TB) Client { return Client{s} }
-
-// Client uploads objects to a [Server]; see [Server.Client].
-type Client struct{ s *Server }
-
-// Bucket returns a handle of the named bucket.
-func (c Client) Bucket(name string) BucketHandle { return BucketHandle{c.s, name} }
-
-// BucketHandle names a bucket of a [Server].
-type BucketHandle struct {
-	s    *Server
-	name string
-}
-
-// Object returns a handle of the named object.
-func (b BucketHandle) Object(name string) ObjectHandle { return ObjectHandle{b.s, b.name, name} }
-
-// ObjectHandle names an object of a [Server].
-type ObjectHandle struct {
-	s            *Server
-	bucket, name string
-}
-
-// NewWriter returns a writer that stores what it is given as the object
-// when it is closed.
-func (o ObjectHandle) NewWriter(ctx context.Context) *Writer { return &Writer{ctx: ctx, o: o} }
-
-// Writer collects an object's content; Close uploads it.
-type Writer struct {
-	ctx context.Context
-	o   ObjectHandle
-	buf strings.Builder
-}
-
-func (w *Writer) Write(p []byte) (int, error) { return w.buf.Write(p) }
-
-// Close uploads the content written.
-func (w *Writer) Close() error {
-	return w.o.s.upload(w.ctx, w.o.bucket, w.o.name, "", w.buf.String())
-}
-
 // Logs returns what the server printed so far.
 func (s *Server) Logs() string { return s.logs.String() }
 
