@@ -155,6 +155,22 @@ func (r *Repo) checkExpiry(ctx context.Context, name, sel string, l *refs.Log, v
 	return v, fmt.Errorf("%w: %s %s; the next GC deletes it (trove ttl set can extend a TTL before then)", ErrExpired, what, st.Why(retention.Policy{}))
 }
 
+// Latest returns the version "latest" names in l, the log of artifact
+// name: the newest live version whose TTL has not run out. ok is false
+// when there is none. Like Resolve, it reads records only from the newest
+// version down to the first that has not expired.
+func (r *Repo) Latest(ctx context.Context, name string, l *refs.Log) (v refs.Version, ok bool, err error) {
+	v, ok = l.Latest()
+	if !ok {
+		return v, false, nil
+	}
+	v, err = r.checkExpiry(ctx, name, "latest", l, v)
+	if errors.Is(err, ErrExpired) {
+		return refs.Version{}, false, nil
+	}
+	return v, err == nil, err
+}
+
 // beforeCommit applies retention to a commit: an explicit TTL needs a TTL
 // admin when the project names some, and versions of the artifact whose
 // TTL ran out are recorded deleted first, so that content equal to an

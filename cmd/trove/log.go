@@ -10,6 +10,7 @@ import (
 
 	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/repo"
+	"github.com/trove-ml/trove/retention"
 )
 
 type artifactJSON struct {
@@ -34,6 +35,11 @@ type versionJSON struct {
 	// Local is true for a version no remote has yet: its number is
 	// provisional until it is pushed (others may push first).
 	Local bool `json:"local,omitempty"`
+	// Expires is when the version's TTL runs out (absent for a TTL of
+	// never), and Expired is true once it has: the version no longer
+	// resolves, and the next trove gc deletes it.
+	Expires *time.Time `json:"expires,omitempty"`
+	Expired bool       `json:"expired,omitempty"`
 }
 
 func newLogCommand(e env) *cli.Command {
@@ -41,7 +47,10 @@ func newLogCommand(e env) *cli.Command {
 		Name:      "log",
 		Usage:     "list an artifact's versions, or every artifact when no NAME is given",
 		ArgsUsage: "[NAME]",
-		Description: "Versions are listed newest first, with their aliases, tags, size and digest.\n\n" +
+		Description: "Versions are listed newest first, with their aliases, tags, size and digest.\n" +
+			"A version no remote has yet is marked (local): its number may change when it is pushed.\n" +
+			"One whose TTL ran out is marked (expired DATE): it no longer resolves, \"latest\" skips\n" +
+			"it, and the next trove gc deletes it (trove ttl set can still extend its TTL).\n\n" +
 			exitCodesHelp,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -69,7 +78,12 @@ func runArtifacts(ctx context.Context, e env, r *repo.Repo, asJSON bool) error {
 			}
 		}
 		a := artifactJSON{Name: name, Type: l.Type, Versions: live}
-		if v, ok := l.Latest(); ok {
+		// Not l.Latest: "latest" skips versions whose TTL ran out.
+		v, ok, err := r.Latest(ctx, name, l)
+		if err != nil {
+			return err
+		}
+		if ok {
 			a.Latest = fmt.Sprintf("v%d", v.N)
 		}
 		out = append(out, a)
@@ -93,17 +107,22 @@ func runArtifacts(ctx context.Context, e env, r *repo.Repo, asJSON bool) error {
 	return tw.Flush()
 }
 
-// versionInfo describes version v of an artifact.
-func versionInfo(ctx context.Context, r *repo.Repo, name string, l *refs.Log, v refs.Version) (versionJSON, error) {
+// versionInfo describes version v of an artifact; sts is retention's
+// word on the artifact's live versions (repo.Statuses), which says where
+// "latest" is and whether v has expired.
+func versionInfo(ctx context.Context, r *repo.Repo, name string, l *refs.Log, v refs.Version, sts []retention.Status) (versionJSON, error) {
 	j := versionJSON{
 		Artifact: name, Version: fmt.Sprintf("v%d", v.N), Digest: v.Root.String(), Record: v.Record.String(),
 		State: v.State, Created: v.Created, Aliases: l.AliasesOf(v.N), Tags: l.TagsOf(v.N),
 	}
-	if latest, ok := l.Latest(); ok && latest.N == v.N {
+	if latest, ok := retention.Latest(sts); ok && latest.Version.N == v.N {
 		j.Aliases = append([]string{"latest"}, j.Aliases...)
 	}
 	if j.Tags == nil {
 		j.Tags = []string{}
+	}
+	if st, ok := retention.Find(sts, v.N); ok && !st.Expires.IsZero() {
+		j.Expires, j.Expired = &st.Expires, st.Expired
 	}
 	if v.State != refs.StateLive {
 		return j, nil
@@ -125,9 +144,13 @@ func runLog(ctx context.Context, e env, r *repo.Repo, name string, asJSON bool) 
 	if err != nil {
 		return err
 	}
+	sts, err := r.Statuses(ctx, name, l, retention.Holds{})
+	if err != nil {
+		return err
+	}
 	out := []versionJSON{}
 	for i := len(l.Versions) - 1; i >= 0; i-- {
-		j, err := versionInfo(ctx, r, name, l, l.Versions[i])
+		j, err := versionInfo(ctx, r, name, l, l.Versions[i], sts)
 		if err != nil {
 			return err
 		}
@@ -149,6 +172,10 @@ func runLog(ctx context.Context, e env, r *repo.Repo, name string, asJSON bool) 
 		if j.Local {
 			// Not pushed yet: the number may change when it is.
 			num += " (local)"
+		}
+		if j.Expired {
+			// Its TTL ran out: it no longer resolves, and GC deletes it.
+			num += " (expired " + j.Expires.UTC().Format(time.DateOnly) + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", num, humanTime(j.Created), j.Files, humanBytes(j.Size),
 			j.Digest[:12], strings.Join(j.Aliases, ","), strings.Join(j.Tags, ","), desc)

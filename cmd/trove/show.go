@@ -10,6 +10,7 @@ import (
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/repo"
+	"github.com/trove-ml/trove/retention"
 )
 
 type showJSON struct {
@@ -41,7 +42,11 @@ func newShowCommand(e env) *cli.Command {
 				if err != nil {
 					return err
 				}
-				vj, err := versionInfo(ctx, r, v.Name, v.Log, v.Version)
+				sts, err := r.Statuses(ctx, v.Name, v.Log, retention.Holds{})
+				if err != nil {
+					return err
+				}
+				vj, err := versionInfo(ctx, r, v.Name, v.Log, v.Version, sts)
 				if err != nil {
 					return err
 				}
