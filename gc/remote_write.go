@@ -79,7 +79,6 @@ type packBuilder struct {
 	dir  string
 	f    *os.File
 	bw   *bufio.Writer
-	h    *objects.Hasher
 	pw   *pack.Writer
 	ents []pack.Entry
 	done []packindex.Pack
@@ -91,9 +90,9 @@ func (w *packBuilder) add(e pack.Entry, stored []byte) error {
 		if err != nil {
 			return fmt.Errorf("gc: %w", err)
 		}
-		w.f, w.h = f, objects.NewHasher()
+		w.f = f
 		w.bw = bufio.NewWriterSize(f, 1<<20)
-		w.pw = pack.NewWriter(io.MultiWriter(w.bw, w.h))
+		w.pw = pack.NewWriter(w.bw)
 		w.ents = nil
 	}
 	e.Offset = w.pw.NextOffset()
@@ -117,7 +116,7 @@ func (w *packBuilder) flush() error {
 	if err := w.bw.Flush(); err != nil {
 		return fmt.Errorf("gc: %w", err)
 	}
-	id, size := w.h.Sum(), w.pw.Size()
+	id, size := objects.ID(w.pw.Name()), w.pw.Size()
 	if _, err := w.rep.PutPack(w.ctx, id, io.NewSectionReader(w.f, 0, size), size); err != nil {
 		return fmt.Errorf("gc: %w", err)
 	}

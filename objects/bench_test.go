@@ -9,9 +9,9 @@ import (
 
 // BenchmarkPackWrite measures a commit's write path: two goroutines (this
 // machine's cores) put 256 MiB of distinct incompressible 64 KiB chunks
-// with PutChunk, then Flush, with the default 64 MiB packs: pack hashing,
-// writes, index commits and (except in "nosync") four pack fsyncs included;
-// chunk hashing (the caller's job) and opening the store excluded.
+// with PutChunk, then Flush, with the default 64 MiB packs: writes, index
+// commits and (except in "nosync") four pack fsyncs included; chunk hashing
+// (the caller's job) and opening the store excluded.
 //
 // "sync" is bounded by the disk. "nosync" skips only the pack fsyncs, to
 // show what the writer itself sustains: it must not be the bottleneck

@@ -15,8 +15,10 @@
 // 16/64/256 KiB by default), so an edit changes only the chunks around it.
 // Chunks are appended to pack files (format in package objects/pack), up to
 // [Options.PackSize] each, optionally zstd-compressed where that saves at
-// least 1/16. A pack is named by the BLAKE3 of its bytes and lives at
-// Dir/packs/ab/<id>; it is written once, read-only, and deleted only by GC.
+// least 1/16. A pack is named by the BLAKE3 of its table (pack format 2;
+// format 1 packs, named by the BLAKE3 of the whole file, are still read) and
+// lives at Dir/packs/ab/<id>; it is written once, read-only, and deleted
+// only by GC.
 // Small blobs (trees, file maps, version records, runs; ≤ 4 MiB) are kept
 // inline in Pebble instead, where sorted keys and atomic batches serve them
 // better than files.
@@ -40,10 +42,11 @@
 // # Write order
 //
 // A [Writer] (one per commit) appends chunks to a temp pack in Dir/tmp:
-// under a lock it reserves each chunk's place and feeds its bytes to the
-// pack's hash in file order; the copy into the file happens outside the
-// lock, on the caller's goroutine, as does compression. A finished pack is fsynced, renamed to its
-// name, and the directory fsynced; only then are its index entries
+// under a lock it reserves each chunk's place in file order; the copy into
+// the file happens outside the lock, on the caller's goroutine, as does
+// compression, and no pass hashes the pack's bytes (the name is the
+// table's hash). A finished pack is fsynced, renamed to its name, and the
+// directory fsynced; only then are its index entries
 // committed, in one synced batch. Inline blobs and file-map keys are
 // committed by [Writer.Flush], after every pack holding chunks put before
 // them. So a crash leaves at worst a stray pack (reported by [Store.Check],

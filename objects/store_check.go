@@ -88,7 +88,8 @@ func (s *Store) listPacks() (packs []packFile, odd []string, err error) {
 
 // Check verifies the whole store and reports every problem it finds rather
 // than stopping at the first: each pack file's name against the BLAKE3 of
-// its bytes, its header, table and footer, every blob against its id; that
+// its table (of its whole file for format 1 packs), its header, table and
+// footer, every blob against its id; that
 // every index entry names an existing pack and a blob there with the same
 // id, offset, lengths, type and compression; the pack records; every inline
 // blob against its id; and that every file-map key names a blob the store
@@ -204,15 +205,27 @@ func (s *Store) checkPack(r *CheckReport, st *packState) error {
 		return nil
 	}
 	defer f.Close()
-	entries, err := pack.ReadTable(f, p.size)
+	tab, err := pack.Read(f, p.size)
 	if err != nil {
 		problem(ID{}, packError(err))
 		return nil
 	}
+	entries := tab.Entries
 	st.entries = entries
+	if tab.NamedBySum() && ID(tab.Sum) != p.id {
+		// The table names every blob, whose bytes are checked below: with
+		// the name, every byte of the file is accounted for.
+		problem(ID{}, fmt.Errorf("%w: table hashes to %s, not its name", ErrCorrupt, ID(tab.Sum)))
+	}
 
-	h := blake3.New()
-	br := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, 0, p.size), h), 1<<20)
+	// A format 1 pack is named by the hash of all its bytes.
+	var h *blake3.Hasher
+	var in io.Reader = io.NewSectionReader(f, 0, p.size)
+	if !tab.NamedBySum() {
+		h = blake3.New()
+		in = io.TeeReader(in, h)
+	}
+	br := bufio.NewReaderSize(in, 1<<20)
 	if _, err := br.Discard(pack.HeaderSize); err != nil {
 		problem(ID{}, fmt.Errorf("read: %w", err))
 		return nil
@@ -263,6 +276,9 @@ func (s *Store) checkPack(r *CheckReport, st *packState) error {
 			continue
 		}
 		st.matched++
+	}
+	if h == nil {
+		return nil
 	}
 	if _, err := io.Copy(io.Discard, br); err != nil { // the table and footer, for the hash
 		problem(ID{}, fmt.Errorf("read: %w", err))

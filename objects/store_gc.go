@@ -241,9 +241,8 @@ func (s *Store) writeRepacked(ctx context.Context, old ID, keep []ID) (np *repac
 			_ = os.Remove(f.Name()) // Open removes leftovers if this fails
 		}
 	}()
-	h := NewHasher()
 	bw := bufio.NewWriterSize(f, 1<<20)
-	pw := pack.NewWriter(multiWriter{bw, h})
+	pw := pack.NewWriter(bw)
 	np = &repacked{}
 	var blobBytes int64
 	for i, id := range keep {
@@ -279,7 +278,7 @@ func (s *Store) writeRepacked(ctx context.Context, old ID, keep []ID) (np *repac
 	if err := bw.Flush(); err != nil {
 		return nil, fmt.Errorf("objects: rewrite pack %s: %w", old, err)
 	}
-	id := h.Sum()
+	id := ID(pw.Name())
 	if err := s.syncFile(f); err != nil {
 		return nil, fmt.Errorf("objects: sync pack %s: %w", f.Name(), err)
 	}
@@ -295,7 +294,7 @@ func (s *Store) writeRepacked(ctx context.Context, old ID, keep []ID) (np *repac
 		return nil, err
 	}
 	if _, statErr := os.Stat(final); statErr == nil {
-		_ = os.Remove(f.Name()) // the same bytes are there already
+		_ = os.Remove(f.Name()) // the same blobs are there already (same table)
 	} else if err := os.Rename(f.Name(), final); err != nil {
 		return nil, fmt.Errorf("objects: install pack %s: %w", final, err)
 	}
@@ -305,18 +304,6 @@ func (s *Store) writeRepacked(ctx context.Context, old ID, keep []ID) (np *repac
 	}
 	np.info = PackInfo{ID: id, Size: pw.Size(), Count: len(np.entries), BlobBytes: blobBytes, Created: s.opts.Now()}
 	return np, nil
-}
-
-// multiWriter writes to a file buffer and a hash; neither write to the
-// hash can fail.
-type multiWriter struct {
-	w *bufio.Writer
-	h *Hasher
-}
-
-func (m multiWriter) Write(p []byte) (int, error) {
-	_, _ = m.h.Write(p)
-	return m.w.Write(p)
 }
 
 // replacePack stops the database naming pack old, pointing the blobs of np

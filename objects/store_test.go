@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/trove-ml/trove/objects/pack"
 )
 
 func TestStoreRoundTrip(t *testing.T) {
@@ -63,8 +65,13 @@ func TestStoreRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if Sum(data) != p.ID || int64(len(data)) != p.Size {
-					t.Errorf("pack %s: file of %d bytes hashing to %s, record says %d bytes", p.ID, len(data), Sum(data), p.Size)
+				tab, err := pack.Read(bytes.NewReader(data), int64(len(data)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tab.Version != pack.Version || ID(tab.Sum) != p.ID || int64(len(data)) != p.Size {
+					t.Errorf("pack %s: file of %d bytes, format %d, table hashing to %s; record says %d bytes",
+						p.ID, len(data), tab.Version, ID(tab.Sum), p.Size)
 				}
 			}
 			if blobs != len(tt.chunks) {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/trove-ml/trove/objects/pack"
-	"github.com/zeebo/blake3"
 )
 
 // MaxInlineBlobSize is the largest blob [Writer.PutBlob] accepts (4 MiB):
@@ -52,15 +51,15 @@ type Writer struct {
 	err         error           // the first failure; +checklocks:mu
 }
 
-// tempPack is a pack being written to Dir/tmp. Blobs are reserved and
-// hashed in file order under Writer.mu, and their bytes written at their
-// offsets by the putting goroutines without it (pwrite), so that two
-// goroutines copy into the page cache at once while the pack's BLAKE3 sees
-// the bytes in order.
+// tempPack is a pack being written to Dir/tmp. Blobs are reserved in file
+// order under Writer.mu, and their bytes written at their offsets by the
+// putting goroutines without it (pwrite), so that several goroutines copy
+// into the page cache at once. Nothing hashes the blob bytes here: the
+// pack is named by its table's hash (pack format 2), and each blob's id
+// is its caller's hash of it.
 type tempPack struct {
 	f  *os.File
 	pw *pack.Writer // +checklocks:Writer.mu while attached
-	h  *blake3.Hasher
 	// entries are the blobs in table order, offsets set.
 	entries []pack.Entry // +checklocks:Writer.mu while attached
 	// flushed is how many bytes were handed to startWriteback.
@@ -81,9 +80,7 @@ const writebackEvery = 8 << 20
 // puts them where pack.Writer.Reserve's contract says: at the pack's size
 // just before the call.
 func (t *tempPack) Write(p []byte) (int, error) {
-	n, err := t.f.WriteAt(p, t.pw.Size())
-	_, _ = t.h.Write(p[:n]) // hashing never fails
-	return n, err
+	return t.f.WriteAt(p, t.pw.Size())
 }
 
 // writeBlob writes a reserved blob's bytes at off, outside Writer.mu.
@@ -205,11 +202,10 @@ func (w *Writer) PutChunk(ctx context.Context, id ID, data []byte, hint *Compres
 }
 
 // reserveLocked reserves room for a chunk in the current pack, starting one
-// if needed, and hashes its stored bytes in file order. The caller writes
-// the bytes to t at off, after unlocking. t is nil if the chunk is a
-// duplicate. If the chunk fills the pack, reserveLocked detaches it and
-// returns it as full: the caller must finish it with commitPack (after
-// incrementing inflight under mu).
+// if needed. The caller writes the bytes to t at off, after unlocking. t is
+// nil if the chunk is a duplicate. If the chunk fills the pack,
+// reserveLocked detaches it and returns it as full: the caller must finish
+// it with commitPack (after incrementing inflight under mu).
 func (w *Writer) reserveLocked(id ID, rawLen int, stored []byte, comp uint8) (t *tempPack, off int64, full *tempPack, err error) {
 	if w.err != nil {
 		return nil, 0, nil, w.err
@@ -222,7 +218,7 @@ func (w *Writer) reserveLocked(id ID, rawLen int, stored []byte, comp uint8) (t 
 		if err != nil {
 			return nil, 0, nil, w.failLocked(fmt.Errorf("objects: writer: %w", err))
 		}
-		w.cur = &tempPack{f: f, h: blake3.New()}
+		w.cur = &tempPack{f: f}
 		w.cur.pw = pack.NewWriter(w.cur)
 	}
 	t = w.cur
@@ -236,7 +232,6 @@ func (w *Writer) reserveLocked(id ID, rawLen int, stored []byte, comp uint8) (t 
 	if e.Offset, err = t.pw.Reserve(e); err != nil {
 		return nil, 0, nil, w.failLocked(fmt.Errorf("objects: writer: temp pack %s: %w", t.f.Name(), err))
 	}
-	_, _ = t.h.Write(stored) // hashing never fails
 	t.pending.Add(1)
 	t.entries = append(t.entries, e)
 	w.seen[id] = struct{}{}
@@ -296,8 +291,7 @@ func (s *Store) commitPack(t *tempPack) (err error) {
 	if err := t.pw.Finish(); err != nil {
 		return fmt.Errorf("objects: finish pack %s: %w", tmpName, err)
 	}
-	var id ID
-	t.h.Sum(id[:0])
+	id := ID(t.pw.Name())
 	size := t.pw.Size()
 	if err := s.syncFile(t.f); err != nil {
 		return fmt.Errorf("objects: sync pack %s: %w", tmpName, err)
@@ -315,8 +309,8 @@ func (s *Store) commitPack(t *tempPack) (err error) {
 		return err
 	}
 	if _, statErr := os.Stat(final); statErr == nil {
-		// The same bytes are there already (same name): keep that file,
-		// written once, and drop ours.
+		// A pack with the same table is there already: the same blobs at
+		// the same offsets. Keep that file, written once, and drop ours.
 		_ = os.Remove(tmpName) // Open removes leftovers if this fails
 	} else if err := os.Rename(tmpName, final); err != nil {
 		return fmt.Errorf("objects: install pack %s: %w", final, err)

@@ -35,7 +35,6 @@ type uploader struct {
 
 	// The pack being built; used only by the adding goroutine.
 	tmp     *os.File
-	hash    *objects.Hasher
 	pw      *pack.Writer
 	entries []pack.Entry
 	fmaps   []packindex.FileMap
@@ -101,8 +100,8 @@ func (u *uploader) add(id objects.ID) error {
 		if err != nil {
 			return fmt.Errorf("push: %w", err)
 		}
-		u.tmp, u.hash = f, objects.NewHasher()
-		u.pw = pack.NewWriter(io.MultiWriter(f, u.hash))
+		u.tmp = f
+		u.pw = pack.NewWriter(f)
 		u.entries = nil
 	}
 	e := pack.Entry{Type: uint8(st.Type), StoredLen: uint32(len(st.Bytes)), RawLen: uint32(st.RawLen), ID: st.ID, Offset: u.pw.NextOffset()}
@@ -140,7 +139,7 @@ func (u *uploader) flush() error {
 	if err := u.pw.Finish(); err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
-	f, id, size, entries, fmaps := u.tmp, u.hash.Sum(), u.pw.Size(), u.entries, u.fmaps
+	f, id, size, entries, fmaps := u.tmp, objects.ID(u.pw.Name()), u.pw.Size(), u.entries, u.fmaps
 	u.pw, u.tmp, u.entries, u.fmaps = nil, nil, nil, nil
 	u.mu.Lock()
 	u.pending = append(u.pending, f.Name())

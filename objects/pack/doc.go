@@ -1,6 +1,6 @@
-// Package pack encodes and decodes trove pack files (format 1): immutable
-// files that hold many blobs back to back and describe themselves in a table
-// at their end.
+// Package pack encodes and decodes trove pack files (formats 1 and 2):
+// immutable files that hold many blobs back to back and describe themselves
+// in a table at their end.
 //
 // # Layout
 //
@@ -8,7 +8,7 @@
 //
 //	offset            size       field
 //	0                 7          magic "TRVPACK"
-//	7                 1          format version (1)
+//	7                 1          format version (2; 1 is read too)
 //	8                 …          blobs: the stored bytes of each blob, back to back
 //	8+B               n × 44     table, one entry per blob, in blob order:
 //	                               type u8 (not 0), compression u8, reserved u16 (0),
@@ -22,8 +22,20 @@
 // each next one where the previous ends, so the table fully covers the blob
 // area with no gaps. Compression is 0 (none; raw length equals stored length)
 // or 1 (zstd). The blob type is opaque to this package; the objects package
-// assigns its values. A pack is named by the BLAKE3 of all its bytes; that
-// name is the caller's business ([Writer] does not hash).
+// assigns its values.
+//
+// # Names
+//
+// Formats 1 and 2 have the same layout and differ only in a pack's name.
+// A format 2 pack is named by the BLAKE3-256 of its table, the hash its
+// footer carries ([Writer.Name], [Table.Sum]). The table commits to every
+// blob's id, type, compression and lengths, hence to every offset, and each
+// blob's raw bytes are verified against its id when read; so the name and
+// the blob checks together cover every byte, and writing a pack needs no
+// hash pass over its blob bytes. Two packs with one name hold the same
+// blobs at the same offsets. A format 1 pack is named by the BLAKE3 of all
+// its bytes; readers keep accepting it, and checking its name still means
+// hashing the whole file ([Table.NamedBySum] tells the two apart).
 //
 // # Writing
 //

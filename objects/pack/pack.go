@@ -10,13 +10,14 @@ import (
 	"github.com/zeebo/blake3"
 )
 
-// Format constants. Every size here is part of format 1.
+// Format constants. Every size here is part of formats 1 and 2, which
+// differ only in how a pack is named (see the package documentation).
 const (
 	// Version is the format version this package writes.
-	Version = 1
+	Version = 2
 	// MinVersion and MaxVersion bound the versions this package reads.
 	MinVersion = 1
-	MaxVersion = 1
+	MaxVersion = 2
 
 	// HeaderSize is the length of the header: magic and version.
 	HeaderSize = 8
@@ -105,6 +106,7 @@ type Writer struct {
 	count    int
 	err      error
 	finished bool
+	name     [32]byte // the table's BLAKE3, set by Finish
 }
 
 // NewWriter returns a Writer that writes a pack to w. Nothing is written
@@ -200,8 +202,14 @@ func (w *Writer) Finish() error {
 	}
 	w.finished = true
 	w.table = nil
+	w.name = sum
 	return nil
 }
+
+// Name returns the pack's name: the BLAKE3-256 of its table, which the
+// footer also carries (format 2). It is valid after Finish returned nil, and
+// the zero array before.
+func (w *Writer) Name() [32]byte { return w.name }
 
 func (w *Writer) usable() error {
 	if w.err != nil {

@@ -114,11 +114,37 @@ func DecodeTail(tail []byte, size int64) ([]Entry, error) {
 	return entries, nil
 }
 
+// Table is what [Read] learns from a pack's header, table and footer.
+type Table struct {
+	// Version is the format version in the header.
+	Version uint8
+	// Sum is the BLAKE3-256 of the table bytes, verified against the
+	// footer: the pack's name from format 2 on (see [Table.NamedBySum]).
+	Sum [32]byte
+	// Entries are the blobs in table order, offsets set.
+	Entries []Entry
+}
+
+// NamedBySum reports whether the pack is named by its table's hash, Sum
+// (format 2 and later). A format 1 pack is named by the BLAKE3 of all its
+// bytes, which only reading the whole file can check.
+func (t *Table) NamedBySum() bool { return t.Version >= 2 }
+
 // ReadTable reads and checks the header, footer and table of the pack of
-// size bytes in r and returns its entries in blob order, offsets set. Errors
-// wrap [ErrCorrupt] or [ErrFormat], or are r's read errors; they name the
-// byte range that was being read.
+// size bytes in r and returns its entries in blob order, offsets set. It is
+// [Read] for callers that need only the entries.
 func ReadTable(r io.ReaderAt, size int64) ([]Entry, error) {
+	t, err := Read(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return t.Entries, nil
+}
+
+// Read reads and checks the header, footer and table of the pack of size
+// bytes in r. Errors wrap [ErrCorrupt] or [ErrFormat], or are r's read
+// errors; they name the byte range that was being read.
+func Read(r io.ReaderAt, size int64) (*Table, error) {
 	if size < HeaderSize+FooterSize {
 		return nil, fmt.Errorf("%w: %d bytes is too short for a pack (at least %d)", ErrCorrupt, size, HeaderSize+FooterSize)
 	}
@@ -148,7 +174,8 @@ func ReadTable(r io.ReaderAt, size int64) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("table (bytes %d..%d): %w", size-f.TailSize(), size-FooterSize, err)
 	}
-	return entries, nil
+	// DecodeTail verified the table against f.TableSum.
+	return &Table{Version: hdr[7], Sum: f.TableSum, Entries: entries}, nil
 }
 
 // readAt fills b from r at off. A short read means the pack is shorter than
