@@ -80,6 +80,9 @@ type RemoteConfig struct {
 type Defaults struct {
 	// TTL applies to versions committed with TTL "inherit" (the default).
 	TTL string `json:"ttl,omitempty"`
+	// Link is how pull places files when not told (checkout.ParseMode);
+	// empty means auto.
+	Link string `json:"link,omitempty"`
 }
 
 func newConfig(project string) *Config {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trove-ml/trove/checkout"
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 )
@@ -28,6 +29,11 @@ type PullOptions struct {
 	// Refs fetches referenced objects from their sources; a version with
 	// references cannot be pulled without it.
 	Refs RefFetcher
+	// Link says how files are placed (see package checkout): the zero
+	// value, Auto, reflinks from the file cache where the filesystem
+	// allows it and writes files in place elsewhere; Hardlink links them
+	// to read-only files of the cache; Copy always writes in place.
+	Link checkout.Mode
 	// Cache keeps the chunks downloaded from a remote in the local store,
 	// so the version can be pulled again offline; without it they are
 	// streamed straight into the files (see stream.go).
@@ -42,10 +48,14 @@ type PullResult struct {
 	Dir string
 	// Written and Skipped count files written and files already up to date.
 	Written, Skipped int64
-	// Bytes counts bytes written.
+	// Bytes counts bytes written: into the files, or into the file cache
+	// for files placed from it.
 	Bytes int64
 	// Downloaded counts bytes read from a remote for this pull.
 	Downloaded int64
+	// Reflinked and Hardlinked count files placed from the file cache by
+	// reflink and hardlink (Written counts them too).
+	Reflinked, Hardlinked int64
 	// Warnings are problems that did not stop the pull: references not
 	// pinned, and with AllowMissingRefs objects changed or missing.
 	Warnings []string
@@ -63,6 +73,10 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("pull: %w", err)
+	}
+	files, placer, err := r.placer(o.Link, dir)
+	if err != nil {
+		return nil, err
 	}
 	start := v.Record.Root
 	base := ""
@@ -92,6 +106,8 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	m := newMaterializer(ctx, r, dir, v.Record.Size)
 	m.refs = newRefPull(o)
 	m.missing = missing
+	m.files, m.placer, m.placeMode = files, placer, o.Link
+	m.adding = map[objects.ID]chan struct{}{}
 	// The folders above a --prefix path are made (real folders, never
 	// through a symlink), as they are in the version.
 	for i := range base {
@@ -121,7 +137,47 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	if err := m.stat.Commit(false); err != nil {
 		return nil, fmt.Errorf("pull: stat cache: %w", err)
 	}
-	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before, Warnings: m.refs.warningList()}, nil
+	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before, Warnings: m.refs.warningList(),
+		Reflinked: m.placed[checkout.Reflink].Load(), Hardlinked: m.placed[checkout.Hardlink].Load()}, nil
+}
+
+// FileCacheDir is the folder of the file cache: whole files that pulls
+// reflink or hardlink into place (package checkout).
+func (r *Repo) FileCacheDir() string { return filepath.Join(r.Dir, "files") }
+
+// FileCache opens the file cache.
+func (r *Repo) FileCache() (*checkout.Cache, error) {
+	return checkout.Open(r.FileCacheDir(), checkout.Options{Now: r.opts.Now})
+}
+
+// placer opens the file cache for a pull into dir with link mode mode and
+// returns a placer if files are to be linked from it. The cache is
+// returned also for Copy if it exists, so that outputs linked to it by
+// an earlier pull are recognised (and never chmodded). Plan's errors —
+// reflinks or hardlinks asked for where they cannot work — stop the pull
+// before any work.
+func (r *Repo) placer(mode checkout.Mode, dir string) (*checkout.Cache, *checkout.Placer, error) {
+	if mode == checkout.Copy {
+		if _, err := os.Stat(r.FileCacheDir()); err != nil {
+			return nil, nil, nil
+		}
+	}
+	files, err := r.FileCache()
+	if err != nil {
+		return nil, nil, fmt.Errorf("pull: file cache: %w", err)
+	}
+	if mode == checkout.Copy {
+		return files, nil, nil
+	}
+	p := checkout.NewPlacer(files, mode)
+	used, err := p.Plan(dir, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: pull --link %s: %w (--link auto writes files where links do not work)", ErrInvalid, mode, err)
+	}
+	if used == checkout.Copy {
+		return files, nil, nil // the cache would only add a write
+	}
+	return files, p, nil
 }
 
 // materializer writes entries of a tree under dir.
@@ -149,6 +205,17 @@ type materializer struct {
 	missing  map[objects.ID]bool
 	streamMu sync.Mutex
 	streamed []*streamFile // guarded by streamMu
+
+	// files is the file cache (nil if it could not be opened and links
+	// were not asked for); placer places files from it when the pull
+	// links (nil: files are written in place). placed counts files by
+	// the way they were placed.
+	files     *checkout.Cache
+	placer    *checkout.Placer
+	placeMode checkout.Mode
+	placed    [checkout.Hardlink + 1]atomicInt
+	addMu     sync.Mutex
+	adding    map[objects.ID]chan struct{} // file cache Adds in flight; guarded by addMu
 }
 
 func newMaterializer(ctx context.Context, r *Repo, dir string, total int64) *materializer {
@@ -304,30 +371,31 @@ func removeAny(d string) error {
 	return os.Remove(d)
 }
 
-// upToDate reports whether d already holds e's content. It trusts the stat
-// cache, else hashes the file (and remembers the answer).
-func (m *materializer) upToDate(d string, e manifest.Entry) bool {
+// upToDate reports whether d already holds e's content, and d's stat if
+// so. It trusts the stat cache, else hashes the file (and remembers the
+// answer).
+func (m *materializer) upToDate(d string, e manifest.Entry) (fs.FileInfo, bool) {
 	return m.upToDateWith(d, e, m.r.cachedDigest, statKey)
 }
 
 // upToDateWith is upToDate with a given stat cache lookup and key: files
 // of references keep their entries apart (see DigestCache).
-func (m *materializer) upToDateWith(d string, e manifest.Entry, cached func(string, fileStat) (objects.ID, bool), key func(string) []byte) bool {
+func (m *materializer) upToDateWith(d string, e manifest.Entry, cached func(string, fileStat) (objects.ID, bool), key func(string) []byte) (fs.FileInfo, bool) {
 	fi, err := os.Lstat(d)
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
-		return false
+		return nil, false
 	}
 	st := statOf(fi)
 	if digest, ok := cached(d, st); ok {
-		return digest == e.Digest
+		return fi, digest == e.Digest
 	}
 	statTime := time.Now()
 	digest, err := hashFile(d, st)
 	if err != nil || digest != e.Digest {
-		return false
+		return nil, false
 	}
 	m.rememberAt(key(d), st, statTime, digest)
-	return true
+	return fi, true
 }
 
 func (m *materializer) remember(d string, st fileStat, statTime time.Time, digest objects.ID) {
@@ -365,15 +433,13 @@ func hashFile(path string, want fileStat) (objects.ID, error) {
 // file writes one regular file: to a temp name beside d, then renamed over
 // it once its digest is verified.
 func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) error {
-	if m.upToDate(d, e) {
-		if err := os.Chmod(d, fs.FileMode(e.Mode)); err != nil {
-			return fmt.Errorf("pull: %w", err)
+	if fi, ok := m.upToDate(d, e); ok {
+		done, err := m.current(d, e, fi)
+		if err != nil || done {
+			return err
 		}
-		m.skipped.Add(1)
-		m.meter.Add(e.Size)
-		return nil
 	}
-	if m.missing != nil {
+	if m.missing != nil && !m.cached(e) {
 		sf, err := m.remoteFile(ctx, d, e)
 		if err != nil {
 			return err
@@ -385,16 +451,123 @@ func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) err
 			return nil
 		}
 	}
-	st, statTime, err := replaceFile(d, fs.FileMode(e.Mode), func(f *os.File) error {
-		return m.writeContent(ctx, f, d, e)
-	})
+	return m.put(ctx, d, e, func(f *os.File) error { return m.writeContent(ctx, f, d, e) })
+}
+
+// current settles a file d found up to date, with stat fi: its mode is
+// set if it differs (only then: a chmod changes the ctime, which the stat
+// cache compares). A file hardlinked to the file cache is never chmodded,
+// which would change the cache and every other link: with --link hardlink
+// it is left as it is, with any other mode it is placed anew (done false).
+func (m *materializer) current(d string, e manifest.Entry, fi fs.FileInfo) (done bool, err error) {
+	if m.files != nil && m.files.Linked(e.Digest, d) {
+		if m.placeMode != checkout.Hardlink {
+			return false, nil
+		}
+		// Not Touched either: setting a time changes the ctime, and the
+		// next pull would hash the file again.
+	} else if want := fs.FileMode(e.Mode); fi.Mode().Perm() != want {
+		if err := os.Chmod(d, want); err != nil {
+			return false, fmt.Errorf("pull: %w", err)
+		}
+	}
+	m.skipped.Add(1)
+	m.meter.Add(e.Size)
+	return true, nil
+}
+
+// put writes file entry e at d with fill, which writes its content to a
+// new file and fails unless it matches e.Digest. Without links that file
+// is a temp file renamed over d (replaceFile). With links it is a file of
+// the file cache, filled only if the cache lacks it, and then reflinked
+// or hardlinked to d.
+func (m *materializer) put(ctx context.Context, d string, e manifest.Entry, fill func(f *os.File) error) error {
+	if m.placer == nil {
+		st, statTime, err := replaceFile(d, fs.FileMode(e.Mode), fill)
+		if err != nil {
+			return err
+		}
+		m.wrote(d, e, st, statTime)
+		return nil
+	}
+	err := m.addOnce(ctx, e, fill)
 	if err != nil {
+		return fmt.Errorf("pull: %s: %w", d, err)
+	}
+	if fi, lerr := os.Lstat(d); lerr == nil && fi.IsDir() {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("pull: replace folder %s with a file: %w", d, err)
+		}
+	}
+	statTime := time.Now()
+	used, err := m.placer.Place(ctx, e.Digest, d, fs.FileMode(e.Mode))
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	fi, err := os.Lstat(d)
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	m.remember(d, statOf(fi), statTime, e.Digest)
+	m.written.Add(1)
+	m.placed[used].Add(1)
+	return nil
+}
+
+// addOnce makes the file cache hold e's content, filling it unless it is
+// there; of files with equal content in one pull, one is filled and the
+// others wait for it.
+func (m *materializer) addOnce(ctx context.Context, e manifest.Entry, fill func(f *os.File) error) error {
+	m.addMu.Lock()
+	for {
+		c, busy := m.adding[e.Digest]
+		if !busy {
+			break
+		}
+		m.addMu.Unlock()
+		select {
+		case <-c:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		m.addMu.Lock()
+	}
+	_, ok, err := m.files.Lookup(e.Digest, e.Size)
+	if err != nil || ok {
+		m.addMu.Unlock()
 		return err
 	}
+	c := make(chan struct{})
+	m.adding[e.Digest] = c
+	m.addMu.Unlock()
+	defer func() {
+		m.addMu.Lock()
+		delete(m.adding, e.Digest)
+		m.addMu.Unlock()
+		close(c)
+	}()
+	if _, err := m.files.Add(ctx, e.Digest, e.Size, fill); err != nil {
+		return err
+	}
+	m.bytes.Add(e.Size)
+	return nil
+}
+
+// cached reports whether the pull links and the file cache holds e, so
+// that nothing needs to be read or downloaded to place it.
+func (m *materializer) cached(e manifest.Entry) bool {
+	if m.placer == nil {
+		return false
+	}
+	_, ok, err := m.files.Lookup(e.Digest, e.Size)
+	return err == nil && ok
+}
+
+// wrote records file d written in place.
+func (m *materializer) wrote(d string, e manifest.Entry, st fileStat, statTime time.Time) {
 	m.remember(d, st, statTime, e.Digest)
 	m.written.Add(1)
 	m.bytes.Add(e.Size)
-	return nil
 }
 
 // replaceFile puts a new file at d: fill writes its content to a temp file

@@ -302,7 +302,8 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 // entry e, whose digest is known. Like upToDate, but stat cache entries
 // of referenced files are kept apart (see DigestCache).
 func (m *materializer) refUpToDate(d string, e manifest.Entry) bool {
-	return m.upToDateWith(d, e, m.r.refDigest, refStatKey)
+	_, ok := m.upToDateWith(d, e, m.r.refDigest, refStatKey)
+	return ok
 }
 
 func (m *materializer) rememberRef(d string, st fileStat, statTime time.Time, digest objects.ID) {

@@ -3,11 +3,9 @@ package repo
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
@@ -262,7 +260,7 @@ func (s *streamer) batch(w *window) {
 
 // small writes a small file whose remote chunks are all in window w.
 func (s *streamer) small(f *streamFile, w *window) error {
-	st, statTime, err := replaceFile(f.dest, fs.FileMode(f.e.Mode), func(out *os.File) error {
+	return s.m.put(s.ctx, f.dest, f.e, func(out *os.File) error {
 		h := objects.NewHasher()
 		var off int64
 		var buf []byte
@@ -280,11 +278,6 @@ func (s *streamer) small(f *streamFile, w *window) error {
 		}
 		return checkDigest(f.dest, f.e, h.Sum(), off)
 	})
-	if err != nil {
-		return err
-	}
-	s.m.done(f, st, statTime)
-	return nil
 }
 
 // piece returns p's bytes: from window w if it is remote, else from the
@@ -303,33 +296,33 @@ func (s *streamer) piece(w *window, f *streamFile, p piece, buf *[]byte) ([]byte
 
 // big streams one big file: its windows are started in order from here,
 // the chunks written at their offsets as they arrive, and one goroutine
-// hashes the file in order, then renames it into place.
+// hashes the file in order. It returns once the file is in place.
 func (s *streamer) big(f *streamFile) {
-	t, err := createTemp(f.dest)
-	if err == nil {
-		if err = t.f.Truncate(f.e.Size); err != nil {
-			t.abort()
+	err := s.m.put(s.ctx, f.dest, f.e, func(out *os.File) error {
+		if err := out.Truncate(f.e.Size); err != nil {
+			return fmt.Errorf("pull: %w", err)
 		}
-	}
+		ws := make(chan *window, streamAhead+1)
+		hashed := make(chan error, 1)
+		go func() { hashed <- s.hashBig(f, ws) }()
+		s.windows(f, out, ws)
+		close(ws)
+		return <-hashed
+	})
 	if err != nil {
-		s.fail(fmt.Errorf("pull: %w", err))
-		return
+		s.fail(err)
 	}
-	ws := make(chan *window, streamAhead+1)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.hashBig(f, t, ws); err != nil {
-			s.fail(err)
-		}
-	}()
-	defer close(ws)
+}
+
+// windows cuts f into windows writing to out, starts each and sends it on
+// ws, until done or cancelled.
+func (s *streamer) windows(f *streamFile, out *os.File, ws chan<- *window) {
 	offs := make([]int64, len(f.pieces)+1)
 	for i, p := range f.pieces {
 		offs[i+1] = offs[i] + int64(p.n)
 	}
 	for from := 0; from < len(f.pieces); {
-		w := &window{files: []*streamFile{f}, from: from, out: t.f, offs: map[objects.ID][]int64{}}
+		w := &window{files: []*streamFile{f}, from: from, out: out, offs: map[objects.ID][]int64{}}
 		var n int64
 		for w.to = from; w.to < len(f.pieces) && n < streamWindow; w.to++ {
 			p := f.pieces[w.to]
@@ -351,18 +344,18 @@ func (s *streamer) big(f *streamFile) {
 	}
 }
 
-// hashBig hashes big file f in order as its windows complete, writing
-// its local chunks, and commits it. Every window received is waited for
-// and released, also after an error, so that no download still writes
-// to the file when it is removed.
-func (s *streamer) hashBig(f *streamFile, t *tempFile, ws <-chan *window) (err error) {
+// hashBig hashes big file f in order as its windows complete and checks
+// its digest. Every window received is waited for and released, also
+// after an error, so that no download still writes to the file when it is
+// removed.
+func (s *streamer) hashBig(f *streamFile, ws <-chan *window) (err error) {
 	defer func() {
+		if err != nil {
+			s.cancel() // stop the windows still to come
+		}
 		for w := range ws {
 			<-w.done
 			s.release(w)
-		}
-		if err != nil {
-			t.abort()
 		}
 	}()
 	h := objects.NewHasher()
@@ -392,15 +385,7 @@ func (s *streamer) hashBig(f *streamFile, t *tempFile, ws <-chan *window) (err e
 	if err := s.ctx.Err(); err != nil {
 		return err // the windows stopped early
 	}
-	if err := checkDigest(f.dest, f.e, h.Sum(), off); err != nil {
-		return err
-	}
-	st, statTime, err := t.commit(fs.FileMode(f.e.Mode))
-	if err != nil {
-		return err
-	}
-	s.m.done(f, st, statTime)
-	return nil
+	return checkDigest(f.dest, f.e, h.Sum(), off)
 }
 
 // fetchWindow downloads w's chunks and verifies each against its id; for
@@ -458,11 +443,4 @@ func (s *streamer) fetchWindow(w *window) (map[objects.ID][]byte, error) {
 		err = localErr
 	}
 	return data, err
-}
-
-// done records a streamed file written.
-func (m *materializer) done(f *streamFile, st fileStat, statTime time.Time) {
-	m.remember(f.dest, st, statTime, f.e.Digest)
-	m.written.Add(1)
-	m.bytes.Add(f.e.Size)
 }

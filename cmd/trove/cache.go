@@ -19,12 +19,14 @@ func newCacheCommand(e env) *cli.Command {
 		Commands: []*cli.Command{
 			{
 				Name:  "prune",
-				Usage: "evict locally stored chunks that a remote holds, down to a size",
-				Description: "Evicts, least recently used first, chunks the remote verifiably holds (its index lists\n" +
-					"them and its packs' own tables agree), until the local packs fit in --to. Chunks of\n" +
-					"versions the remote does not have stay. trove pull fetches evicted chunks again.\n\n" + exitCodesHelp,
+				Usage: "evict cached files and locally stored chunks that a remote holds, down to a size",
+				Description: "Evicts, least recently used first, whole files of the file cache (what pull --link\n" +
+					"reflinks or hardlinks from; always rebuilt from chunks), then chunks the remote verifiably\n" +
+					"holds (its index lists them and its packs' own tables agree), until the file cache and the\n" +
+					"local packs together fit in --to. Chunks of versions the remote does not have stay.\n" +
+					"trove pull fetches evicted chunks again. Hardlinked outputs keep their content.\n\n" + exitCodesHelp,
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "to", Usage: "keep at most `SIZE` of packs here (10GB, 500MiB, 2T)"},
+					&cli.StringFlag{Name: "to", Usage: "keep at most `SIZE` of cached files and packs here (10GB, 500MiB, 2T)"},
 					&cli.StringFlag{Name: "remote", Usage: "the remote `NAME` that holds the chunks (default: the default remote)"},
 					&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what would be evicted"},
 					&cli.BoolFlag{Name: "json", Usage: jsonUsage},
@@ -88,6 +90,11 @@ type pruneJSON struct {
 	Packs  int    `json:"packs"`
 	Kept   int    `json:"keptLocalOnly"`
 	Unheld int    `json:"notOnRemote"`
+	// Files and FileBytes are what left the file cache; FilesBefore is
+	// its size before.
+	Files       int   `json:"files"`
+	FileBytes   int64 `json:"fileBytes"`
+	FilesBefore int64 `json:"filesBefore"`
 }
 
 func runCachePrune(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, remoteName string, target int64, dryRun, asJSON bool) error {
@@ -117,17 +124,37 @@ func runCachePrune(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, r
 	p.Remote = h.Name()
 	out := pruneJSON{Remote: h.Name(), DryRun: dryRun, Target: target, Before: p.Before, After: p.After, Packs: len(p.Packs), Kept: p.Protected, Unheld: p.Unheld}
 	out.Chunks, out.Bytes = p.Freed()
+	// The file cache goes first: its files are rebuilt from chunks here,
+	// where chunks evicted must be downloaded again. It gets what the
+	// packs leave of the budget.
+	files, err := r.FileCache()
+	if err != nil {
+		return err
+	}
+	_, out.FilesBefore, err = files.Size(ctx)
+	if err != nil {
+		return err
+	}
+	filesTarget := max(0, target-p.After)
 	if dryRun {
+		out.FileBytes = max(0, out.FilesBefore-filesTarget)
 		if asJSON {
 			return printJSON(e.stdout, out)
 		}
+		fmt.Fprintf(e.stdout, "file cache: %s, would evict up to %s\n", humanBytes(out.FilesBefore), humanBytes(out.FileBytes))
 		return p.WriteText(e.stdout)
+	}
+	if out.Files, out.FileBytes, err = files.Prune(ctx, filesTarget); err != nil {
+		return err
 	}
 	if out.Chunks, out.Bytes, err = gc.ExecutePrune(ctx, r.Store(), p, opts); err != nil {
 		return err
 	}
 	if asJSON {
 		return printJSON(e.stdout, out)
+	}
+	if out.Files > 0 {
+		fmt.Fprintf(e.stdout, "evicted %d cached files, %s\n", out.Files, humanBytes(out.FileBytes))
 	}
 	fmt.Fprintf(e.stdout, "evicted %d chunks, %s (held by %s); %s of packs left, budget %s\n",
 		out.Chunks, humanBytes(out.Bytes), h.Name(), humanBytes(p.After), humanBytes(target))

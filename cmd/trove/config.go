@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/trove-ml/trove/checkout"
 	"github.com/trove-ml/trove/repo"
 	"github.com/trove-ml/trove/retention"
 )
@@ -43,6 +44,23 @@ var configKeys = map[string]configKey{
 			return nil
 		},
 		guarded: true,
+	},
+	"pull.link": {
+		usage: "how pull places files when --link is not given: auto, reflink, hardlink or copy",
+		get: func(c *repo.Config) string {
+			if c.Defaults.Link == "" {
+				return checkout.Auto.String()
+			}
+			return c.Defaults.Link
+		},
+		set: func(c *repo.Config, v string) error {
+			m, err := checkout.ParseMode(v)
+			if err != nil {
+				return err
+			}
+			c.Defaults.Link = m.String()
+			return nil
+		},
 	},
 	"ttl.admins": {
 		usage: "comma-separated users who alone may set TTLs, the default and retention policies; empty lets everyone",

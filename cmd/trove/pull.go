@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/trove-ml/trove/checkout"
 	"github.com/trove-ml/trove/repo"
 )
 
@@ -24,6 +26,7 @@ func newPullCommand(e env) *cli.Command {
 			&cli.StringFlag{Name: "prefix", Usage: "pull only the file or folder at `PATH` of the version"},
 			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
 			runFlag(),
+			&cli.StringFlag{Name: "link", Usage: "how files are placed: auto (reflink from the file cache where the filesystem allows, else write), reflink, hardlink (read-only files shared with the file cache) or copy; default: the project's pull.link, else auto"},
 			&cli.BoolFlag{Name: "cache", Usage: "keep the chunks downloaded from the remote in the local store, so the version can be pulled again offline (by default they go straight into the files)"},
 			&cli.BoolFlag{Name: "allow-missing-references", Usage: "warn about referenced objects that changed or went missing at their source instead of failing"},
 		},
@@ -36,6 +39,14 @@ func newPullCommand(e env) *cli.Command {
 				run, err := currentRun(ctx, cmd, e, r) // checked before anything is written
 				if err != nil {
 					return err
+				}
+				link := cmd.String("link")
+				if link == "" {
+					link = cmp.Or(r.Config.Defaults.Link, checkout.Auto.String())
+				}
+				mode, err := checkout.ParseMode(link)
+				if err != nil {
+					return usagef("pull: --link: %v", err)
 				}
 				v, err := r.ResolveOrFetch(ctx, a[0])
 				if err != nil {
@@ -51,7 +62,7 @@ func newPullCommand(e env) *cli.Command {
 				refs, closeRefs := newResolver(r)
 				defer func() { _ = closeRefs() }() // only a cache write can fail: it costs hashing next time
 				res, err := r.Pull(ctx, v, repo.PullOptions{Dir: dir, Prefix: cmd.String("prefix"),
-					Refs: refs, Cache: cmd.Bool("cache"), AllowMissingRefs: cmd.Bool("allow-missing-references")})
+					Refs: refs, Link: mode, Cache: cmd.Bool("cache"), AllowMissingRefs: cmd.Bool("allow-missing-references")})
 				if err != nil {
 					return err
 				}
@@ -65,10 +76,17 @@ func newPullCommand(e env) *cli.Command {
 					return printJSON(e.stdout, map[string]any{
 						"artifact": v.Name, "version": fmt.Sprintf("v%d", v.Version.N), "digest": v.Version.Root.String(),
 						"dir": res.Dir, "written": res.Written, "skipped": res.Skipped, "bytesWritten": res.Bytes,
-						"bytesDownloaded": res.Downloaded, "warnings": append([]string{}, res.Warnings...),
+						"bytesDownloaded": res.Downloaded, "reflinked": res.Reflinked, "hardlinked": res.Hardlinked,
+						"warnings": append([]string{}, res.Warnings...),
 					})
 				}
 				fmt.Fprintf(e.stdout, "%s -> %s: %d files written (%s), %d up to date", v, res.Dir, res.Written, humanBytes(res.Bytes), res.Skipped)
+				if res.Reflinked > 0 {
+					fmt.Fprintf(e.stdout, "; %d reflinked", res.Reflinked)
+				}
+				if res.Hardlinked > 0 {
+					fmt.Fprintf(e.stdout, "; %d hardlinked (read-only)", res.Hardlinked)
+				}
 				if res.Downloaded > 0 {
 					fmt.Fprintf(e.stdout, "; %s downloaded", humanBytes(res.Downloaded))
 				}
