@@ -146,7 +146,10 @@ func (m *materializer) stream(ctx context.Context, c *conn, files []*streamFile)
 	s.batch(batch)
 	s.wg.Wait()
 	s.writers.close()
-	return m.firstErr()
+	if err := m.firstErr(); err != nil {
+		return err
+	}
+	return ctx.Err() // cancelled from outside: files were skipped
 }
 
 // remoteBytes sums the lengths of f's remote pieces.
