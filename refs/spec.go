@@ -37,7 +37,9 @@ const MinDigestPrefix = 6
 // project/name:alias, entity/project/name:alias,
 // registry/<registry>/<collection>:<selector>,
 // <org>/wandb-registry-<registry>/<collection>:<selector>, and digests.
-// It checks only the shape; names are validated where they are used.
+// It checks only the shape; names are validated where they are used. A
+// first part "registry" always starts a registry path, so "registry/x"
+// is an error wrapping ErrBadSpec, not a project "registry".
 func ParseSpec(s string) (Spec, error) {
 	var sp Spec
 	if s == "" {
@@ -57,6 +59,12 @@ func ParseSpec(s string) (Spec, error) {
 		}
 	}
 	switch {
+	case len(parts) > 1 && len(parts) != 3 && parts[0] == "registry":
+		// As with three parts, "registry/" starts a registry path, never
+		// a project: this one lacks a part or has one too many.
+		return sp, fmt.Errorf("%w: %q: a registry path is registry/REG/COLL[:ALIAS] (list registries with 'trove registry ls', a registry's collections with 'trove registry show REG')", ErrBadSpec, s)
+	case len(parts) == 2 && strings.HasPrefix(parts[0], wandbRegistryPrefix):
+		return sp, fmt.Errorf("%w: %q: W&B's registry path is ORG/%sREG/COLL[:ALIAS]; or write registry/REG/COLL[:ALIAS]", ErrBadSpec, s, wandbRegistryPrefix)
 	case len(parts) == 3 && parts[0] == "registry":
 		sp.Registry, sp.Collection = parts[1], parts[2]
 	case len(parts) == 3 && strings.HasPrefix(parts[1], wandbRegistryPrefix):

@@ -16,6 +16,7 @@ import (
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
+	"github.com/trove-ml/trove/registry"
 	"github.com/trove-ml/trove/repo"
 )
 
@@ -99,7 +100,8 @@ func exitCodeOf(err error) int {
 		errors.Is(err, repo.ErrInvalid),
 		errors.Is(err, refs.ErrBadSpec),
 		errors.Is(err, refs.ErrReservedAlias),
-		errors.Is(err, refs.ErrTypeMismatch):
+		errors.Is(err, refs.ErrTypeMismatch),
+		isRegistryInputError(err):
 		return exitUsage
 	case errors.Is(err, objects.ErrLocked):
 		return exitLocked
@@ -107,6 +109,25 @@ func exitCodeOf(err error) int {
 		return exitMismatch
 	}
 	return exitError
+}
+
+// isRegistryInputError reports whether err is a registry error that means
+// bad input: a name or type breaking a rule, a registry, collection or
+// link that does not exist (in a registry path given to any command, or
+// to the registry commands), protection, admins, an existing registry.
+// Nothing was written for any of them. A link to a version that is gone
+// (registry.ErrDangling) is not the caller's input, and stays exit 1.
+func isRegistryInputError(err error) bool {
+	for _, s := range []error{
+		registry.ErrInvalid, registry.ErrTypeMismatch, registry.ErrProtected,
+		registry.ErrNotAdmin, registry.ErrExists, registry.ErrNotFound,
+		registry.ErrNoCollection, registry.ErrNoLink, registry.ErrUnlinked,
+	} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func newApp(e env) *cli.Command {

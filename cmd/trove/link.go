@@ -75,7 +75,7 @@ func newLinkCommand(e env) *cli.Command {
 					Aliases: aliases, Admin: cmd.Bool("admin"),
 				})
 				if err != nil {
-					return regErr(err)
+					return err
 				}
 				c, err := registries(r, e).Collection(ctx, reg, coll)
 				if err != nil {
@@ -135,7 +135,7 @@ func linkSourceErr(err error) error {
 			return &usageError{fmt.Errorf("link: %w", err)}
 		}
 	}
-	return regErr(err)
+	return err
 }
 
 func newUnlinkCommand(e env) *cli.Command {
@@ -162,7 +162,7 @@ func newUnlinkCommand(e env) *cli.Command {
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
 				res, err := registries(r, e).Unlink(ctx, reg, coll, sel, cmd.Bool("admin"))
 				if err != nil {
-					return regErr(err)
+					return err
 				}
 				p := fmt.Sprintf("registry/%s/%s:v%d", reg, coll, res.Link.N)
 				if cmd.Bool("json") {
@@ -204,7 +204,7 @@ func newRegistryAliasCommand(e env) *cli.Command {
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
 						l, prev, err := registries(r, e).SetAlias(ctx, reg, coll, sel, a[1], cmd.Bool("admin"))
 						if err != nil {
-							return regErr(err)
+							return err
 						}
 						p := "registry/" + reg + "/" + coll
 						if cmd.Bool("json") {
@@ -247,7 +247,7 @@ func newRegistryAliasCommand(e env) *cli.Command {
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
 						n, err := registries(r, e).RemoveAlias(ctx, reg, coll, a[1], cmd.Bool("admin"))
 						if err != nil {
-							return regErr(err)
+							return err
 						}
 						p := "registry/" + reg + "/" + coll
 						if cmd.Bool("json") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os/user"
 	"sort"
@@ -49,21 +48,6 @@ func identity(e env) string {
 
 func registries(r *repo.Repo, e env) *registry.Registries {
 	return registry.New(r.RefsKV(), registry.Options{User: identity(e)})
-}
-
-// regErr marks registry errors that mean bad input (exit 2): names, types,
-// missing registries or links, protection. Nothing was written for them.
-func regErr(err error) error {
-	for _, s := range []error{
-		registry.ErrInvalid, registry.ErrTypeMismatch, registry.ErrProtected,
-		registry.ErrNotAdmin, registry.ErrExists, registry.ErrNotFound,
-		registry.ErrNoCollection, registry.ErrNoLink, registry.ErrUnlinked,
-	} {
-		if errors.Is(err, s) {
-			return &usageError{err}
-		}
-	}
-	return err
 }
 
 // parseCollection parses registry/REG/COLL[:SEL] (or W&B's
@@ -210,7 +194,7 @@ func newRegistryCommand(e env) *cli.Command {
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
 						added, err := registries(r, e).AddTypes(ctx, a[0], a[1:]...)
 						if err != nil {
-							return regErr(err)
+							return err
 						}
 						if cmd.Bool("json") {
 							return printJSON(e.stdout, map[string]any{"registry": a[0], "added": nonNil(added)})
@@ -301,7 +285,7 @@ func registrySettingAction(e env, name, usage string, fn settingFunc) cli.Action
 		return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
 			msg, err := fn(ctx, registries(r, e), a[0], a[1])
 			if err != nil {
-				return regErr(err)
+				return err
 			}
 			if cmd.Bool("json") {
 				g, err := registries(r, e).Get(ctx, a[0])
@@ -346,7 +330,7 @@ func newRegistryCreateCommand(e env) *cli.Command {
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
 				g, err := registries(r, e).Create(ctx, req)
 				if err != nil {
-					return regErr(err)
+					return err
 				}
 				if cmd.Bool("json") {
 					return printJSON(e.stdout, registryInfo(a[0], g))
@@ -442,13 +426,13 @@ func newRegistryShowCommand(e env) *cli.Command {
 					}
 					c, err := rs.Collection(ctx, reg, coll)
 					if err != nil {
-						return regErr(err)
+						return err
 					}
 					return showCollection(e, collectionInfo(reg, coll, c, true), cmd.Bool("json"))
 				}
 				g, err := rs.Get(ctx, a[0])
 				if err != nil {
-					return regErr(err)
+					return err
 				}
 				return showRegistry(e, registryInfo(a[0], g), cmd.Bool("json"))
 			})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -320,6 +321,78 @@ func TestRegistryBadInput(t *testing.T) {
 		t.Fatalf("bad input changed the registries:\nbefore %s\nafter %s", before, after)
 	}
 	mustTrove(t, dir, "fsck")
+}
+
+// TestRegistryPathNamesNothing: a registry path whose registry,
+// collection or link does not exist, or that is malformed, is bad input
+// to every command that takes a version name: exit status 2, an error
+// naming what is wrong and how to find what exists, nothing written.
+func TestRegistryPathNamesNothing(t *testing.T) {
+	dir := registryProject(t)
+	mustTrove(t, dir, "link", "cnn:v0", "registry/model/c")
+	run := startRun(t, dir)
+	out := filepath.Join(dir, "out")
+	commands := [][]string{
+		{"show", "X"},
+		{"ls", "X"},
+		{"manifest", "X"},
+		{"diff", "X", "cnn:v0"},
+		{"diff", "cnn:v0", "X"},
+		{"pull", "X", "-o", out},
+		{"verify", "X", dir},
+		{"use", "X", "--run", run},
+		{"lineage", "X"},
+		{"pin", "X", "data/p"},
+		{"link", "X", "registry/model/other"},
+	}
+	for _, tc := range []struct {
+		path string
+		want []string
+	}{
+		{"registry/NOPE/coll:v0", []string{`no such registry: "NOPE"`, "trove registry ls"}},
+		{"registry/NOPE/coll:latest", []string{`no such registry: "NOPE"`, "trove registry ls"}},
+		{"acme/wandb-registry-NOPE/coll:prod", []string{`no such registry: "NOPE"`, "trove registry ls"}},
+		{"registry/model/nope:v0", []string{"no such collection: registry/model/nope", "trove registry show model"}},
+		{"registry/model/c:v9", []string{"registry/model/c:v9", "no link v9 (links run v0..v0)"}},
+		{"registry/model/c:best", []string{"registry/model/c:best", `no alias "best"`}},
+		{"registry/onlyone", []string{"registry/REG/COLL", "trove registry ls"}},
+		{"registry/model:v0", []string{"registry/REG/COLL", "trove registry ls"}},
+		{"registry/model/c/extra:v0", []string{"registry/REG/COLL", "trove registry ls"}},
+		{"wandb-registry-model/c:v0", []string{"ORG/wandb-registry-REG/COLL"}},
+		{"registry/model/b@d:v0", []string{`collection name "b@d"`}},
+	} {
+		for _, args := range commands {
+			args := slices.Clone(args)
+			args[slices.Index(args, "X")] = tc.path
+			t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
+				r := trove(t, dir, args...)
+				if r.code != exitUsage {
+					t.Fatalf("exit %d, want %d\nstderr: %s", r.code, exitUsage, r.stderr)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(r.stderr, w) {
+						t.Errorf("error does not mention %q:\n%s", w, r.stderr)
+					}
+				}
+			})
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused pull wrote files")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "trove.lock")); err == nil {
+		t.Error("a refused pin wrote trove.lock")
+	}
+	var rs runShow
+	troveJSON(t, dir, &rs, "run", "show", run)
+	if len(rs.Inputs) != 0 {
+		t.Errorf("refused uses recorded inputs: %+v", rs.Inputs)
+	}
+	var c collectionJSON
+	troveJSON(t, dir, &c, "registry", "show", "registry/model/c")
+	if c.Links != 1 {
+		t.Errorf("registry/model/c has %d links after refused links, want 1", c.Links)
+	}
 }
 
 func TestRegistryHelp(t *testing.T) {
