@@ -140,26 +140,59 @@ func (c *Chunker) Cut(data []byte, eof bool) int {
 	}
 	end := min(n, c.p.Max)
 	normal := min(end, c.p.Avg)
-	data = data[:end]
-	var h uint64
-	i := c.p.Min
-	maskS, maskL := c.maskS, c.maskL
-	for ; i < normal; i++ {
-		h = h<<1 + c.gear[data[i]]
-		if h&maskS == 0 {
-			return i + 1
-		}
+	cut, h := c.scan(data, c.p.Min, normal, 0, c.maskS)
+	if cut == 0 {
+		cut, _ = c.scan(data, normal, end, h, c.maskL)
 	}
-	for ; i < end; i++ {
-		h = h<<1 + c.gear[data[i]]
-		if h&maskL == 0 {
-			return i + 1
-		}
+	if cut > 0 {
+		return cut
 	}
 	if end == c.p.Max || eof {
 		return end
 	}
 	return 0
+}
+
+// scan goes on with the gear hash h over data[i:stop] and returns the
+// length of the chunk that ends at the first position whose hash has all
+// the bits of mask zero, or 0 and the hash at stop if none does.
+//
+// One step is h = h<<1 + gear[b], two steps h<<2 + (gear[a]<<1 + gear[b]):
+// the term in parentheses does not depend on h, so the chain of dependent
+// operations is one shift-add per two bytes instead of two per byte, and
+// the hash between them is computed and checked beside the chain. This
+// doubles the speed on a CPU that can load the bytes and table entries
+// meanwhile; the cut points are exactly those of the plain loop (a test
+// compares them).
+func (c *Chunker) scan(data []byte, i, stop int, h, mask uint64) (int, uint64) {
+	gear := &c.gear
+	data = data[:stop]
+	for ; i+4 <= stop; i += 4 {
+		w := data[i : i+4 : i+4]
+		g0, g1, g2, g3 := gear[w[0]], gear[w[1]], gear[w[2]], gear[w[3]]
+		h1 := h<<1 + g0
+		h2 := h<<2 + (g0<<1 + g1)
+		h3 := h2<<1 + g2
+		h4 := h2<<2 + (g2<<1 + g3)
+		switch {
+		case h1&mask == 0:
+			return i + 1, h1
+		case h2&mask == 0:
+			return i + 2, h2
+		case h3&mask == 0:
+			return i + 3, h3
+		case h4&mask == 0:
+			return i + 4, h4
+		}
+		h = h4
+	}
+	for ; i < stop; i++ {
+		h = h<<1 + gear[data[i]]
+		if h&mask == 0 {
+			return i + 1, h
+		}
+	}
+	return 0, h
 }
 
 // chunkReaderBuffer is how many Max-length chunks a ChunkReader buffers:

@@ -3,6 +3,7 @@ package objects
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -41,6 +42,81 @@ func TestChunkerKnownAnswer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// referenceCut is Cut written as the plain byte-at-a-time loop of the
+// format's definition: the gear hash from Min on, the small-chunk mask
+// before the normal point, the large-chunk mask after it.
+func referenceCut(c *Chunker, data []byte, eof bool) int {
+	n := len(data)
+	if n <= c.p.Min {
+		if eof {
+			return n
+		}
+		return 0
+	}
+	end := min(n, c.p.Max)
+	normal := min(end, c.p.Avg)
+	var h uint64
+	for i := c.p.Min; i < end; i++ {
+		h = h<<1 + c.gear[data[i]]
+		mask := c.maskL
+		if i < normal {
+			mask = c.maskS
+		}
+		if h&mask == 0 {
+			return i + 1
+		}
+	}
+	if end == c.p.Max || eof {
+		return end
+	}
+	return 0
+}
+
+// TestChunkerMatchesReference checks that Cut's unrolled loop finds the
+// cut points of the plain loop, at every length around the places where
+// the unrolled loop changes mode, with and without eof.
+func TestChunkerMatchesReference(t *testing.T) {
+	params := []ChunkerParams{
+		DefaultChunkerParams(),
+		{Min: 64, Avg: 256, Max: 1024, Seed: 42},
+		{Min: 1000, Avg: 1024, Max: 1025},
+		{Min: 65, Avg: 512, Max: 4099, Seed: 7},
+	}
+	for _, p := range params {
+		c := NewChunker(p)
+		data := pseudoRandom(fmt.Sprint("reference ", p), 8*p.Max+3)
+		for off := 0; off < len(data); {
+			d := data[off:]
+			if got, want := c.Cut(d, true), referenceCut(c, d, true); got != want {
+				t.Fatalf("%+v at %d: Cut = %d, reference %d", p, off, got, want)
+			}
+			off += referenceCut(c, d, true)
+		}
+		for _, n := range []int{0, 1, p.Min - 1, p.Min, p.Min + 1, p.Min + 3, p.Min + 4, p.Min + 5,
+			p.Avg - 1, p.Avg, p.Avg + 1, p.Avg + 2, p.Max - 1, p.Max, p.Max + 1, 3 * p.Max} {
+			for _, eof := range []bool{false, true} {
+				d := data[:min(max(n, 0), len(data))]
+				if got, want := c.Cut(d, eof), referenceCut(c, d, eof); got != want {
+					t.Fatalf("%+v, %d bytes, eof %v: Cut = %d, reference %d", p, len(d), eof, got, want)
+				}
+			}
+		}
+	}
+}
+
+// FuzzChunkerCut compares Cut with the plain loop on arbitrary input,
+// including runs of bytes that make the hash cut early.
+func FuzzChunkerCut(f *testing.F) {
+	f.Add(pseudoRandom("fuzz", 3000), false)
+	f.Add(make([]byte, 1500), true)
+	c := NewChunker(ChunkerParams{Min: 64, Avg: 256, Max: 1024, Seed: 3})
+	f.Fuzz(func(t *testing.T, data []byte, eof bool) {
+		if got, want := c.Cut(data, eof), referenceCut(c, data, eof); got != want {
+			t.Fatalf("Cut(%d bytes, eof %v) = %d, reference %d", len(data), eof, got, want)
+		}
+	})
 }
 
 func TestChunkerSeedChangesBoundaries(t *testing.T) {
