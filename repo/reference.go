@@ -324,8 +324,15 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// VerifyOptions say how Verify treats references.
+// VerifyOptions say how Verify treats references and the stat cache.
 type VerifyOptions struct {
+	// StatCache trusts the stat cache, as commit and pull do: a file whose
+	// size, times, inode and device match an entry that is not racy is
+	// compared by the entry's digest, without being read, and files that
+	// are read are remembered there. VerifyReport.Bytes then counts only
+	// the bytes read. trove verify leaves it off, to read every byte;
+	// trove status sets it, to check unchanged pinned folders quickly.
+	StatCache bool
 	// Refs reads referenced objects whose recorded checksum does not
 	// describe the content (ETags), to compare them with the folder's
 	// copies. Without it such references are checked by size alone.

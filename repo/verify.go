@@ -3,12 +3,14 @@ package repo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
@@ -39,7 +41,8 @@ func (rep *VerifyReport) OK() bool {
 
 // Verify re-hashes every file of a materialised folder and compares it with
 // a version. It never trusts the stat cache: verification reads every byte.
-// References are checked by size alone; VerifyWith checks them fully.
+// References are checked by size alone; VerifyWith checks them fully, and
+// may trust the stat cache (VerifyOptions.StatCache).
 func (r *Repo) Verify(ctx context.Context, v *Resolved, dir string) (*VerifyReport, error) {
 	return r.VerifyWith(ctx, v, dir, VerifyOptions{})
 }
@@ -55,11 +58,19 @@ func (r *Repo) VerifyWith(ctx context.Context, v *Resolved, dir string, o Verify
 	}
 	vf := &verifier{r: r, g: blobs{st: r.store}, pool: newPool(ctx, r.opts.Workers),
 		meter: r.opts.Progress.Start("verifying", v.Record.Size, true), ro: refVerify{o: o}}
+	if o.StatCache {
+		vf.stat = r.newStatRecorder()
+	}
 	err = vf.dir(ctx, "", v.Record.Root, abs)
 	vf.pool.close()
 	vf.meter.Done()
 	if err == nil {
 		err = vf.ro.err
+	}
+	if vf.stat != nil {
+		if serr := vf.stat.commit(); err == nil && serr != nil {
+			err = fmt.Errorf("verify: stat cache: %w", serr)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -81,6 +92,9 @@ type verifier struct {
 	mu    sync.Mutex
 	rep   VerifyReport // guarded by mu
 	ro    refVerify    // references; its err is guarded by mu
+	// stat, when not nil, is where files read are remembered; files the
+	// stat cache vouches for are then not read (VerifyOptions.StatCache).
+	stat *statRecorder
 }
 
 func (vf *verifier) add(list *[]string, p string) {
@@ -185,12 +199,25 @@ func (vf *verifier) entry(ctx context.Context, p string, e manifest.Entry, full 
 			return nil
 		}
 		st := statOf(fi)
+		if vf.stat != nil {
+			if d, ok := vf.r.cachedDigest(full, st); ok {
+				vf.meter.Add(e.Size)
+				if d != e.Digest {
+					vf.add(&vf.rep.Changed, p)
+				}
+				return nil
+			}
+		}
 		vf.pool.submit(func() {
+			statTime := time.Now() // before the read: see trustStatEntry
 			d, err := hashFile(full, st)
 			vf.meter.Add(e.Size)
 			vf.mu.Lock()
 			vf.rep.Bytes += e.Size
 			vf.mu.Unlock()
+			if err == nil && vf.stat != nil {
+				vf.stat.remember(full, st, statTime, d)
+			}
 			if err != nil || d != e.Digest {
 				vf.add(&vf.rep.Changed, p)
 			}

@@ -385,6 +385,52 @@ func TestPinStatusCheckout(t *testing.T) {
 	}
 }
 
+// TestStatusTrustsStatCache: once status has read a pinned folder, the
+// next status of the unchanged folder reads no file contents (the stat
+// cache vouches for every file); a file changed in place, same size, is
+// read again and reported; verify still reads every byte.
+func TestStatusTrustsStatCache(t *testing.T) {
+	dir := newProject(t)
+	src := t.TempDir()
+	big := string(randomBytes(7, 300<<10))
+	writeFiles(t, src, map[string]string{"a.txt": "alpha\n", "sub/big.bin": big})
+	size := int64(len("alpha\n") + len(big))
+	mustTrove(t, dir, "commit", "ds", "--type", "dataset", src)
+	mustTrove(t, dir, "pin", "ds", "data/ds")
+	// A stat cache entry is trusted only if the file's times are older
+	// than the moment it was read by more than the racy window (50 ms).
+	time.Sleep(100 * time.Millisecond)
+
+	type statusJSON struct {
+		Pins []struct {
+			Modified    bool
+			HashedBytes int64
+			Changes     *repo.VerifyReport
+		}
+	}
+	var st statusJSON
+	troveJSON(t, dir, &st, "status")
+	if len(st.Pins) != 1 || st.Pins[0].Modified || st.Pins[0].HashedBytes > size {
+		t.Fatalf("first status = %+v", st)
+	}
+	troveJSON(t, dir, &st, "status")
+	if st.Pins[0].Modified || st.Pins[0].HashedBytes != 0 {
+		t.Fatalf("status of an unchanged folder read %d bytes, want 0 (%+v)", st.Pins[0].HashedBytes, st)
+	}
+
+	writeFiles(t, dir, map[string]string{"data/ds/a.txt": "ALPHA\n"})
+	r := trove(t, dir, "status", "--json")
+	if r.code != exitMismatch || json.Unmarshal([]byte(r.stdout), &st) != nil || !st.Pins[0].Modified ||
+		strings.Join(st.Pins[0].Changes.Changed, ",") != "a.txt" || st.Pins[0].HashedBytes != int64(len("ALPHA\n")) {
+		t.Fatalf("status after an edit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var vr struct{ Report repo.VerifyReport }
+	r = trove(t, dir, "verify", "ds", filepath.Join(dir, "data", "ds"), "--json")
+	if r.code != exitMismatch || json.Unmarshal([]byte(r.stdout), &vr) != nil || vr.Report.Bytes != size {
+		t.Fatalf("verify: exit %d, want %d, and %d bytes read, want %d\n%s%s", r.code, exitMismatch, vr.Report.Bytes, size, r.stdout, r.stderr)
+	}
+}
+
 func TestGitPairingBadInput(t *testing.T) {
 	dir := newProject(t)
 	src := t.TempDir()

@@ -16,9 +16,10 @@ func newStatusCommand(e env) *cli.Command {
 		Usage:     "report pinned paths that are missing, modified, behind their alias, or not pushed",
 		ArgsUsage: " ",
 		Description: "Checks every pin of trove.lock, offline: whether its path is missing or differs from the\n" +
-			"pinned version (every file is re-hashed), whether its alias names another version now\n" +
-			"('trove pin --update PATH' moves it), and whether the default remote holds the version\n" +
-			"(as last seen; 'trove fetch' refreshes that). Exits 3 if anything needs attention.\n\n" + pinExitHelp,
+			"pinned version, whether its alias names another version now ('trove pin --update PATH'\n" +
+			"moves it), and whether the default remote holds the version (as last seen; 'trove fetch'\n" +
+			"refreshes that). A file is read only if its size, times or inode changed since trove last\n" +
+			"read or wrote it ('trove verify' reads every byte). Exits 3 if anything needs attention.\n\n" + pinExitHelp,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if _, err := argsExactly(cmd, 0, "none"); err != nil {

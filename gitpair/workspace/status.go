@@ -42,6 +42,11 @@ type PinStatus struct {
 	// Modified: the folder differs from the version; Changes lists how.
 	Modified bool               `json:"modified"`
 	Changes  *repo.VerifyReport `json:"changes,omitempty"`
+	// HashedBytes counts the bytes of the folder's files that were read to
+	// check them: files the stat cache vouches for (unchanged since trove
+	// last read or wrote them) are not read, so an unchanged folder costs
+	// nothing but a stat of each file.
+	HashedBytes int64 `json:"hashedBytes"`
 	// Behind: the pin's alias now names another version, AliasNow
 	// ('trove pin --update PATH' moves the pin there).
 	Behind   bool   `json:"behind"`
@@ -60,9 +65,11 @@ func (s PinStatus) Clean() bool {
 
 // Status checks every pin of the work tree's trove.lock without touching
 // the network: whether its path is missing or differs from the version
-// (every file re-hashed, as repo.Verify), whether its alias now names
-// another version, and whether the default remote holds the version (as
-// last seen: 'trove fetch' or 'trove push' refresh that).
+// (as repo.Verify, but trusting the stat cache as commit and pull do: a
+// file is read only when its stat changed since trove last read or wrote
+// it, and is remembered then), whether its alias now names another
+// version, and whether the default remote holds the version (as last
+// seen: 'trove fetch' or 'trove push' refresh that).
 func (w *Workspace) Status(ctx context.Context) (*Status, error) {
 	l, err := w.lock()
 	if err != nil {
@@ -109,10 +116,11 @@ func (w *Workspace) pinStatus(ctx context.Context, p gitpair.Pin, remote string)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		ps.Missing = true
 	} else {
-		rep, err := w.r.Verify(ctx, v, dir)
+		rep, err := w.r.VerifyWith(ctx, v, dir, repo.VerifyOptions{StatCache: true})
 		if err != nil {
 			return ps, err
 		}
+		ps.HashedBytes = rep.Bytes
 		if !rep.OK() {
 			ps.Modified, ps.Changes = true, rep
 		}
