@@ -45,7 +45,9 @@ type Config struct {
 	Retention *retention.Config `json:"retention,omitempty"`
 }
 
-// ChunkerConfig records the content-defined chunking parameters.
+// ChunkerConfig records the content-defined chunking parameters; Algorithm
+// is objects.ChunkerGear64 in repositories made before objects.ChunkerGear64NC1
+// became the default, which keep it.
 type ChunkerConfig struct {
 	Algorithm string `json:"algorithm"`
 	Min       int    `json:"min"`
@@ -54,12 +56,9 @@ type ChunkerConfig struct {
 	Seed      uint64 `json:"seed"`
 }
 
-// chunkerAlgorithm names the one chunker trove implements.
-const chunkerAlgorithm = "gear64"
-
 // Params returns the parameters for the objects package.
 func (c ChunkerConfig) Params() objects.ChunkerParams {
-	return objects.ChunkerParams{Min: c.Min, Avg: c.Avg, Max: c.Max, Seed: c.Seed}
+	return objects.ChunkerParams{Algorithm: c.Algorithm, Min: c.Min, Avg: c.Avg, Max: c.Max, Seed: c.Seed}
 }
 
 // RemoteConfig says where a remote is. Credentials come from the
@@ -90,7 +89,7 @@ func newConfig(project string) *Config {
 	return &Config{
 		Format:   ConfigFormat,
 		Project:  project,
-		Chunker:  ChunkerConfig{Algorithm: chunkerAlgorithm, Min: p.Min, Avg: p.Avg, Max: p.Max, Seed: p.Seed},
+		Chunker:  ChunkerConfig{Algorithm: p.Algorithm, Min: p.Min, Avg: p.Avg, Max: p.Max, Seed: p.Seed},
 		Defaults: Defaults{TTL: "never"},
 	}
 }
@@ -109,8 +108,10 @@ func loadConfig(path string) (*Config, error) {
 	if c.Format < MinConfigFormat || c.Format > ConfigFormat {
 		return nil, fmt.Errorf("%w: %s: format %d (this trove reads %d..%d; upgrade trove)", ErrConfig, path, c.Format, MinConfigFormat, ConfigFormat)
 	}
-	if c.Chunker.Algorithm != chunkerAlgorithm {
-		return nil, fmt.Errorf("%w: %s: unknown chunker %q (want %q)", ErrConfig, path, c.Chunker.Algorithm, chunkerAlgorithm)
+	// Validate names an unknown algorithm and the ones this trove knows;
+	// objects reads an empty one as gear64, but every config names it.
+	if c.Chunker.Algorithm == "" {
+		return nil, fmt.Errorf("%w: %s: the chunker names no algorithm", ErrConfig, path)
 	}
 	if err := c.Chunker.Params().Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)

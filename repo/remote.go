@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 
 	"github.com/trove-ml/trove/objects"
@@ -149,10 +150,49 @@ func (r *Repo) open(ctx context.Context, name string, create bool) (*conn, error
 		return nil, fmt.Errorf("remote %s: %w", name, err)
 	}
 	var theirs ChunkerConfig
-	if err := json.Unmarshal(f.Chunker, &theirs); err != nil || theirs != r.Config.Chunker {
-		return nil, fmt.Errorf("%w: remote %s was made with chunker %s; this repository uses %s (clone the remote into a fresh repository instead)", ErrInvalid, name, f.Chunker, chunker)
+	if err := json.Unmarshal(f.Chunker, &theirs); err != nil {
+		return nil, fmt.Errorf("%w: remote %s records an unreadable chunker %s: %v", ErrInvalid, name, f.Chunker, err)
+	}
+	if theirs != r.Config.Chunker {
+		if err := r.adoptChunker(ctx, name, theirs); err != nil {
+			return nil, fmt.Errorf("%w: remote %s was made with chunker %s; this repository uses %s: %v", ErrInvalid, name, f.Chunker, chunker, err)
+		}
 	}
 	return c, nil
+}
+
+// errHasVersions stops a scan at the first artifact.
+var errHasVersions = errors.New("repo: the repository holds versions")
+
+// adoptChunker makes this repository chunk as remote name does when it
+// holds no versions yet, and saves that in its config. A repository made by
+// trove init, before its first commit, so joins a remote made with other
+// chunking parameters (one made before the default changed, say) and
+// deduplicates against it. One with versions keeps its own and is refused:
+// a remote shared between chunkings would stay correct (ids name bytes, not
+// cut points) but would store equal content twice, and a remote GC keeps
+// one file map per file.
+func (r *Repo) adoptChunker(ctx context.Context, name string, theirs ChunkerConfig) error {
+	if theirs.Algorithm == "" {
+		return errors.New("it names no chunker algorithm")
+	}
+	if err := theirs.Params().Validate(); err != nil {
+		return fmt.Errorf("this trove cannot chunk that way (%v); upgrade trove", err)
+	}
+	err := r.refs.Artifacts(ctx, func(string, *refs.Log) error { return errHasVersions })
+	if errors.Is(err, errHasVersions) {
+		return errors.New("this repository holds versions already, so it keeps its chunking (commit into a fresh repository to share through this remote)")
+	}
+	if err != nil {
+		return err
+	}
+	c := *r.Config
+	c.Chunker = theirs
+	if err := c.save(filepath.Join(r.Dir, "config")); err != nil {
+		return err
+	}
+	r.Config = &c
+	return nil
 }
 
 // refreshIndex reads the remote's indexes not seen before into the local
