@@ -8,7 +8,6 @@ import (
 	"io"
 	"iter"
 	"maps"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -93,7 +92,7 @@ func newGCSAPI(ctx context.Context, o GCSOptions) (*gcsAPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &gcsAPI{endpoint: endpoint, retry: gcsRetryDefaults(o.Retry), client: o.Client}
+	a := &gcsAPI{endpoint: endpoint, retry: o.Retry.WithDefaults(), client: o.Client}
 	if a.client == nil {
 		if o.Timeout <= 0 {
 			o.Timeout = time.Minute
@@ -150,38 +149,6 @@ func gcsEndpoint(explicit, env string) (endpoint string, emulator bool, err erro
 	return strings.TrimSuffix(u.String(), "/"), emulator, nil
 }
 
-// gcsRetryDefaults fills in the defaults of remote/retry's options.
-func gcsRetryDefaults(o retry.Options) retry.Options {
-	set := func(d *time.Duration, def time.Duration) {
-		if *d <= 0 {
-			*d = def
-		}
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = retry.DefaultMaxAttempts
-	}
-	set(&o.MaxElapsed, retry.DefaultMaxElapsed)
-	set(&o.BaseDelay, retry.DefaultBaseDelay)
-	set(&o.MaxDelay, retry.DefaultMaxDelay)
-	if o.Sleep == nil {
-		o.Sleep = func(ctx context.Context, d time.Duration) error {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(d):
-				return nil
-			}
-		}
-	}
-	if o.Rand == nil {
-		o.Rand = rand.Float64
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	return o
-}
-
 func (a *gcsAPI) close() {
 	if a.own != nil {
 		a.own.CloseIdleConnections()
@@ -212,33 +179,10 @@ func gcsTransient(err error) bool {
 	return remote.IsTransient(err) || errors.Is(err, io.EOF)
 }
 
-// do runs attempt until it succeeds, fails for good, or the attempts or
-// time of a.retry run out, sleeping with full jitter in between.
+// do runs attempt with remote/retry's loop until it succeeds, fails for
+// good, or the attempts or time of a.retry run out.
 func (a *gcsAPI) do(ctx context.Context, op, name string, attempt func() error) error {
-	start := a.retry.Now()
-	for n := 1; ; n++ {
-		err := attempt()
-		if err == nil || !gcsTransient(err) || ctx.Err() != nil {
-			return err
-		}
-		if n == a.retry.MaxAttempts {
-			return fmt.Errorf("GCS %s %q: gave up after %d attempts: %w", op, name, n, err)
-		}
-		ceiling := a.retry.BaseDelay // ·2ⁿ⁻¹, up to MaxDelay
-		for i := 1; i < n && ceiling < a.retry.MaxDelay; i++ {
-			ceiling *= 2
-		}
-		d := time.Duration(a.retry.Rand() * float64(min(ceiling, a.retry.MaxDelay)))
-		if spent := a.retry.Now().Sub(start); spent+d > a.retry.MaxElapsed {
-			return fmt.Errorf("GCS %s %q: gave up after %d attempts in %v: %w", op, name, n, spent.Round(time.Millisecond), err)
-		}
-		if a.retry.OnRetry != nil {
-			a.retry.OnRetry(retry.Event{Op: op, Key: name, Attempt: n, Delay: d, Err: err})
-		}
-		if serr := a.retry.Sleep(ctx, d); serr != nil {
-			return fmt.Errorf("GCS %s %q: %w while waiting to retry: %w", op, name, serr, err)
-		}
-	}
+	return retry.Do(ctx, a.retry, op, name, gcsTransient, func(int) error { return attempt() })
 }
 
 // send makes one GET request and returns its 2xx answer; any other

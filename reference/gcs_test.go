@@ -62,6 +62,25 @@ func (w *noWait) options() retry.Options {
 	}
 }
 
+// attempts is options with at most n attempts.
+func (w *noWait) attempts(n int) retry.Options {
+	o := w.options()
+	o.MaxAttempts = n
+	return o
+}
+
+// failing starts a server that answers every request with code and body
+// and counts them; it returns its URL and the count.
+func failing(t *testing.T, code int, body string) (string, *atomic.Int64) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, body, code)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &calls
+}
+
 // ops returns the operations retried, in order.
 func (w *noWait) ops() []string {
 	w.mu.Lock()
@@ -289,16 +308,47 @@ func TestGCSChanged(t *testing.T) {
 	}
 }
 
-// gcsFault is what a flaky server does to one request.
-type gcsFault int
+// fault is what a flaky server does to one request.
+type fault int
 
 const (
-	passThrough gcsFault = iota
-	unavailable          // 503
-	throttled            // 429
-	reset                // the connection is reset before any answer
-	cut                  // the answer stops halfway through its body
+	passThrough fault = iota
+	unavailable       // 503
+	throttled         // 429
+	reset             // the connection is reset before any answer
+	cut               // the answer stops halfway through its body
 )
+
+// serveFault answers r as f says, with upstream's answer where f lets
+// one through. Every answer closes its connection: net/http repeats by
+// itself a request whose reused connection fails before any answer.
+func serveFault(t *testing.T, w http.ResponseWriter, r *http.Request, f fault, upstream http.Handler) {
+	w.Header().Set("Connection", "close")
+	switch f {
+	case passThrough:
+		upstream.ServeHTTP(w, r)
+	case unavailable, throttled:
+		code := map[fault]int{unavailable: http.StatusServiceUnavailable, throttled: http.StatusTooManyRequests}[f]
+		http.Error(w, `{"error":{"code":`+strconv.Itoa(code)+`,"message":"try again"}}`, code)
+	case reset:
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		conn.(interface{ SetLinger(int) error }).SetLinger(0)
+		conn.Close()
+	case cut:
+		rec := recorded(r, upstream)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes()[:rec.Body.Len()/2])
+		http.NewResponseController(w).Flush()
+		panic(http.ErrAbortHandler) // the connection goes, short of the body's end
+	}
+}
 
 // TestGCSRetry: 429 and 503 answers, reset connections and bodies cut
 // short are retried (a download resumes), and what arrives is whole.
@@ -309,7 +359,7 @@ func TestGCSRetry(t *testing.T) {
 	srv.Put(t, b, "r/big", content)
 	srv.Put(t, b, "r/small", "s")
 	// Faults by kind of request, in order of arrival.
-	faults := map[string][]gcsFault{
+	faults := map[string][]fault{
 		gcsOpStat: {unavailable, reset},
 		gcsOpList: {throttled, cut, passThrough, unavailable},
 		gcsOpGet:  {unavailable, cut, cut},
@@ -329,33 +379,7 @@ func TestGCSRetry(t *testing.T) {
 			f, faults[op] = faults[op][0], faults[op][1:]
 		}
 		mu.Unlock()
-		// A connection at a time: net/http repeats a request whose reused
-		// connection fails before any answer by itself.
-		w.Header().Set("Connection", "close")
-		switch f {
-		case passThrough:
-			upstream.ServeHTTP(w, r)
-		case unavailable, throttled:
-			code := map[gcsFault]int{unavailable: http.StatusServiceUnavailable, throttled: http.StatusTooManyRequests}[f]
-			http.Error(w, `{"error":{"code":`+strconv.Itoa(code)+`,"message":"try again"}}`, code)
-		case reset:
-			conn, _, err := http.NewResponseController(w).Hijack()
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			conn.(interface{ SetLinger(int) error }).SetLinger(0)
-			conn.Close()
-		case cut:
-			rec := recorded(r, upstream)
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			w.Write(rec.Body.Bytes()[:rec.Body.Len()/2])
-			http.NewResponseController(w).Flush()
-			panic(http.ErrAbortHandler) // the connection goes, short of Content-Length
-		}
+		serveFault(t, w, r, f, upstream)
 	})
 	var waits noWait
 	g := NewGCS(GCSOptions{Retry: waits.options()})
@@ -425,16 +449,9 @@ func TestGCSResumeWhole(t *testing.T) {
 // TestGCSGiveUp: a server that keeps failing is given up on after
 // MaxAttempts, with its last error.
 func TestGCSGiveUp(t *testing.T) {
-	var calls atomic.Int64
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		http.Error(w, "overloaded", http.StatusBadGateway)
-	}))
-	defer api.Close()
+	api, calls := failing(t, http.StatusBadGateway, "overloaded")
 	var waits noWait
-	o := waits.options()
-	o.MaxAttempts = 3
-	r := gcsResolverOf(NewGCS(GCSOptions{Endpoint: api.URL, TokenSource: staticToken("t"), Retry: o}))
+	r := gcsResolverOf(NewGCS(GCSOptions{Endpoint: api, TokenSource: staticToken("t"), Retry: waits.attempts(3)}))
 	err := listErr(t, r, "gs://b/x", SourceOptions{})
 	if !strings.Contains(err.Error(), "gave up after 3 attempts") || !strings.Contains(err.Error(), "502 Bad Gateway: overloaded") {
 		t.Errorf("error %v", err)

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
+	"github.com/trove-ml/trove/remote"
+	"github.com/trove-ml/trove/remote/retry"
 )
 
 // HTTPOptions configure [NewHTTP].
@@ -20,6 +24,17 @@ type HTTPOptions struct {
 	// Timeout bounds the wait for response headers when Client is nil.
 	// 0 means one minute.
 	Timeout time.Duration
+	// Retry tunes the repeats of requests that fail transiently (429 and
+	// 5xx answers, reset connections, timeouts) with remote/retry's
+	// policy and defaults: at most 10 attempts within five minutes, full
+	// jitter from 200 ms to 20 s. No other 4xx answer is repeated. A pull
+	// cut short resumes from its first unread byte with a Range request
+	// and If-Range on the recorded ETag or Last-Modified date (an object
+	// recorded by its BLAKE3 has neither: its bytes are checked at the
+	// end), at most MaxAttempts-1 times; a download hashed at commit
+	// starts again from its first byte instead. OnRetry sees Ops "stat",
+	// "get" and "read". BufferLimit is unused: no request has a body.
+	Retry retry.Options
 }
 
 // HTTP is the [Store] of http:// and https:// references. A URL is one
@@ -29,6 +44,7 @@ type HTTPOptions struct {
 // ([KindBLAKE3]).
 type HTTP struct {
 	client *http.Client
+	retry  retry.Options
 }
 
 var _ Store = (*HTTP)(nil)
@@ -44,32 +60,78 @@ func NewHTTP(o HTTPOptions) *HTTP {
 		tr.ResponseHeaderTimeout = o.Timeout
 		c = &http.Client{Transport: tr}
 	}
-	return &HTTP{client: c}
+	return &HTTP{client: c, retry: o.Retry.WithDefaults()}
 }
 
-// head asks for the object's headers: HEAD, or a GET whose body is not
-// read where the server refuses HEAD.
-func (h *HTTP) head(ctx context.Context, uri string) (*http.Response, error) {
-	for _, method := range []string{http.MethodHead, http.MethodGet} {
-		req, err := http.NewRequestWithContext(ctx, method, uri, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, clip(uri), err)
-		}
-		req.Header.Set("Accept-Encoding", "identity") // as get does
-		resp, err := h.client.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("reference: %s: %w", clip(uri), err)
-		}
-		resp.Body.Close()
-		if method == http.MethodHead && (resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented) {
-			continue
-		}
-		if err := httpStatus(uri, resp); err != nil {
-			return nil, err
-		}
-		return resp, nil
+// Operations, as named in [retry.Event.Op].
+const (
+	httpOpStat = "stat" // the object's headers
+	httpOpGet  = "get"  // a download's first answer, or its re-open
+)
+
+// httpStatusError is an answer of a class this package has no sentinel
+// for: a server error, throttling, anything unexpected.
+type httpStatusError struct {
+	uri    string
+	code   int
+	status string // "503 Service Unavailable"
+}
+
+func (e *httpStatusError) Error() string {
+	return fmt.Sprintf("reference: %s: %s", clip(e.uri), e.status)
+}
+
+// httpTransient reports whether repeating a request that failed with err
+// may succeed: throttling (429) and server errors (5xx), and no answer at
+// all or a body cut short (refused or reset connections, timeouts, a
+// connection closed before any answer). No other 4xx answer is.
+func httpTransient(err error) bool {
+	var se *httpStatusError
+	if errors.As(err, &se) {
+		return se.code == http.StatusTooManyRequests || se.code >= 500
 	}
-	return nil, errors.New("unreachable")
+	return remote.IsTransient(err) || errors.Is(err, io.EOF)
+}
+
+// send makes one request of the object as stored: compressed transfer
+// would hide the length and bytes the record is about.
+func (h *HTTP) send(ctx context.Context, method, uri string, hdr http.Header) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, uri, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, clip(uri), err)
+	}
+	maps.Copy(req.Header, hdr)
+	req.Header.Set("Accept-Encoding", "identity")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reference: %s: %w", clip(uri), err)
+	}
+	return resp, nil
+}
+
+// head asks for the object's headers, with retries: HEAD, or a GET whose
+// body is not read where the server refuses HEAD.
+func (h *HTTP) head(ctx context.Context, uri string) (*http.Response, error) {
+	var out *http.Response
+	err := retry.Do(ctx, h.retry, httpOpStat, uri, httpTransient, func(int) error {
+		for _, method := range []string{http.MethodHead, http.MethodGet} {
+			resp, err := h.send(ctx, method, uri, nil)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if method == http.MethodHead && (resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented) {
+				continue
+			}
+			if err := httpStatus(uri, resp); err != nil {
+				return err
+			}
+			out = resp
+			return nil
+		}
+		return errors.New("unreachable")
+	})
+	return out, err
 }
 
 // httpStatus maps an unsuccessful answer to this package's classes.
@@ -82,7 +144,7 @@ func httpStatus(uri string, resp *http.Response) error {
 	case c == http.StatusUnauthorized || c == http.StatusForbidden:
 		return fmt.Errorf("%w: %s: %s", ErrPermission, clip(uri), resp.Status)
 	}
-	return fmt.Errorf("reference: %s: %s", clip(uri), resp.Status)
+	return &httpStatusError{uri: uri, code: resp.StatusCode, status: resp.Status}
 }
 
 // List implements [Store]: one object, with path "".
@@ -110,41 +172,32 @@ func (h *HTTP) List(ctx context.Context, loc Location, fn func(path string, e ma
 	return fn("", e)
 }
 
-// hash downloads the object and records its BLAKE3.
+// hash downloads the object and records its BLAKE3. A download that fails
+// transiently starts again from the first byte: nothing would tell that
+// pieces fetched apart are of one object.
 func (h *HTTP) hash(ctx context.Context, uri string) (manifest.Entry, error) {
-	resp, err := h.get(ctx, uri)
-	if err != nil {
-		return manifest.Entry{}, err
-	}
-	defer resp.Body.Close()
-	hs := objects.NewHasher()
-	n, err := io.CopyBuffer(hs, resp.Body, make([]byte, 256<<10))
-	if err != nil {
-		return manifest.Entry{}, fmt.Errorf("reference: %s: %w", clip(uri), err)
-	}
-	d := hs.Sum()
-	return manifest.Entry{Kind: manifest.KindRef, Size: n, Digest: d, Ref: &manifest.Reference{
-		URI: uri, ChecksumKind: KindBLAKE3, Checksum: d.String(),
-	}}, nil
-}
-
-func (h *HTTP) get(ctx context.Context, uri string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, clip(uri), err)
-	}
-	// Compressed transfer would hide the length and bytes the record is
-	// about; ask for the object as stored.
-	req.Header.Set("Accept-Encoding", "identity")
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("reference: %s: %w", clip(uri), err)
-	}
-	if err := httpStatus(uri, resp); err != nil {
-		resp.Body.Close()
-		return nil, err
-	}
-	return resp, nil
+	var e manifest.Entry
+	err := retry.Do(ctx, h.retry, httpOpGet, uri, httpTransient, func(int) error {
+		resp, err := h.send(ctx, http.MethodGet, uri, nil)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if err := httpStatus(uri, resp); err != nil {
+			return err
+		}
+		hs := objects.NewHasher()
+		n, err := io.CopyBuffer(hs, resp.Body, make([]byte, 256<<10))
+		if err != nil {
+			return fmt.Errorf("reference: %s: %w", clip(uri), err)
+		}
+		d := hs.Sum()
+		e = manifest.Entry{Kind: manifest.KindRef, Size: n, Digest: d, Ref: &manifest.Reference{
+			URI: uri, ChecksumKind: KindBLAKE3, Checksum: d.String(),
+		}}
+		return nil
+	})
+	return e, err
 }
 
 // Probe implements [Store].
@@ -155,10 +208,45 @@ func (h *HTTP) Probe(ctx context.Context, loc Location) error {
 
 // Open implements [Store]: a GET whose headers must match the record
 // (ETag, or Last-Modified and length) and whose length, and BLAKE3 where
-// recorded, are checked at the end.
+// recorded, are checked at the end. A download cut short resumes (see
+// HTTPOptions.Retry).
 func (h *HTTP) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error) {
+	switch e.Ref.ChecksumKind {
+	case KindETag, KindHTTPLastModified, KindBLAKE3:
+	default:
+		return nil, fmt.Errorf("%w: %s: unknown checksum kind %q for an http reference", ErrInvalid, clip(e.Ref.URI), e.Ref.ChecksumKind)
+	}
+	var body io.ReadCloser
+	err := retry.Do(ctx, h.retry, httpOpGet, e.Ref.URI, httpTransient, func(int) error {
+		var err error
+		body, err = h.getFrom(ctx, e, 0)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rc := retry.NewReader(ctx, h.retry, e.Ref.URI, httpTransient, body, e.Size, func(ctx context.Context, done int64) (io.ReadCloser, error) {
+		return h.getFrom(ctx, e, done)
+	})
+	return newCheckReader(rc, e), nil
+}
+
+// getFrom makes one GET of the object e records, from byte off on, and
+// checks that the answer is that object: its ETag or Last-Modified date,
+// and its length. From a byte past the first it asks for a range, under
+// If-Range on the recorded validator; an answer with the whole object (a
+// server ignoring ranges, or If-Range finding a change the header checks
+// then report) is skipped to byte off.
+func (h *HTTP) getFrom(ctx context.Context, e manifest.Entry, off int64) (io.ReadCloser, error) {
 	uri := e.Ref.URI
-	resp, err := h.get(ctx, uri)
+	var hdr http.Header
+	if off > 0 {
+		hdr = http.Header{"Range": {fmt.Sprintf("bytes=%d-", off)}}
+		if e.Ref.ChecksumKind != KindBLAKE3 {
+			hdr.Set("If-Range", e.Ref.Checksum)
+		}
+	}
+	resp, err := h.send(ctx, http.MethodGet, uri, hdr)
 	if err != nil {
 		return nil, err
 	}
@@ -166,8 +254,9 @@ func (h *HTTP) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error
 		resp.Body.Close()
 		return nil, fmt.Errorf("%w: %s: "+format, append([]any{ErrChanged, clip(uri)}, args...)...)
 	}
-	if resp.ContentLength >= 0 && resp.ContentLength != e.Size {
-		return fail("%d bytes, the reference records %d", resp.ContentLength, e.Size)
+	if err := httpStatus(uri, resp); err != nil {
+		resp.Body.Close()
+		return nil, err
 	}
 	switch e.Ref.ChecksumKind {
 	case KindETag:
@@ -179,10 +268,24 @@ func (h *HTTP) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error
 		if t, err := http.ParseTime(got); err != nil || t.UTC().Format(http.TimeFormat) != e.Ref.Checksum {
 			return fail("Last-Modified %q, the reference records %q", got, e.Ref.Checksum)
 		}
-	case KindBLAKE3:
-	default:
-		resp.Body.Close()
-		return nil, fmt.Errorf("%w: %s: unknown checksum kind %q for an http reference", ErrInvalid, clip(uri), e.Ref.ChecksumKind)
 	}
-	return newCheckReader(resp.Body, e), nil
+	partial := off > 0 && resp.StatusCode == http.StatusPartialContent
+	from := int64(0)
+	if partial {
+		from = off
+		if want := fmt.Sprintf("bytes %d-", off); !strings.HasPrefix(resp.Header.Get("Content-Range"), want) {
+			resp.Body.Close()
+			return nil, fmt.Errorf("reference: %s: asked for bytes from %d, the server sent %q", clip(uri), off, resp.Header.Get("Content-Range"))
+		}
+	}
+	if resp.ContentLength >= 0 && resp.ContentLength != e.Size-from {
+		return fail("%d bytes from byte %d, the reference records %d in all", resp.ContentLength, from, e.Size)
+	}
+	if off > 0 && !partial {
+		if _, err := io.CopyN(io.Discard, resp.Body, off); err != nil {
+			resp.Body.Close()
+			return nil, fmt.Errorf("reference: %s: skip to byte %d: %w", clip(uri), off, err)
+		}
+	}
+	return resp.Body, nil
 }

@@ -19,8 +19,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/remote"
+	"github.com/trove-ml/trove/remote/retry"
 )
 
 // S3Options configure [NewS3]. Credentials never come from a reference:
@@ -44,6 +47,16 @@ type S3Options struct {
 	// ListConcurrency is the number of listing requests in flight for one
 	// folder (see [S3.List]). 0 means 8; 1 lists in one flat sequence.
 	ListConcurrency int
+	// Retry tunes the repeats of requests that fail transiently (429 and
+	// 5xx answers, throttling, reset connections, timeouts) with
+	// remote/retry's policy and defaults: at most 10 attempts within five
+	// minutes, full jitter from 200 ms to 20 s. No other 4xx answer is
+	// repeated. The SDK's own retries are off, as in remote/s3: two layers
+	// would multiply their attempts. A download cut short resumes from its
+	// first unread byte, of the same object version or ETag, at most
+	// MaxAttempts-1 times. OnRetry sees Ops "stat", "list", "get" and
+	// "read". BufferLimit is unused: no request has a body.
+	Retry retry.Options
 }
 
 // S3 is the [Store] of s3:// references, on AWS or any S3-compatible
@@ -90,6 +103,8 @@ func (s *S3) conn(ctx context.Context) (*awss3.Client, error) {
 			tr.ResponseHeaderTimeout = s.o.Timeout
 		})
 		opts := []func(*config.LoadOptions) error{
+			// S3Options.Retry repeats what is worth repeating, once.
+			config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
 			config.WithHTTPClient(httpClient),
 			// Below cmd nothing prints; errors carry what the SDK would log.
 			config.WithLogger(logging.Nop{}),
@@ -122,6 +137,7 @@ func (s *S3) conn(ctx context.Context) (*awss3.Client, error) {
 				s.endpoint = *o.BaseEndpoint
 			}
 			o.UsePathStyle = s.o.PathStyle || localEndpoint(s.endpoint)
+			o.Retryer = aws.NopRetryer{}
 		})
 	})
 	return s.client, s.err
@@ -165,7 +181,7 @@ func (s *S3) List(ctx context.Context, loc Location, fn func(path string, e mani
 		return err
 	}
 	if loc.Key != "" && !strings.HasSuffix(loc.Key, "/") {
-		out, err := c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &loc.Bucket, Key: &loc.Key})
+		out, err := s.head(ctx, c, loc)
 		if err == nil {
 			e, err := s3Entry(loc.String(), aws.ToInt64(out.ContentLength), out.ETag, out.VersionId)
 			if err != nil {
@@ -256,7 +272,11 @@ func (l *s3Lister) page(ctx context.Context, prefix, after, delim string, token,
 		if after != "" && token == nil {
 			in.StartAfter = &after
 		}
-		out, err := l.c.ListObjectsV2(ctx, in)
+		var out *awss3.ListObjectsV2Output
+		err := l.s.call(ctx, s3OpList, prefix, func() (err error) {
+			out, err = l.c.ListObjectsV2(ctx, in)
+			return err
+		})
 		if err != nil {
 			return nil, nil, nil, nil, l.s.fail(l.loc, prefix, err)
 		}
@@ -278,7 +298,11 @@ func (l *s3Lister) page(ctx context.Context, prefix, after, delim string, token,
 	if after != "" && token == nil {
 		in.KeyMarker = &after
 	}
-	out, err := l.c.ListObjectVersions(ctx, in)
+	var out *awss3.ListObjectVersionsOutput
+	err = l.s.call(ctx, s3OpList, prefix, func() (err error) {
+		out, err = l.c.ListObjectVersions(ctx, in)
+		return err
+	})
 	if err != nil {
 		return nil, nil, nil, nil, l.s.fail(l.loc, prefix, err)
 	}
@@ -426,11 +450,17 @@ func (l *s3Lister) parallel(ctx context.Context, tasks []s3Task, fn func([]s3Obj
 
 // versioned reports whether the bucket has (or had) versioning on. A
 // reader not allowed to ask, or a server that cannot say, gets the plain
-// listing: ETags without version ids.
+// listing: ETags without version ids. A server still failing after the
+// retries is an error: the listing would record no version ids for want
+// of an answer.
 func (s *S3) versioned(ctx context.Context, c *awss3.Client, loc Location) (bool, error) {
-	out, err := c.GetBucketVersioning(ctx, &awss3.GetBucketVersioningInput{Bucket: &loc.Bucket})
+	var out *awss3.GetBucketVersioningOutput
+	err := s.call(ctx, s3OpStat, "", func() (err error) {
+		out, err = c.GetBucketVersioning(ctx, &awss3.GetBucketVersioningInput{Bucket: &loc.Bucket})
+		return err
+	})
 	if err != nil {
-		if err := s.fail(loc, "", err); errors.Is(err, ErrBucketNotFound) || errors.Is(err, ErrNoCredentials) {
+		if err := s.fail(loc, "", err); errors.Is(err, ErrBucketNotFound) || errors.Is(err, ErrNoCredentials) || s3Transient(err) {
 			return false, err
 		}
 		return false, nil
@@ -445,7 +475,7 @@ func (s *S3) Probe(ctx context.Context, loc Location) error {
 		return err
 	}
 	if loc.Key != "" && !strings.HasSuffix(loc.Key, "/") {
-		_, err := c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &loc.Bucket, Key: &loc.Key})
+		_, err := s.head(ctx, c, loc)
 		if err == nil {
 			return nil
 		}
@@ -454,7 +484,11 @@ func (s *S3) Probe(ctx context.Context, loc Location) error {
 		}
 	}
 	prefix := folderPrefix(loc.Key)
-	out, err := c.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: &loc.Bucket, Prefix: &prefix, MaxKeys: aws.Int32(1)})
+	var out *awss3.ListObjectsV2Output
+	err = s.call(ctx, s3OpList, prefix, func() (err error) {
+		out, err = c.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: &loc.Bucket, Prefix: &prefix, MaxKeys: aws.Int32(1)})
+		return err
+	})
 	if err != nil {
 		return s.fail(loc, prefix, err)
 	}
@@ -468,7 +502,8 @@ func (s *S3) Probe(ctx context.Context, loc Location) error {
 // If-Match on the recorded ETag where there is none. The answer's ETag
 // and length must match the record, and where the ETag is the content's
 // MD5 (a single-part upload without KMS or customer keys) the bytes are
-// checked against it.
+// checked against it. A download cut short resumes with a ranged GET of
+// the same version, or with the same If-Match: never of another object.
 func (s *S3) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error) {
 	loc, err := Parse(e.Ref.URI)
 	if err != nil {
@@ -481,7 +516,7 @@ func (s *S3) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error) 
 	if err != nil {
 		return nil, err
 	}
-	in := &awss3.GetObjectInput{Bucket: &loc.Bucket, Key: &loc.Key}
+	in := awss3.GetObjectInput{Bucket: &loc.Bucket, Key: &loc.Key}
 	switch e.Ref.ChecksumKind {
 	case KindETagVersionID:
 		in.VersionId = aws.String(e.Ref.VersionID)
@@ -490,7 +525,36 @@ func (s *S3) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error) 
 	default:
 		return nil, fmt.Errorf("%w: %s: unknown checksum kind %q for an S3 reference", ErrInvalid, clip(e.Ref.URI), e.Ref.ChecksumKind)
 	}
-	out, err := c.GetObject(ctx, in)
+	var out *awss3.GetObjectOutput
+	err = s.call(ctx, s3OpGet, loc.Key, func() (err error) {
+		out, err = s.getFrom(ctx, c, loc, e, in, 0)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	body := retry.NewReader(ctx, s.o.Retry, loc.Key, s3Transient, out.Body, e.Size, func(ctx context.Context, done int64) (io.ReadCloser, error) {
+		out, err := s.getFrom(ctx, c, loc, e, in, done)
+		if err != nil {
+			return nil, err
+		}
+		return out.Body, nil
+	})
+	cr := newCheckReader(body, e)
+	if out.ServerSideEncryption != types.ServerSideEncryptionAwsKms && out.ServerSideEncryption != types.ServerSideEncryptionAwsKmsDsse && out.SSECustomerAlgorithm == nil {
+		cr.checkMD5(e.Ref.Checksum)
+	}
+	return cr, nil
+}
+
+// getFrom makes one GET of the object e records, as in asks for it, from
+// byte off on, and checks that the answer is that object: its ETag, its
+// length, and for a range where it starts. Errors are mapped by fail.
+func (s *S3) getFrom(ctx context.Context, c *awss3.Client, loc Location, e manifest.Entry, in awss3.GetObjectInput, off int64) (*awss3.GetObjectOutput, error) {
+	if off > 0 {
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-", off))
+	}
+	out, err := c.GetObject(ctx, &in)
 	if err != nil {
 		err = s.fail(loc, loc.Key, err)
 		if e.Ref.VersionID != "" && errors.Is(err, ErrNotFound) {
@@ -498,19 +562,62 @@ func (s *S3) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error) 
 		}
 		return nil, err
 	}
+	fail := func(err error) (*awss3.GetObjectOutput, error) {
+		out.Body.Close()
+		return nil, err
+	}
 	if got := strings.Trim(aws.ToString(out.ETag), `"`); got != e.Ref.Checksum {
-		out.Body.Close()
-		return nil, fmt.Errorf("%w: %s: ETag %s, the reference records %s", ErrChanged, clip(e.Ref.URI), got, e.Ref.Checksum)
+		return fail(fmt.Errorf("%w: %s: ETag %s, the reference records %s", ErrChanged, clip(e.Ref.URI), got, e.Ref.Checksum))
 	}
-	if n := aws.ToInt64(out.ContentLength); out.ContentLength != nil && n != e.Size {
-		out.Body.Close()
-		return nil, fmt.Errorf("%w: %s: %d bytes, the reference records %d", ErrChanged, clip(e.Ref.URI), n, e.Size)
+	if n := aws.ToInt64(out.ContentLength); out.ContentLength != nil && n != e.Size-off {
+		return fail(fmt.Errorf("%w: %s: %d bytes from byte %d, the reference records %d in all", ErrChanged, clip(e.Ref.URI), n, off, e.Size))
 	}
-	cr := newCheckReader(out.Body, e)
-	if out.ServerSideEncryption != types.ServerSideEncryptionAwsKms && out.ServerSideEncryption != types.ServerSideEncryptionAwsKmsDsse && out.SSECustomerAlgorithm == nil {
-		cr.checkMD5(e.Ref.Checksum)
+	if want := fmt.Sprintf("bytes %d-", off); off > 0 && !strings.HasPrefix(aws.ToString(out.ContentRange), want) {
+		return fail(fmt.Errorf("reference: %s: asked for bytes from %d, the server sent %q", clip(e.Ref.URI), off, aws.ToString(out.ContentRange)))
 	}
-	return cr, nil
+	return out, nil
+}
+
+// Operations, as named in [retry.Event.Op] and in errors.
+const (
+	s3OpStat = "stat" // an object's or the bucket's metadata
+	s3OpList = "list" // a listing page
+	s3OpGet  = "get"  // a download's first answer, or its re-open
+)
+
+// call makes one request, req, with the retries of S3Options.Retry: op
+// and key name it in events and errors.
+func (s *S3) call(ctx context.Context, op, key string, req func() error) error {
+	return retry.Do(ctx, s.o.Retry, op, key, s3Transient, func(int) error { return req() })
+}
+
+// head asks for the metadata of the object loc names.
+func (s *S3) head(ctx context.Context, c *awss3.Client, loc Location) (*awss3.HeadObjectOutput, error) {
+	var out *awss3.HeadObjectOutput
+	err := s.call(ctx, s3OpStat, loc.Key, func() (err error) {
+		out, err = c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &loc.Bucket, Key: &loc.Key})
+		return err
+	})
+	return out, err
+}
+
+// s3Transient reports whether repeating a request that failed with err
+// may succeed: throttling (429, SlowDown) and server errors (5xx), and
+// no answer at all (a refused or reset connection, a timeout, a body cut
+// short). No other 4xx answer is: a repeat gets the same.
+func s3Transient(err error) bool {
+	status, code := s3ErrorInfo(err)
+	switch {
+	case status == http.StatusTooManyRequests || status >= 500:
+		return true
+	case status >= 400:
+		return false
+	case code == "SlowDown" || code == "Throttling" || code == "ThrottlingException" || code == "ServiceUnavailable" || code == "InternalError":
+		return true
+	}
+	var send *smithyhttp.RequestSendError
+	var rt *awshttp.ResponseTimeoutError
+	return errors.As(err, &send) || errors.As(err, &rt) || remote.IsTransient(err)
 }
 
 // s3ErrorInfo returns the HTTP status (0 without a response) and S3 error

@@ -2,6 +2,7 @@ package reference
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -252,6 +253,112 @@ func TestS3Split(t *testing.T) {
 			got, _ := mustList(t, NewResolver(map[string]Store{SchemeS3: st}), "s3://"+b+"/root", SourceOptions{})
 			if !slices.Equal(paths(got), want) {
 				t.Fatalf("paths %q, want %q", paths(got), want)
+			}
+		})
+	}
+}
+
+// TestS3Retry: through a proxy in front of the server that answers 503
+// SlowDown and 500, resets connections before and after the server acts,
+// and cuts downloads short, a listing in parallel and a pull succeed: the
+// requests are repeated, and a download resumes from its first missing
+// byte with a ranged GET of the same object (If-Match, or the version).
+func TestS3Retry(t *testing.T) {
+	s := sharedS3(t)
+	b := s3srv.Server(t).NewBucket(t)
+	content := strings.Repeat("0123456789", 10000)
+	want := []string{"a", "big", "sub/c", "sub/d/e", "z"}
+	for _, k := range want {
+		v := k
+		if k == "big" {
+			v = content
+		}
+		s.put(t, b, "r/"+k, v)
+	}
+	get := func(r *http.Request) bool { return r.Method == http.MethodGet && s3test.ObjectRequest(r) }
+	proxy := s3test.NewProxy(t, s.endpoint,
+		s3test.Rule{Every: 2, Match: get, Fault: s3test.Cut},
+		s3test.Rule{Every: 3, Fault: s3test.Respond, Status: 503, Code: "SlowDown"},
+		s3test.Rule{Every: 4, Fault: s3test.ResetBefore},
+		s3test.Rule{Every: 5, Fault: s3test.ResetAfter},
+		s3test.Rule{Every: 7, Fault: s3test.Respond, Status: 500, Code: "InternalError"},
+	)
+	var waits noWait
+	st := NewS3(S3Options{Endpoint: proxy.URL, Region: s.region, Retry: waits.attempts(12),
+		Credentials: credentials.NewStaticCredentialsProvider(s.access, s.secret, "")})
+	r := NewResolver(map[string]Store{SchemeS3: st})
+	got, ents := mustList(t, r, "s3://"+b+"/r", SourceOptions{})
+	if !slices.Equal(paths(got), want) {
+		t.Fatalf("paths %q, want %q", paths(got), want)
+	}
+	for i, e := range ents {
+		body, err := fetch(r, e)
+		if wantBody := map[string]string{"big": content}[want[i]]; err != nil || (wantBody != "" && string(body) != wantBody) {
+			t.Fatalf("fetch %s = %d bytes, %v", want[i], len(body), err)
+		}
+	}
+	for _, f := range []s3test.Fault{s3test.Cut, s3test.Respond, s3test.ResetBefore, s3test.ResetAfter} {
+		if proxy.Count(f) == 0 {
+			t.Errorf("no request got fault %v: the test proves nothing about it", f)
+		}
+	}
+	t.Logf("%d requests, retried %q", len(proxy.Requests()), waits.ops())
+	resumed := false
+	for _, req := range proxy.Requests() {
+		if rg := req.Header.Get("Range"); rg != "" {
+			resumed = true
+			if !strings.HasPrefix(rg, "bytes=") || req.Header.Get("If-Match") == "" || !strings.HasSuffix(req.Path, "/r/big") {
+				t.Errorf("resumed GET %s with Range %q, If-Match %q", req.Path, rg, req.Header.Get("If-Match"))
+			}
+		}
+	}
+	if !resumed || !slices.Contains(waits.ops(), "read") {
+		t.Errorf("no download was resumed (retried %q)", waits.ops())
+	}
+}
+
+// TestS3NotRetried: answers a repeat cannot change (4xx but 429) cost
+// one request each and keep their class, and a server that keeps
+// answering 503 is given up on after MaxAttempts.
+func TestS3NotRetried(t *testing.T) {
+	s := sharedS3(t)
+	b := s3srv.Server(t).NewBucket(t)
+	s.put(t, b, "p/x", "x")
+	object := func(r *http.Request) bool { return s3test.ObjectRequest(r) }
+	for _, tc := range []struct {
+		name     string
+		rule     s3test.Rule
+		secret   string
+		want     error
+		requests int
+	}{
+		{"403 signature", s3test.Rule{}, "wrong-secret", ErrPermission, 1},
+		{"404 key", s3test.Rule{Every: 1, Match: object, Fault: s3test.Respond, Status: 404, Code: "NoSuchKey"}, "", ErrNotFound, 1},
+		{"400 request timeout", s3test.Rule{Every: 1, Match: object, Fault: s3test.Respond, Status: 400, Code: "RequestTimeout"}, "", nil, 1},
+		{"412", s3test.Rule{Every: 1, Match: object, Fault: s3test.Respond, Status: 412, Code: "PreconditionFailed"}, "", ErrChanged, 1},
+		{"429", s3test.Rule{Every: 1, Match: object, Fault: s3test.Respond, Status: 429, Code: "TooManyRequests"}, "", nil, 3},
+		{"503", s3test.Rule{Every: 1, Match: object, Fault: s3test.Respond, Status: 503, Code: "SlowDown"}, "", nil, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ents := mustList(t, s.resolver(), "s3://"+b+"/p/x", SourceOptions{})
+			proxy := s3test.NewProxy(t, s.endpoint, tc.rule)
+			var waits noWait
+			o := waits.attempts(3)
+			secret := s.secret
+			if tc.secret != "" {
+				secret = tc.secret
+			}
+			st := NewS3(S3Options{Endpoint: proxy.URL, Region: s.region, Retry: o,
+				Credentials: credentials.NewStaticCredentialsProvider(s.access, secret, "")})
+			_, err := fetch(NewResolver(map[string]Store{SchemeS3: st}), ents[0])
+			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+			if n := len(proxy.Requests()); n != tc.requests {
+				t.Errorf("%d requests, want %d (%v)", n, tc.requests, err)
+			}
+			if tc.requests > 1 && !strings.Contains(err.Error(), "gave up after 3 attempts") {
+				t.Errorf("error %q does not say it gave up", err)
 			}
 		})
 	}

@@ -37,10 +37,13 @@ const (
 	// Stall forwards the request, sends the response headers and the
 	// first KiB of the body, then waits Rule.Delay before the rest.
 	Stall
+	// Cut forwards the request, sends the response headers and the first
+	// KiB of the body, then closes the connection: a download cut short.
+	Cut
 )
 
 func (f Fault) String() string {
-	names := [...]string{"pass", "respond", "reset-before", "reset-after", "slow", "stall"}
+	names := [...]string{"pass", "respond", "reset-before", "reset-after", "slow", "stall", "cut"}
 	if int(f) < len(names) {
 		return names[f]
 	}
@@ -187,6 +190,8 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.rp.ServeHTTP(w, r)
 	case Stall:
 		p.rp.ServeHTTP(&staller{ResponseWriter: w, delay: rule.Delay, done: r.Context().Done()}, r)
+	case Cut:
+		p.rp.ServeHTTP(&staller{ResponseWriter: w, cut: true, done: r.Context().Done()}, r)
 	}
 }
 
@@ -226,10 +231,12 @@ func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discard) WriteHeader(int)             {}
 
-// staller passes a response on, pausing once after its first KiB.
+// staller passes a response on, pausing once after its first KiB, or
+// with cut set ending it there.
 type staller struct {
 	http.ResponseWriter
 	delay   time.Duration
+	cut     bool
 	done    <-chan struct{}
 	written int
 	stalled bool
@@ -249,6 +256,10 @@ func (s *staller) Write(p []byte) (int, error) {
 		return n, err
 	}
 	_ = http.NewResponseController(s.ResponseWriter).Flush()
+	if s.cut {
+		// The server closes the connection short of Content-Length.
+		panic(http.ErrAbortHandler)
+	}
 	s.stalled = true
 	select {
 	case <-time.After(s.delay):

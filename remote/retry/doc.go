@@ -16,6 +16,14 @@
 // storms against a server that is already failing, and only this layer can
 // rewind a body and settle a conditional write whose answer was lost.
 //
+// # Other clients
+//
+// [Do] is the loop itself and [NewReader] the resuming reader, for clients
+// that are not buckets: package reference reads s3://, gs:// and http(s)://
+// references through them, with the same options and policy, and with
+// their own test of what is transient (which, like [remote.IsTransient],
+// never accepts an answer a repeat cannot change: no 4xx but 429).
+//
 // # Bodies
 //
 // A Put is sent again from the start of its body. A body that is an
@@ -42,7 +50,8 @@
 //
 // The reader Get returns resumes a range after a transient read error, from
 // the first byte it has not returned yet. See [Bucket.Get] for why that is
-// safe for trove's objects.
+// safe for trove's objects, and [NewReader] for what any other download
+// must ensure to be resumed.
 //
 // # Time and randomness
 //

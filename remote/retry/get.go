@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-
-	"github.com/trove-ml/trove/remote"
 )
 
 // Get repeats the wrapped Get, and the reader it returns resumes: when a
@@ -24,7 +22,13 @@ func (b *Bucket) Get(ctx context.Context, key string, off, length int64) (io.Rea
 	if err != nil {
 		return nil, err
 	}
-	return &resumer{b: b, ctx: ctx, key: key, off: off, length: length, rc: rc}, nil
+	return NewReader(ctx, b.opts, key, transient, rc, length, func(ctx context.Context, done int64) (io.ReadCloser, error) {
+		rest := int64(-1)
+		if length >= 0 {
+			rest = length - done
+		}
+		return b.inner.Get(ctx, key, off+done, rest)
+	}), nil
 }
 
 func (b *Bucket) open(ctx context.Context, key string, off, length int64) (io.ReadCloser, error) {
@@ -37,18 +41,39 @@ func (b *Bucket) open(ctx context.Context, key string, off, length int64) (io.Re
 	return rc, err
 }
 
-// resumer is a Get's reader that re-opens the range after transient read
-// errors. It keeps the Get's context, as the reader of any HTTP body does:
-// the reads it makes belong to that call.
+// NewReader returns a reader of a download, first, that resumes after
+// transient failures: when a Read fails with an error transient accepts,
+// it closes the broken body and asks reopen for the rest, from byte done
+// (the count of bytes returned so far), repeated as [Do] repeats a call
+// (Op "get"), at most opts.MaxAttempts-1 times over the reader's life.
+// Each resume is reported to opts.OnRetry as an Event with Op "read".
+// size is the number of bytes the download holds, or negative if unknown:
+// a failure once size bytes have arrived ends the read with io.EOF.
+//
+// reopen must return the bytes from done on of the same object, or fail:
+// only where the object cannot change (a content-addressed key, a pinned
+// object version) or where reopen notices that it did (a condition on
+// the request, a check of the answer) is a resumed download the object's.
+// The reader keeps ctx, as the reader of any HTTP body does: its reads
+// belong to the call that opened the download. It closes the current
+// body when closed; a reader that failed stays failed.
+func NewReader(ctx context.Context, opts Options, key string, transient func(error) bool, first io.ReadCloser, size int64,
+	reopen func(ctx context.Context, done int64) (io.ReadCloser, error)) io.ReadCloser {
+	return &resumer{opts: opts.WithDefaults(), ctx: ctx, key: key, transient: transient, reopen: reopen, size: size, rc: first}
+}
+
+// resumer is the reader NewReader returns.
 type resumer struct {
-	b       *Bucket
-	ctx     context.Context
-	key     string
-	off     int64 // of the next byte to return
-	length  int64 // bytes still to return; negative: to the end
-	rc      io.ReadCloser
-	resumes int
-	err     error // sticky: a reader that failed stays failed
+	opts      Options
+	ctx       context.Context
+	key       string
+	transient func(error) bool
+	reopen    func(ctx context.Context, done int64) (io.ReadCloser, error)
+	size      int64 // negative: unknown
+	done      int64 // bytes returned so far
+	rc        io.ReadCloser
+	resumes   int
+	err       error // sticky: a reader that failed stays failed
 }
 
 func (r *resumer) Read(p []byte) (int, error) {
@@ -57,26 +82,28 @@ func (r *resumer) Read(p []byte) (int, error) {
 	}
 	for {
 		n, err := r.rc.Read(p)
-		r.off += int64(n)
-		if r.length >= 0 {
-			r.length -= int64(n)
-		}
+		r.done += int64(n)
 		if err == nil || errors.Is(err, io.EOF) {
 			return n, err
 		}
-		if r.length == 0 {
+		if r.size >= 0 && r.done >= r.size {
 			return n, io.EOF // everything asked for has arrived
 		}
-		if !remote.IsTransient(err) || r.ctx.Err() != nil || r.resumes+1 >= r.b.opts.MaxAttempts {
+		if !r.transient(err) || r.ctx.Err() != nil || r.resumes+1 >= r.opts.MaxAttempts {
 			r.err = err
 			return n, err
 		}
-		if r.b.opts.OnRetry != nil {
-			r.b.opts.OnRetry(Event{Op: "read", Key: r.key, Attempt: r.resumes + 1, Err: err})
+		if r.opts.OnRetry != nil {
+			r.opts.OnRetry(Event{Op: "read", Key: r.key, Attempt: r.resumes + 1, Err: err})
 		}
 		_ = r.rc.Close() // broken already; its error adds nothing
 		r.resumes++
-		rc, oerr := r.b.open(r.ctx, r.key, r.off, r.length)
+		var rc io.ReadCloser
+		oerr := Do(r.ctx, r.opts, "get", r.key, r.transient, func(int) error {
+			var err error
+			rc, err = r.reopen(r.ctx, r.done)
+			return err
+		})
 		if oerr != nil {
 			r.err = oerr
 			r.rc = io.NopCloser(bytes.NewReader(nil))

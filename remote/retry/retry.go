@@ -71,31 +71,37 @@ var _ remote.Bucket = (*Bucket)(nil)
 
 // New returns inner wrapped with retries tuned by opts.
 func New(inner remote.Bucket, opts Options) *Bucket {
-	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = DefaultMaxAttempts
+	return &Bucket{inner: inner, opts: opts.WithDefaults()}
+}
+
+// WithDefaults returns o with the default in place of every field left
+// zero (or, for the counts and durations, negative).
+func (o Options) WithDefaults() Options {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
 	}
-	if opts.MaxElapsed <= 0 {
-		opts.MaxElapsed = DefaultMaxElapsed
+	if o.MaxElapsed <= 0 {
+		o.MaxElapsed = DefaultMaxElapsed
 	}
-	if opts.BaseDelay <= 0 {
-		opts.BaseDelay = DefaultBaseDelay
+	if o.BaseDelay <= 0 {
+		o.BaseDelay = DefaultBaseDelay
 	}
-	if opts.MaxDelay <= 0 {
-		opts.MaxDelay = DefaultMaxDelay
+	if o.MaxDelay <= 0 {
+		o.MaxDelay = DefaultMaxDelay
 	}
-	if opts.BufferLimit == 0 {
-		opts.BufferLimit = DefaultBufferLimit
+	if o.BufferLimit == 0 {
+		o.BufferLimit = DefaultBufferLimit
 	}
-	if opts.Sleep == nil {
-		opts.Sleep = sleep
+	if o.Sleep == nil {
+		o.Sleep = sleep
 	}
-	if opts.Rand == nil {
-		opts.Rand = rand.Float64
+	if o.Rand == nil {
+		o.Rand = rand.Float64
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	return &Bucket{inner: inner, opts: opts}
+	return o
 }
 
 // Unwrap returns the wrapped bucket.
@@ -116,12 +122,49 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // delay returns the full-jitter backoff after the given failed attempt.
-func (b *Bucket) delay(attempt int) time.Duration {
-	ceiling := b.opts.MaxDelay
-	if shift := attempt - 1; shift < 62 && b.opts.BaseDelay<<shift > 0 && b.opts.BaseDelay<<shift < ceiling {
-		ceiling = b.opts.BaseDelay << shift
+func (o *Options) delay(attempt int) time.Duration {
+	ceiling := o.MaxDelay
+	if shift := attempt - 1; shift < 62 && o.BaseDelay<<shift > 0 && o.BaseDelay<<shift < ceiling {
+		ceiling = o.BaseDelay << shift
 	}
-	return time.Duration(b.opts.Rand() * float64(ceiling))
+	return time.Duration(o.Rand() * float64(ceiling))
+}
+
+// Do calls attempt (with the attempt's number, from 1) until it succeeds,
+// fails with an error transient rejects, or ctx is done, or until
+// opts.MaxAttempts attempts or opts.MaxElapsed have passed, sleeping a
+// full-jitter backoff between attempts. op and key name the call in the
+// Events opts.OnRetry sees and in the error of a call given up on, which
+// wraps the last attempt's; any other error is attempt's, unchanged.
+//
+// Do is the retry loop of [Bucket], for clients that are not buckets (the
+// references of package reference, which speak to S3, GCS and HTTP
+// servers). transient decides what is worth repeating: [remote.IsTransient]
+// for bucket errors; a client with errors of its own classifies them the
+// same way, and never accepts an answer that a repeat cannot change (4xx
+// but 429). Zero fields of opts take their defaults.
+func Do(ctx context.Context, opts Options, op, key string, transient func(error) bool, attempt func(n int) error) error {
+	opts = opts.WithDefaults()
+	start := opts.Now()
+	for n := 1; ; n++ {
+		err := attempt(n)
+		if err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		if n >= opts.MaxAttempts {
+			return fmt.Errorf("remote/retry: %s %s: gave up after %d attempts: %w", op, key, n, err)
+		}
+		d := opts.delay(n)
+		if elapsed := opts.Now().Sub(start); elapsed+d > opts.MaxElapsed {
+			return fmt.Errorf("remote/retry: %s %s: gave up after %d attempts in %v: %w", op, key, n, elapsed.Round(time.Millisecond), err)
+		}
+		if opts.OnRetry != nil {
+			opts.OnRetry(Event{Op: op, Key: key, Attempt: n, Delay: d, Err: err})
+		}
+		if serr := opts.Sleep(ctx, d); serr != nil {
+			return fmt.Errorf("remote/retry: %s %s: %w while waiting to retry: %w", op, key, serr, err)
+		}
+	}
 }
 
 // callbackError carries an error of a caller's List callback through the
@@ -130,30 +173,16 @@ type callbackError struct{ err error }
 
 func (e *callbackError) Error() string { return e.err.Error() }
 
-// do runs attempt until it succeeds, fails permanently, or the attempts or
-// the time run out. The returned error wraps the last attempt's.
+// transient is what a Bucket repeats: what remote.IsTransient accepts,
+// except a List callback's errors.
+func transient(err error) bool {
+	var cb *callbackError
+	return !errors.As(err, &cb) && remote.IsTransient(err)
+}
+
+// do runs attempt with Do and the bucket's options.
 func (b *Bucket) do(ctx context.Context, op, key string, attempt func(n int) error) error {
-	start := b.opts.Now()
-	for n := 1; ; n++ {
-		err := attempt(n)
-		var cb *callbackError
-		if err == nil || errors.As(err, &cb) || !remote.IsTransient(err) || ctx.Err() != nil {
-			return err
-		}
-		if n >= b.opts.MaxAttempts {
-			return fmt.Errorf("remote/retry: %s %s: gave up after %d attempts: %w", op, key, n, err)
-		}
-		d := b.delay(n)
-		if elapsed := b.opts.Now().Sub(start); elapsed+d > b.opts.MaxElapsed {
-			return fmt.Errorf("remote/retry: %s %s: gave up after %d attempts in %v: %w", op, key, n, elapsed.Round(time.Millisecond), err)
-		}
-		if b.opts.OnRetry != nil {
-			b.opts.OnRetry(Event{Op: op, Key: key, Attempt: n, Delay: d, Err: err})
-		}
-		if serr := b.opts.Sleep(ctx, d); serr != nil {
-			return fmt.Errorf("remote/retry: %s %s: %w while waiting to retry: %w", op, key, serr, err)
-		}
-	}
+	return Do(ctx, b.opts, op, key, transient, attempt)
 }
 
 // Stat repeats the wrapped Stat.
