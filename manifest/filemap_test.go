@@ -64,7 +64,7 @@ func TestFileMapKnownAnswer(t *testing.T) {
 	s := newMemStore()
 	a, b := objects.Sum([]byte("a")), objects.Sum([]byte("b"))
 	id := writeFileMap(t, s, []chunk{{0, a, 300}, {300, b, 5}})
-	want := []byte("TFM\x01\x01\x02")
+	want := []byte("TFM\x02\x01\x02")
 	want = append(want, 0xac, 0x02) // 300
 	want = append(want, a[:]...)
 	want = append(want, 5)
@@ -76,22 +76,71 @@ func TestFileMapKnownAnswer(t *testing.T) {
 	if id != objects.Sum(want) {
 		t.Fatal("id is not the BLAKE3 of the node")
 	}
-	if empty := writeFileMap(t, s, nil); empty != objects.Sum([]byte("TFM\x01\x01\x00")) {
+	if empty := writeFileMap(t, s, nil); empty != objects.Sum([]byte("TFM\x02\x01\x00")) {
 		t.Errorf("empty map id %s", empty)
 	}
 }
 
+// TestFileMapCuts pins where each format cuts a large file's map: the
+// leaves' sizes are what an edit inside the file costs in metadata.
+func TestFileMapCuts(t *testing.T) {
+	cs := testChunks(20_000)
+	for _, tc := range []struct {
+		format          byte
+		leaves, maxLeaf int
+	}{
+		{1, 8, 7328},
+		{2, 104, 512},
+	} {
+		t.Run(fmt.Sprint("format ", tc.format), func(t *testing.T) {
+			s := newMemStore()
+			w := newFileMapWriter(t.Context(), s, tc.format)
+			for _, c := range cs {
+				if err := w.Add(c.id, c.n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			root, err := w.Finish()
+			if err != nil {
+				t.Fatal(err)
+			}
+			leaves, maxLeaf := 0, 0
+			for id := range s.ids() {
+				b, _ := s.GetBlob(t.Context(), id)
+				n, err := DecodeFileMapNode(b)
+				if err != nil || n.Format != tc.format {
+					t.Fatalf("node %s: format %d, %v", id.Short(), n.Format, err)
+				}
+				if !n.Index {
+					leaves++
+					maxLeaf = max(maxLeaf, len(n.Items))
+				}
+			}
+			if leaves != tc.leaves || maxLeaf != tc.maxLeaf {
+				t.Errorf("%d leaves of at most %d items, want %d of at most %d", leaves, maxLeaf, tc.leaves, tc.maxLeaf)
+			}
+			if got := len(readFileMap(t, s, root, 0, math.MaxInt64)); got != len(cs) {
+				t.Errorf("read %d chunks back, want %d", got, len(cs))
+			}
+			if _, err := VerifyFileMap(t.Context(), s, root); err != nil {
+				t.Errorf("VerifyFileMap: %v", err)
+			}
+		})
+	}
+}
+
 func TestFileMapRoundTrip(t *testing.T) {
-	for _, n := range []int{1, 300, MaxFileMapEntries, MaxFileMapEntries + 1, 40_000} {
+	const oneNode = 512 // format 2's node size
+	for _, n := range []int{1, 300, oneNode, oneNode + 1, 40_000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			cs := testChunks(n)
 			s := newMemStore()
 			id := writeFileMap(t, s, cs)
 			nodes := len(s.ids())
-			if n <= MaxFileMapEntries && nodes != 1 {
+			if n <= oneNode && nodes != 1 {
 				t.Errorf("%d chunks in %d nodes; want one leaf", n, nodes)
 			}
-			if n > MaxFileMapEntries && nodes < 3 {
+			if n > oneNode && nodes < 3 {
 				t.Errorf("%d chunks in %d nodes; want leaves and an index", n, nodes)
 			}
 			got := readFileMap(t, s, id, 0, math.MaxInt64)
@@ -195,7 +244,8 @@ func TestDecodeFileMapNodeRejects(t *testing.T) {
 		want   string
 	}{
 		{"bad magic", []byte("TRT\x01\x01\x00"), ErrCorrupt, "bad magic"},
-		{"newer format", []byte("TFM\x07\x01\x00"), ErrUnsupportedFormat, "format 7 (reads 1..1)"},
+		{"newer format", []byte("TFM\x07\x01\x00"), ErrUnsupportedFormat, "format 7 (reads 1..2)"},
+		{"format 2 count over its limit", append([]byte("TFM\x02\x01\x81\x04"), make([]byte, 513*33)...), ErrCorrupt, "the limit is 512"},
 		{"unknown kind", []byte("TFM\x01\x05\x00"), ErrCorrupt, "unknown node kind 5"},
 		{"index without children", []byte("TFM\x01\x02\x00"), ErrCorrupt, "without children"},
 		{"count beyond input", leaf(3, item(1)), ErrCorrupt, "cannot fit"},

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/trove-ml/trove/objects"
 )
@@ -72,10 +73,20 @@ func verifyDir(ctx context.Context, g BlobGetter, id objects.ID, path string, de
 }
 
 // VerifyFileMap reads the whole file map id and checks that it is exactly
-// what [FileMapWriter] builds from its chunks. It returns the file's
-// length. A difference is an error wrapping [ErrCorrupt].
+// what [FileMapWriter] builds from its chunks, by the cut rules of the
+// root node's format (a map of format 1 is held to format 1's rules). It
+// returns the file's length. A difference is an error wrapping
+// [ErrCorrupt].
 func VerifyFileMap(ctx context.Context, g BlobGetter, id objects.ID) (length int64, err error) {
-	w := NewFileMapWriter(ctx, idPutter{})
+	b, err := g.GetBlob(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("manifest: read file map node %s: %w", id, err)
+	}
+	root, err := DecodeFileMapNode(b)
+	if err != nil {
+		return 0, err
+	}
+	w := newFileMapWriter(ctx, idPutter{}, root.Format)
 	err = ReadFileMap(ctx, g, id, func(off int64, chunk objects.ID, n uint32) error {
 		length = off + int64(n)
 		return w.Add(chunk, n)

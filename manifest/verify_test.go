@@ -47,7 +47,8 @@ func TestVerifyTree(t *testing.T) {
 
 func TestVerifyFileMap(t *testing.T) {
 	s := newMemStore()
-	cs := testChunks(MaxFileMapEntries + 500)
+	const oneNode = 512 // format 2's node size
+	cs := testChunks(oneNode + 500)
 	id := writeFileMap(t, s, cs)
 	n, err := VerifyFileMap(t.Context(), s, id)
 	if last := cs[len(cs)-1]; err != nil || n != last.off+int64(last.n) {
@@ -55,7 +56,7 @@ func TestVerifyFileMap(t *testing.T) {
 	}
 	// The same chunks in two leaves cut at the wrong place.
 	var l1, l2 FileMapNode
-	for i, c := range cs[:MaxFileMapEntries] {
+	for i, c := range cs[:oneNode] {
 		if i < 10 {
 			l1.Items = append(l1.Items, FileMapItem{c.id, int64(c.n)})
 		} else {
