@@ -14,6 +14,9 @@ const (
 	compressionZstd = 1
 )
 
+// compressWindow is the zstd window of blob compression (see newCodec).
+const compressWindow = 256 << 10
+
 // compressGiveUp is how many of a file's first chunks must fail to compress
 // before its CompressHint stops trying: enough to see past a small
 // compressible header (a safetensors JSON preamble, a tar header), few
@@ -63,6 +66,12 @@ func newCodec() *codec {
 		zstd.WithEncoderLevel(zstd.SpeedFastest),
 		zstd.WithEncoderConcurrency(n),
 		zstd.WithLowerEncoderMem(true),
+		// A blob is compressed alone, so matches never reach further back
+		// than its start: a window of the default chunker's largest chunk
+		// loses nothing there, and it sizes each encoder's history at
+		// 384 KiB instead of the default window's 8 MiB (a commit of one
+		// large file held two of those, in a CLI that aims at 64 MiB).
+		zstd.WithWindowSize(compressWindow),
 		// Blobs are verified by BLAKE3 on read; a frame checksum would
 		// cost 4 bytes and time for nothing.
 		zstd.WithEncoderCRC(false),

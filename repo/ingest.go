@@ -18,8 +18,13 @@ import (
 // worker.
 const (
 	bigFileSize   = 4 << 20
-	bigBlockSize  = 2 << 20
-	bigBlockCount = 8 // blocks in flight across all big files: ≈ 18 MiB
+	bigBlockSize = 1 << 20
+	// bigBlockCount blocks of bigBlockSize (plus a chunker Max each) are in
+	// flight across all big files: 5 MiB. Four keep the reader, the file
+	// hasher and the chunk workers busy on two cores as well as eight
+	// blocks of 2 MiB did (18 MiB, the largest part of a 1 GiB commit's
+	// anonymous memory).
+	bigBlockCount = 4
 	// bigFileConcurrency bounds the big files read at once. It must stay
 	// below bigBlockCount: each pipeline holds one block while it waits for
 	// the next, and progress needs at least one block held by no waiter.
