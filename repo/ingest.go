@@ -17,7 +17,7 @@ import (
 // spreads chunk hashing over the pool; smaller ones are read whole by one
 // worker.
 const (
-	bigFileSize   = 4 << 20
+	bigFileSize  = 4 << 20
 	bigBlockSize = 1 << 20
 	// bigBlockCount blocks of bigBlockSize (plus a chunker Max each) are in
 	// flight across all big files: 5 MiB. Four keep the reader, the file
