@@ -201,11 +201,12 @@ func (r *Repo) planSpans(ctx context.Context, c *conn, ids []objects.ID, maxRang
 }
 
 // readSpans reads spans from the remote, at most downloadParallel at once,
-// into buffers from alloc (nil: new ones), and calls got for every blob in
-// stored form (from any goroutine). The first error cancels the rest.
-func (r *Repo) readSpans(ctx context.Context, c *conn, spans []span, meter Meter, alloc func(n int) []byte, got func(objects.Stored) error) error {
-	if alloc == nil {
-		alloc = func(n int) []byte { return make([]byte, n) }
+// into the buffers buf returns for each (nil: new ones), and calls got for
+// every blob in stored form (from any goroutine). The first error cancels
+// the rest.
+func (r *Repo) readSpans(ctx context.Context, c *conn, spans []span, meter Meter, buf func(i int) []byte, got func(objects.Stored) error) error {
+	if buf == nil {
+		buf = func(i int) []byte { return make([]byte, spans[i].end-spans[i].off) }
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -215,7 +216,7 @@ func (r *Repo) readSpans(ctx context.Context, c *conn, spans []span, meter Meter
 		wg       sync.WaitGroup
 	)
 	sem := make(chan struct{}, downloadParallel)
-	for _, s := range spans {
+	for i, s := range spans {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -227,7 +228,7 @@ func (r *Repo) readSpans(ctx context.Context, c *conn, spans []span, meter Meter
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			err := func() error {
-				b := alloc(int(s.end - s.off))
+				b := buf(i)
 				if err := c.rep.ReadPackInto(ctx, s.pack, s.off, b); err != nil {
 					return err
 				}

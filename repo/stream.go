@@ -90,8 +90,7 @@ type window struct {
 	data map[objects.ID][]byte
 	err  error
 
-	bufMu sync.Mutex
-	bufs  [][]byte // span buffers data points into; guarded by bufMu
+	arena []byte // the spans' bytes, which data points into
 }
 
 func (w *window) pieces(f *streamFile) []piece {
@@ -114,7 +113,7 @@ func (m *materializer) stream(ctx context.Context, c *conn, files []*streamFile)
 	s := &streamer{m: m, c: c, ctx: ctx, cancel: cancel,
 		dl:      m.r.opts.Progress.Start("downloading from "+c.name, total, true),
 		slots:   make(chan struct{}, streamAhead+1),
-		free:    make(chan []byte, (streamAhead+1)*(streamWindow/streamSpan+1)),
+		free:    make(chan []byte, streamAhead+1),
 		writers: newPool(ctx, m.r.opts.Workers)}
 	defer s.dl.Done()
 	batch := &window{}
@@ -171,7 +170,7 @@ type streamer struct {
 	cancel  context.CancelFunc
 	dl      Meter
 	slots   chan struct{} // one per window held in memory
-	free    chan []byte   // span buffers of released windows
+	free    chan []byte   // arenas of released windows
 	writers *pool         // writes small files
 	wg      sync.WaitGroup
 }
@@ -197,35 +196,30 @@ func (s *streamer) start(w *window) bool {
 	return true
 }
 
-// release frees w's slot and buffers once its data is no longer used.
+// release frees w's slot and its arena once its data is no longer used.
 func (s *streamer) release(w *window) {
-	w.bufMu.Lock()
-	for _, b := range w.bufs {
+	if w.arena != nil {
 		select {
-		case s.free <- b:
+		case s.free <- w.arena:
 		default:
 		}
+		w.arena = nil
 	}
-	w.bufs = nil
-	w.bufMu.Unlock()
 	<-s.slots
 }
 
-// alloc returns a buffer of n bytes for a span of w, reusing one released
-// before when it fits: a pull's spans are all about streamSpan long, and
-// fresh buffers would cost zeroing every byte once more.
-func (s *streamer) alloc(w *window, n int) []byte {
+// arena returns a buffer of n bytes for the spans of one window, reusing
+// one released before when it fits: fresh buffers would cost a zeroing
+// pass over every byte downloaded.
+func (s *streamer) arena(n int64) []byte {
 	var b []byte
 	select {
 	case b = <-s.free:
 	default:
 	}
-	if cap(b) < n {
-		b = make([]byte, max(n, streamSpan))
+	if int64(cap(b)) < n {
+		b = make([]byte, max(n, streamWindow+streamSpan))
 	}
-	w.bufMu.Lock()
-	w.bufs = append(w.bufs, b)
-	w.bufMu.Unlock()
 	return b[:n]
 }
 
@@ -431,7 +425,14 @@ func (s *streamer) fetchWindow(w *window) (map[objects.ID][]byte, error) {
 	if len(w.want) > 0 {
 		var spans []span
 		if spans, _, err = m.r.planSpans(ctx, c, w.want, streamSpan); err == nil {
-			err = m.r.readSpans(ctx, c, spans, noMeter{}, func(n int) []byte { return s.alloc(w, n) }, func(st objects.Stored) error {
+			// One arena holds the window's spans, each at its own offset.
+			at := make([]int64, len(spans)+1)
+			for i, sp := range spans {
+				at[i+1] = at[i] + sp.end - sp.off
+			}
+			w.arena = s.arena(at[len(spans)])
+			buf := func(i int) []byte { return w.arena[at[i]:at[i+1]] }
+			err = m.r.readSpans(ctx, c, spans, noMeter{}, buf, func(st objects.Stored) error {
 				raw, err := m.r.store.Decode(st)
 				if err != nil {
 					return err
