@@ -15,6 +15,11 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
+// flushAtClose is how much unflushed log Close writes to a table rather
+// than leave to the next Open (see Close): below it, replaying the log
+// costs the next command about a millisecond.
+const flushAtClose = 256 << 10
+
 // Defaults for [Options].
 const (
 	DefaultPackSize    = 64 << 20
@@ -258,6 +263,16 @@ func (s *Store) cleanTmp() error {
 // Close releases the database, open pack files and the repository lock.
 // Writers of the store fail afterwards; Close does not flush them (what they
 // did not Flush is lost, as after a crash). Close is idempotent.
+//
+// If the database's log holds at least flushAtClose bytes not yet in its
+// tables, Close writes them to a table first. Pebble replays and flushes
+// such a log when it opens, synchronously, so without this the command
+// after a large commit (typically a quick one: an unchanged re-commit, a
+// log, a status) paid for it: 20 ms after the 1 GiB file's commit, 35 ms
+// after the 20,000 files', of a re-commit that otherwise takes 15 ms and
+// 100 ms. The commit that wrote the data pays instead, where it is a
+// small fraction. A failed flush is not an error: the log still holds
+// everything, and the next open flushes it.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -269,6 +284,9 @@ func (s *Store) Close() error {
 		s.drained.Wait()
 	}
 	s.mu.Unlock()
+	if s.db.Metrics().WAL.Size >= flushAtClose {
+		_ = s.db.Flush() // see above: the log keeps the data either way
+	}
 	err := s.db.Close()
 	s.files.close()
 	s.codec.close()
