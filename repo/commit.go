@@ -237,9 +237,10 @@ func validName(what, s string) error {
 // directories that contribute to it, plus loose files (named on the command
 // line) that land in it.
 type vdir struct {
-	dirs  []string
-	files []source
-	refs  []RefSource // references landing here (the root only)
+	dirs   []string
+	files  []source
+	refs   []RefSource // references landing here (the root only)
+	listed *listing    // set once a pool worker lists it ahead of the walk
 }
 
 // source is one named thing that lands in a vdir.
@@ -329,6 +330,7 @@ type cachedFile struct {
 
 func newCommitter(ctx context.Context, r *Repo, w *objects.Writer) *committer {
 	return &committer{
+		ctx:    ctx,
 		r:      r,
 		w:      w,
 		blobs:  blobs{st: r.store, w: w},
@@ -378,12 +380,64 @@ func doneResult(e manifest.Entry, err error) *result {
 	return r
 }
 
+// prefetchDirs is how many subfolders of a folder are listed ahead of the
+// walk by pool workers. Listing a folder (getdents, an lstat per entry, a
+// scan of its stat cache entries) is most of an unchanged re-commit, and
+// the walk itself is one goroutine: listing ahead spreads it over the
+// cores (20,000 files in 200 folders: 95 ms to about 60 ms on two). It
+// also bounds the listings held in memory at once.
+const prefetchDirs = 16
+
+// listing is the items of a vdir, listed ahead of the walk.
+type listing struct {
+	done  chan struct{}
+	items []item
+	err   error
+}
+
+// prefetch has a pool worker list v, unless that was asked already. The
+// job waits for no other job, as the pool requires.
+func (c *committer) prefetch(v *vdir) {
+	if v.listed != nil {
+		return
+	}
+	l := &listing{done: make(chan struct{})}
+	v.listed = l
+	c.pool.submit(func() {
+		defer close(l.done)
+		l.items, l.err = c.list(v)
+	})
+}
+
+// items returns v's items: the prefetched listing if there is one.
+func (c *committer) items(ctx context.Context, v *vdir) ([]item, error) {
+	if v.listed == nil {
+		return c.list(v)
+	}
+	select {
+	case <-v.listed.done:
+		return v.listed.items, v.listed.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // dir builds the tree of v and returns its entry (without a name).
 func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
-	items, err := c.list(v)
+	items, err := c.items(ctx, v)
 	if err != nil {
 		return manifest.Entry{}, err
 	}
+	var subs []*vdir // subfolders in walk order, for prefetch
+	for _, it := range items {
+		if it.sub != nil {
+			subs = append(subs, it.sub)
+		}
+	}
+	for _, sub := range subs[:min(prefetchDirs, len(subs))] {
+		c.prefetch(sub)
+	}
+	nsub := 0
 	dw := manifest.NewDirWriter(ctx, c.blobs)
 	var queue []*result
 	drain := func(block bool) error {
@@ -418,6 +472,10 @@ func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
 		var res *result
 		switch {
 		case it.sub != nil:
+			if next := nsub + prefetchDirs; next < len(subs) {
+				c.prefetch(subs[next])
+			}
+			nsub++
 			e, err := c.dir(ctx, it.sub)
 			e.Name = it.name
 			res = doneResult(e, err)
@@ -452,54 +510,45 @@ type item struct {
 // list merges the entries of v's directories and loose files in name order.
 // Directories of the same name merge; any other clash is an error.
 func (c *committer) list(v *vdir) ([]item, error) {
+	if len(v.dirs) == 1 && len(v.files) == 0 && len(v.refs) == 0 {
+		// The common case, every folder below the command line's: its
+		// listing is already sorted and unique.
+		return c.listDir(v.dirs[0])
+	}
 	byName := map[string]*item{}
 	origin := map[string]string{}
-	add := func(name, path string, info fs.FileInfo) error {
-		if err := manifest.ValidPathElement(name); err != nil {
-			return fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, path, err)
-		}
-		if path == c.r.Dir {
-			return nil // never commit the repository into itself
-		}
-		it, ok := byName[name]
+	add := func(it item, path string) error {
+		prev, ok := byName[it.name]
 		if ok {
-			if it.sub != nil && info.IsDir() {
-				it.sub.dirs = append(it.sub.dirs, path)
+			if prev.sub != nil && it.sub != nil {
+				prev.sub.dirs = append(prev.sub.dirs, it.sub.dirs...)
 				return nil
 			}
-			return fmt.Errorf("%w: %s and %s both claim the path %q in the version (commit them under different --prefix values)", ErrInvalid, origin[name], path, name)
+			return fmt.Errorf("%w: %s and %s both claim the path %q in the version (commit them under different --prefix values)", ErrInvalid, origin[it.name], path, it.name)
 		}
-		it = &item{name: name}
-		if info.IsDir() {
-			it.sub = &vdir{dirs: []string{path}}
-		} else {
-			it.src = source{name: name, path: path, info: info}
-		}
-		byName[name], origin[name] = it, path
+		byName[it.name], origin[it.name] = &it, path
 		return nil
 	}
 	for _, f := range v.files {
-		if err := add(f.name, f.path, f.info); err != nil {
+		if err := manifest.ValidPathElement(f.name); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, f.path, err)
+		}
+		if err := add(item{name: f.name, src: f}, f.path); err != nil {
 			return nil, err
 		}
 	}
 	for _, d := range v.dirs {
-		ents, err := os.ReadDir(d)
+		items, err := c.listDir(d)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, d, fileinfo.Cause(err))
+			return nil, err
 		}
-		cached := c.r.statDir(c.ctx, d)
-		for _, de := range ents {
-			p := filepath.Join(d, de.Name())
-			info, err := de.Info()
-			if err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, fileinfo.Cause(err))
+		for _, it := range items {
+			path := it.src.path
+			if it.sub != nil {
+				path = it.sub.dirs[0]
 			}
-			if err := add(de.Name(), p, info); err != nil {
+			if err := add(it, path); err != nil {
 				return nil, err
-			}
-			if it := byName[de.Name()]; it.sub == nil && it.src.path == p {
-				it.src.cached = cached[de.Name()]
 			}
 		}
 	}
@@ -513,6 +562,40 @@ func (c *committer) list(v *vdir) ([]item, error) {
 		items = append(items, *it)
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].name < items[j].name })
+	return items, nil
+}
+
+// listDir returns the entries of folder d in name order (os.ReadDir sorts
+// them bytewise, the trees' order), files with their stat cache entries.
+// The repository's own folder is left out.
+func (c *committer) listDir(d string) ([]item, error) {
+	ents, err := os.ReadDir(d)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, d, fileinfo.Cause(err))
+	}
+	cached := c.r.statDir(c.ctx, d)
+	items := make([]item, 0, len(ents))
+	for _, de := range ents {
+		name := de.Name()
+		p := filepath.Join(d, name)
+		if err := manifest.ValidPathElement(name); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, p, err)
+		}
+		if p == c.r.Dir {
+			continue // never commit the repository into itself
+		}
+		info, err := de.Info()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, fileinfo.Cause(err))
+		}
+		it := item{name: name}
+		if info.IsDir() {
+			it.sub = &vdir{dirs: []string{p}}
+		} else {
+			it.src = source{name: name, path: p, info: info, cached: cached[name]}
+		}
+		items = append(items, it)
+	}
 	return items, nil
 }
 

@@ -1,0 +1,90 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/trove-ml/trove/manifest"
+)
+
+// TestCommitLeavesOutRepository commits a project folder that holds the
+// repository's own .trove: the folder is left out of the version (it used
+// to crash the walk with a nil pointer).
+func TestCommitLeavesOutRepository(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	write(t, filepath.Join(r.Root, "data", "a"), []byte("hello"))
+	res, err := r.Commit(ctx, CommitOptions{Name: "self", Type: "dataset", Paths: []string{r.Root}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	err = manifest.Walk(ctx, blobs{st: r.store}, res.Version.Root, func(path string, e manifest.Entry) error {
+		paths = append(paths, path)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(paths) != "[data data/a]" {
+		t.Fatalf("version holds %v, want [data data/a]", paths)
+	}
+}
+
+// TestRecommitManyFolders re-commits a tree of many folders, which workers
+// list ahead of the walk, and checks that nothing is read until one file
+// changes.
+func TestRecommitManyFolders(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	src := filepath.Join(t.TempDir(), "data")
+	for d := range 3 * prefetchDirs {
+		for f := range 4 {
+			write(t, filepath.Join(src, fmt.Sprintf("d%02d", d), fmt.Sprintf("sub%d", f%2), fmt.Sprintf("f%d", f)), noise(byte(d*4+f), 1000+f))
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	filepath.Walk(src, func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
+	time.Sleep(2 * racyWindow)
+	commit := func() *CommitResult {
+		t.Helper()
+		res, err := r.Commit(ctx, CommitOptions{Name: "tree", Type: "dataset", Paths: []string{src}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	first := commit()
+	if first.Files != 3*prefetchDirs*4 {
+		t.Fatalf("first commit: %d files", first.Files)
+	}
+	again := commit()
+	if !again.Unchanged || again.Read != 0 || again.Version.Root != first.Version.Root {
+		t.Fatalf("re-commit: unchanged=%v read=%d", again.Unchanged, again.Read)
+	}
+	changed := filepath.Join(src, fmt.Sprintf("d%02d", 2*prefetchDirs+1), "sub1", "f3")
+	write(t, changed, noise(200, 1003))
+	os.Chtimes(changed, old, old)
+	time.Sleep(2 * racyWindow)
+	if res := commit(); res.Unchanged || res.Read != 1003 {
+		t.Fatalf("after one change: unchanged=%v read=%d, want 1003 bytes read", res.Unchanged, res.Read)
+	}
+}
+
+// TestCommitterHasContext: folders listed ahead of the walk scan the stat
+// cache on pool workers with the committer's context; Pebble waits on it
+// when two readers want one block, so it must be set.
+func TestCommitterHasContext(t *testing.T) {
+	r := newRepo(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := newCommitter(ctx, r, r.store.NewWriter())
+	defer c.wait()
+	if c.ctx != ctx {
+		t.Fatal("committer without its context")
+	}
+}
