@@ -297,17 +297,18 @@ func resolveSources(paths []string, trove string) (*vdir, error) {
 // pool of workers, and each directory's entries are added to its tree in
 // order as their results arrive, with a bounded window of files in flight.
 type committer struct {
-	r      *Repo
-	w      *objects.Writer
-	blobs  blobs
-	chunk  *objects.Chunker
-	stat   *objects.MetaBatch
-	statMu sync.Mutex // guards stat
-	pool   *pool
-	bufs   *bufPool
-	bigSem chan struct{} // bounds concurrent big-file pipelines
-	bigWG  sync.WaitGroup
-	meter  Meter
+	r         *Repo
+	w         *objects.Writer
+	blobs     blobs
+	chunk     *objects.Chunker
+	stat      *objects.MetaBatch
+	statMu    sync.Mutex // guards stat
+	pool      *pool
+	bufs      *bufPool
+	smallBufs smallBufs     // read buffers of small files
+	bigSem    chan struct{} // bounds concurrent big-file pipelines
+	bigWG     sync.WaitGroup
+	meter     Meter
 
 	prefixDepth int // path elements of CommitOptions.Prefix, bounding references' depth
 

@@ -72,9 +72,14 @@ func (c *committer) ingestSmall(ctx context.Context, path string) (objects.ID, i
 		return objects.ID{}, 0, err
 	}
 	defer f.Close()
-	// One byte more than the size, to notice a file that grew.
-	buf := make([]byte, st.size+1)
-	n, err := io.ReadFull(f, buf)
+	// Room for one byte more than the size, to notice a file that grew
+	// (or a pseudo-file whose size says 0), but reading stops once it has
+	// the size: one read where filling the buffer took a second one to
+	// reach EOF. A file changed otherwise has another stat afterwards,
+	// which checkUnchanged catches.
+	buf := c.smallBufs.get(int(st.size) + 1)
+	defer c.smallBufs.put(buf)
+	n, err := io.ReadAtLeast(f, buf, max(int(st.size), 1))
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return objects.ID{}, 0, fmt.Errorf("read %s: %w", path, err)
 	}

@@ -2,7 +2,9 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -56,6 +58,34 @@ func TestBigFilesShareBlocks(t *testing.T) {
 		})
 		if err != nil || got != int64(len(data)) || h.Sum() != e.Digest {
 			t.Fatalf("%s: file map gives %d bytes hashing to %s (%v)", name, got, h.Sum().Short(), err)
+		}
+	}
+}
+
+// TestSmallFileLongerThanItsSize: a small file is read to its stat size
+// with room for one byte more, so content beyond the size (a file that
+// grew, or a pseudo-file whose size says 0) fails the read rather than
+// being cut off, although the read stops at the size without a second
+// read to EOF. Buffers come from a pool: a file read after a longer one
+// gets exactly its own bytes.
+func TestSmallFileLongerThanItsSize(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	c := newCommitter(ctx, r, r.store.NewWriter())
+	defer c.wait()
+	if fi, err := os.Stat("/proc/self/status"); err == nil && fi.Size() == 0 {
+		if _, _, err := c.ingestSmall(ctx, "/proc/self/status"); !errors.Is(err, ErrFileChanged) {
+			t.Errorf("pseudo-file of size 0 with content: %v, want ErrFileChanged", err)
+		}
+	}
+	dir := t.TempDir()
+	for i, n := range []int{5000, 10, 0, 4999} {
+		p := filepath.Join(dir, fmt.Sprint(i))
+		data := noise(byte(i), n)
+		write(t, p, data)
+		d, size, err := c.ingestSmall(ctx, p)
+		if err != nil || d != objects.Sum(data) || size != int64(n) {
+			t.Fatalf("file of %d bytes: digest %s, size %d, %v", n, d.Short(), size, err)
 		}
 	}
 }

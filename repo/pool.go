@@ -83,5 +83,32 @@ func (b *block) release() {
 	}
 }
 
+// smallBufs lends the buffers small files are read into, so that reading
+// 20,000 files does not allocate and zero 300 MB. Only buffers of at most
+// maxPooledSmall bytes are kept, one per worker or so at a time: at most
+// Workers × 256 KiB stays allocated; larger files allocate their own.
+type smallBufs struct{ p sync.Pool }
+
+// maxPooledSmall is the largest buffer smallBufs keeps.
+const maxPooledSmall = 256 << 10
+
+// get returns a buffer of length n. Its bytes are not zeroed.
+func (s *smallBufs) get(n int) []byte {
+	if n <= maxPooledSmall {
+		if b, ok := s.p.Get().(*[]byte); ok {
+			return (*b)[:n]
+		}
+		return make([]byte, n, maxPooledSmall)
+	}
+	return make([]byte, n)
+}
+
+// put takes back a buffer from get; the caller must not use it afterwards.
+func (s *smallBufs) put(b []byte) {
+	if cap(b) == maxPooledSmall {
+		s.p.Put(&b)
+	}
+}
+
 // atomicInt is a counter shared by workers.
 type atomicInt struct{ atomic.Int64 }
