@@ -621,14 +621,21 @@ func (t *tempFile) commit(mode fs.FileMode) (st fileStat, statTime time.Time, er
 	if err = t.f.Close(); err != nil {
 		return st, statTime, fmt.Errorf("pull: %w", err)
 	}
-	if fi, lerr := os.Lstat(t.d); lerr == nil && fi.IsDir() {
+	statTime = time.Now()
+	if err = os.Rename(t.f.Name(), t.d); err != nil {
+		// A folder in the way makes the rename fail (EISDIR, ENOTEMPTY or
+		// EEXIST): only then is it looked at, saving a lookup per file.
+		fi, lerr := os.Lstat(t.d)
+		if lerr != nil || !fi.IsDir() {
+			return st, statTime, fmt.Errorf("pull: %w", err)
+		}
 		if err = os.RemoveAll(t.d); err != nil {
 			return st, statTime, fmt.Errorf("pull: replace folder %s with a file: %w", t.d, err)
 		}
-	}
-	statTime = time.Now()
-	if err = os.Rename(t.f.Name(), t.d); err != nil {
-		return st, statTime, fmt.Errorf("pull: %w", err)
+		statTime = time.Now()
+		if err = os.Rename(t.f.Name(), t.d); err != nil {
+			return st, statTime, fmt.Errorf("pull: %w", err)
+		}
 	}
 	fi, err := os.Lstat(t.d)
 	if err != nil {
