@@ -20,8 +20,9 @@
 //
 // Folders are walked on the calling goroutine in name order while a pool
 // of workers (more than cores: small files wait on syscalls) reads, hashes
-// and stores files; each folder's entries reach its tree in order, with a
-// bounded window in flight. Files of 4 MiB and more stream through a
+// and stores files and lists up to 16 subfolders ahead of the walk; each
+// folder's entries reach its tree in order, with a bounded window in
+// flight. Files of 4 MiB and more stream through a
 // pipeline of pooled blocks: one goroutine reads and cuts chunks, one
 // hashes the whole file, the pool hashes and stores chunks; at most two
 // such files run at once, which keeps the block pool deadlock-free and
