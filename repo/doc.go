@@ -52,7 +52,9 @@
 // missing locally come from the default remote in coalesced ranged reads:
 // streamed straight into the files that need them (stream.go), or with
 // PullOptions.Cache into the local store first (ensureContent), which then
-// doubles as the cache.
+// doubles as the cache. With links (PullOptions.Link, package checkout)
+// a file is written once into the file cache under .trove/files and
+// reflinked or hardlinked into place (put).
 // Verify re-hashes every byte of a folder, trusting no cache.
 //
 // # Remotes
