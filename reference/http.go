@@ -21,8 +21,10 @@ type HTTPOptions struct {
 	// Client makes the requests. nil means a client whose requests time
 	// out after HTTPOptions.Timeout without an answer.
 	Client *http.Client
-	// Timeout bounds the wait for response headers when Client is nil.
-	// 0 means one minute.
+	// Timeout bounds the wait for response headers when Client is nil,
+	// and always each read of a download's body: a body silent for longer
+	// fails transiently, and the download resumes (see Retry). 0 means
+	// one minute.
 	Timeout time.Duration
 	// Retry tunes the repeats of requests that fail transiently (429 and
 	// 5xx answers, reset connections, timeouts) with remote/retry's
@@ -43,24 +45,25 @@ type HTTPOptions struct {
 // without those by the BLAKE3 of its content, downloaded once at commit
 // ([KindBLAKE3]).
 type HTTP struct {
-	client *http.Client
-	retry  retry.Options
+	client  *http.Client
+	retry   retry.Options
+	timeout time.Duration // of a read of a body that sends nothing
 }
 
 var _ Store = (*HTTP)(nil)
 
 // NewHTTP returns the http(s):// store.
 func NewHTTP(o HTTPOptions) *HTTP {
+	if o.Timeout <= 0 {
+		o.Timeout = time.Minute
+	}
 	c := o.Client
 	if c == nil {
-		if o.Timeout <= 0 {
-			o.Timeout = time.Minute
-		}
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.ResponseHeaderTimeout = o.Timeout
 		c = &http.Client{Transport: tr}
 	}
-	return &HTTP{client: c, retry: o.Retry.WithDefaults()}
+	return &HTTP{client: c, retry: o.Retry.WithDefaults(), timeout: o.Timeout}
 }
 
 // Operations, as named in [retry.Event.Op].
@@ -238,6 +241,17 @@ func (h *HTTP) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error
 // server ignoring ranges, or If-Range finding a change the header checks
 // then report) is skipped to byte off.
 func (h *HTTP) getFrom(ctx context.Context, e manifest.Entry, off int64) (io.ReadCloser, error) {
+	rctx, cancel := context.WithCancelCause(ctx)
+	body, err := h.open(rctx, e, off)
+	if err != nil {
+		cancel(nil)
+		return nil, err
+	}
+	return retry.Watch(body, h.timeout, cancel, "reference: "+clip(e.Ref.URI)), nil
+}
+
+// open is getFrom without the watch on the body.
+func (h *HTTP) open(ctx context.Context, e manifest.Entry, off int64) (io.ReadCloser, error) {
 	uri := e.Ref.URI
 	var hdr http.Header
 	if off > 0 {

@@ -42,7 +42,9 @@ type S3Options struct {
 	// Credentials, when set, replace the standard chain (for tests and
 	// programs holding credentials in memory).
 	Credentials aws.CredentialsProvider
-	// Timeout bounds the wait for response headers. 0 means one minute.
+	// Timeout bounds the wait for response headers and each read of a
+	// download's body: a body silent for longer fails transiently, and the
+	// download resumes (see Retry). 0 means one minute.
 	Timeout time.Duration
 	// ListConcurrency is the number of listing requests in flight for one
 	// folder (see [S3.List]). 0 means 8; 1 lists in one flat sequence.
@@ -551,6 +553,18 @@ func (s *S3) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error) 
 // byte off on, and checks that the answer is that object: its ETag, its
 // length, and for a range where it starts. Errors are mapped by fail.
 func (s *S3) getFrom(ctx context.Context, c *awss3.Client, loc Location, e manifest.Entry, in awss3.GetObjectInput, off int64) (*awss3.GetObjectOutput, error) {
+	rctx, cancel := context.WithCancelCause(ctx)
+	out, err := s.open(rctx, c, loc, e, in, off)
+	if err != nil {
+		cancel(nil)
+		return nil, err
+	}
+	out.Body = retry.Watch(out.Body, s.o.Timeout, cancel, "reference: "+clip(e.Ref.URI))
+	return out, nil
+}
+
+// open is getFrom without the watch on the body.
+func (s *S3) open(ctx context.Context, c *awss3.Client, loc Location, e manifest.Entry, in awss3.GetObjectInput, off int64) (*awss3.GetObjectOutput, error) {
 	if off > 0 {
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-", off))
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/trove-ml/trove/remote"
+	"github.com/trove-ml/trove/remote/retry"
 )
 
 // Limits and defaults of [Config].
@@ -314,7 +315,7 @@ func (b *Bucket) Get(ctx context.Context, key string, off, length int64) (io.Rea
 		}
 		return nil, b.fail("get", key, condNone, err)
 	}
-	return newWatchdog(out.Body, b.timeout, cancel, b.where(key)), nil
+	return retry.Watch(out.Body, b.timeout, cancel, "remote/s3: get "+b.where(key)), nil
 }
 
 // emptyRange returns an empty reader if off is within the object.
