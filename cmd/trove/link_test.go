@@ -214,3 +214,23 @@ func TestPullReplacesFolderWithFile(t *testing.T) {
 		}
 	}
 }
+
+// TestPullReplacesChangedFile: a re-pull puts the version's content back
+// over a changed file, atomically, leaving no temp file.
+func TestPullReplacesChangedFile(t *testing.T) {
+	a := newProject(t)
+	writeFiles(t, a, map[string]string{"data/x": "version content", "data/y": "y"})
+	mustTrove(t, a, "commit", "ds", "--type", "dataset", "data")
+	out := filepath.Join(a, "out")
+	mustTrove(t, a, "pull", "ds", "-o", out)
+	writeFiles(t, out, map[string]string{"x": "edited"})
+	var res linkPullJSON
+	troveJSON(t, a, &res, "pull", "ds", "-o", out)
+	if res.Written != 1 || res.Skipped != 1 {
+		t.Fatalf("re-pull over a changed file: %+v", res)
+	}
+	if got, _ := os.ReadFile(filepath.Join(out, "x")); string(got) != "version content" {
+		t.Fatalf("x = %q", got)
+	}
+	noTempFiles(t, out)
+}
