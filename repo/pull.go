@@ -586,4 +586,3 @@ func replaceFile(d string, mode fs.FileMode, fill func(f *os.File) error) (st fi
 	}
 	return t.commit(mode)
 }
-
