@@ -45,9 +45,10 @@
 // # Pull and verify
 //
 // Pull materialises a version (or one --prefix path) under a folder: every
-// file is written to a temp name beside its place and renamed over it only
-// after its whole-file digest checked out, so a failed pull never leaves a
-// partial file under a version's path; files already up to date are not
+// file is written as a new file beside its place — unnamed (O_TMPFILE) where
+// Linux allows, else under a temp name — and linked or renamed there only
+// after its whole-file digest checked out (tempfile.go), so a failed pull
+// never leaves a partial file under a version's path; files already up to date are not
 // rewritten; manifest paths that would leave the folder are refused. Chunks
 // missing locally come from the default remote in coalesced ranged reads:
 // streamed straight into the files that need them (stream.go), or with
