@@ -21,35 +21,21 @@ package gcstest
 import (
 	"bytes"
 	"context"
-	"debug/buildinfo"
-	"errors"
 	"fmt"
-	"go/build"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trove-ml/trove/internal/testserver"
 )
 
 // Version is the fake-gcs-server release the tests are written against,
 // the one scripts/install-test-tools.sh installs.
 const Version = "v1.56.1"
-
-// Timeouts of the server's lifecycle.
-const (
-	startTimeout = 15 * time.Second // from exec to the first HTTP answer
-	stopTimeout  = time.Second      // from SIGTERM to SIGKILL
-	startTries   = 3                // another process may take the free port first
-)
 
 // Server is a running fake-gcs-server. Its fields are read-only.
 type Server struct {
@@ -59,38 +45,13 @@ type Server struct {
 	// Version is the server binary's module version, from its build info.
 	Version string
 
-	cmd     *exec.Cmd
-	logs    *syncBuffer
-	exited  chan struct{}
+	proc    *testserver.Proc
 	buckets atomic.Int64
 }
 
 // Binary returns the path of the fake-gcs-server binary: on PATH, else in
 // $GOBIN, else in $GOPATH/bin.
-func Binary() (string, error) {
-	const name = "fake-gcs-server"
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	var dirs []string
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		gopath = build.Default.GOPATH
-	}
-	if gp := filepath.SplitList(gopath); len(gp) > 0 {
-		dirs = append(dirs, filepath.Join(gp[0], "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("fake-gcs-server %s not found on PATH or in %q", Version, dirs)
-}
+func Binary() (string, error) { return testserver.Binary("fake-gcs-server", Version) }
 
 // Start starts a server for the test t, sets STORAGE_EMULATOR_HOST to it
 // for the rest of the test, and stops it when t ends.
@@ -98,89 +59,26 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := Binary()
 	if err != nil {
-		msg := fmt.Sprintf("GCS test server unavailable: %v; run scripts/install-test-tools.sh", err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testserver.Unavailable(t, "GCS test server", err)
 	}
-	version := "unknown version"
-	if info, err := buildinfo.ReadFile(bin); err == nil {
-		version = info.Main.Version
+	host := func(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+	proc, err := testserver.Start(bin, testserver.Spec{
+		Args: func(port int) []string {
+			return []string{"-scheme", "http", "-host", "127.0.0.1", "-port", fmt.Sprint(port),
+				"-backend", "memory", "-public-host", host(port), "-external-url", "http://" + host(port), "-log-level", "error"}
+		},
+		Ready: func(port int) string { return "http://" + host(port) + "/storage/v1/b" },
+	})
+	if err != nil {
+		t.Fatalf("gcstest: %v (tests expect %s)", err, Version)
 	}
-	var s *Server
-	var errs []error
-	for range startTries {
-		if s, err = startOnce(bin); err == nil {
-			break
-		}
-		errs = append(errs, err)
+	s := &Server{Host: host(proc.Port), Version: proc.Version, proc: proc}
+	if s.Version != Version {
+		t.Logf("gcstest: fake-gcs-server is %s; tests are written against %s", s.Version, Version)
 	}
-	if s == nil {
-		t.Fatalf("gcstest: cannot start %s (%s; tests expect %s): %v", bin, version, Version, errors.Join(errs...))
-	}
-	s.Version = version
-	if version != Version {
-		t.Logf("gcstest: fake-gcs-server is %s; tests are written against %s", version, Version)
-	}
-	t.Cleanup(s.stop)
+	t.Cleanup(proc.Stop)
 	t.Setenv("STORAGE_EMULATOR_HOST", s.Host)
 	return s
-}
-
-func startOnce(bin string) (*Server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &Server{Host: fmt.Sprintf("127.0.0.1:%d", port), logs: &syncBuffer{}, exited: make(chan struct{})}
-	s.cmd = exec.Command(bin, "-scheme", "http", "-host", "127.0.0.1", "-port", fmt.Sprint(port),
-		"-backend", "memory", "-public-host", s.Host, "-external-url", "http://"+s.Host, "-log-level", "error")
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	setParentDeathSignal(s.cmd)
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		_ = s.cmd.Wait() // the exit status is in the logs
-		close(s.exited)
-	}()
-	deadline := time.Now().Add(startTimeout)
-	client := &http.Client{Timeout: time.Second}
-	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
-		select {
-		case <-s.exited:
-			return nil, fmt.Errorf("server exited during startup:\n%s", s.logs.String())
-		default:
-		}
-		resp, err := client.Get("http://" + s.Host + "/storage/v1/b")
-		if err == nil {
-			resp.Body.Close()
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("server did not answer within %v:\n%s", startTimeout, s.logs.String())
-		}
-		time.Sleep(delay)
-	}
-}
-
-func (s *Server) stop() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(stopTimeout):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-	}
 }
 
 // URL returns the server's base URL, http://HOST.
@@ -195,7 +93,7 @@ func (s *Server) NewBucket(t testing.TB) string {
 	name := fmt.Sprintf("trove-test-%05d", s.buckets.Add(1))
 	body := fmt.Sprintf(`{"name":%q}`, name)
 	if err := s.post(context.Background(), "/storage/v1/b?project=test-project", "application/json", body); err != nil {
-		t.Fatalf("gcstest: create bucket %s: %v\nserver output:\n%s", name, err, s.logs.String())
+		t.Fatalf("gcstest: create bucket %s: %v\nserver output:\n%s", name, err, s.Logs())
 	}
 	return name
 }
@@ -213,7 +111,7 @@ func (s *Server) Put(t testing.TB, bucket, name, content string) {
 func (s *Server) PutEncoded(t testing.TB, bucket, name, contentEncoding, content string) {
 	t.Helper()
 	if err := s.upload(context.Background(), bucket, name, contentEncoding, content); err != nil {
-		t.Fatalf("gcstest: put gs://%s/%s: %v\nserver output:\n%s", bucket, name, err, s.logs.String())
+		t.Fatalf("gcstest: put gs://%s/%s: %v\nserver output:\n%s", bucket, name, err, s.Logs())
 	}
 }
 
@@ -248,22 +146,4 @@ func (s *Server) post(ctx context.Context, path, contentType, body string) error
 }
 
 // Logs returns what the server printed so far.
-func (s *Server) Logs() string { return s.logs.String() }
-
-// syncBuffer collects a process's output from two pipes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func (s *Server) Logs() string { return s.proc.Logs() }

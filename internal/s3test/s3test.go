@@ -26,38 +26,24 @@
 package s3test
 
 import (
-	"bytes"
 	"context"
-	"debug/buildinfo"
-	"errors"
 	"fmt"
-	"go/build"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/trove-ml/trove/internal/testserver"
 )
 
 // Version is the versitygw release the tests are written against, the one
 // scripts/install-test-tools.sh installs.
 const Version = "v1.8.0"
-
-// Timeouts of the server's lifecycle.
-const (
-	startTimeout = 15 * time.Second // from exec to the first HTTP answer
-	stopTimeout  = time.Second      // from SIGTERM to SIGKILL
-	startTries   = 3                // another process may take the free port first
-)
 
 // Server is a running versitygw. Its fields are read-only.
 type Server struct {
@@ -72,9 +58,7 @@ type Server struct {
 	// Version is the server binary's module version, from its build info.
 	Version string
 
-	cmd     *exec.Cmd
-	logs    *syncBuffer
-	exited  chan struct{} // closed when the process has exited
+	proc    *testserver.Proc
 	buckets atomic.Int64
 	client  *s3.Client
 	tmpDir  string // removed by Close when the server made Dir itself
@@ -83,11 +67,7 @@ type Server struct {
 // missing reports a missing binary the way the package documentation says.
 func missing(t testing.TB, err error) {
 	t.Helper()
-	msg := fmt.Sprintf("S3 test server unavailable: %v; run scripts/install-test-tools.sh", err)
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testserver.Unavailable(t, "S3 test server", err)
 }
 
 // Start starts a server on a fresh folder for the test t and stops it, and
@@ -114,84 +94,30 @@ func Start(t testing.TB) *Server {
 }
 
 // Binary returns the path of the versitygw binary: on PATH, else in $GOBIN,
-// else in $GOPATH/bin (the first GOPATH entry, as `go install` uses).
-func Binary() (string, error) {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	var dirs []string
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		gopath = build.Default.GOPATH // $HOME/go
-	}
-	if gp := filepath.SplitList(gopath); len(gp) > 0 {
-		dirs = append(dirs, filepath.Join(gp[0], "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "versitygw")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("versitygw %s not found on PATH or in %q", Version, dirs)
-}
+// else in $GOPATH/bin.
+func Binary() (string, error) { return testserver.Binary("versitygw", Version) }
 
-// start runs bin on dir, retrying on a new port if the chosen one was taken
-// before the server bound it.
+// start runs bin on dir.
 func start(bin, dir string) (*Server, error) {
-	version := "unknown version"
-	if info, err := buildinfo.ReadFile(bin); err == nil {
-		version = info.Main.Version
-	}
-	var errs []error
-	for range startTries {
-		s, err := startOnce(bin, dir)
-		if err == nil {
-			s.Version = version
-			return s, nil
-		}
-		errs = append(errs, err)
-	}
-	return nil, fmt.Errorf("s3test: cannot start %s (%s; tests expect %s): %w", bin, version, Version, errors.Join(errs...))
-}
-
-func startOnce(bin, dir string) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{
-		Endpoint:  fmt.Sprintf("http://127.0.0.1:%d", port),
 		AccessKey: "trovetestaccess",
 		SecretKey: "trovetestsecret",
 		Region:    "us-east-1",
 		Dir:       dir,
-		logs:      &syncBuffer{},
-		exited:    make(chan struct{}),
 	}
-	s.cmd = exec.Command(bin,
-		"--access", s.AccessKey, "--secret", s.SecretKey,
-		"--region", s.Region,
-		"--port", fmt.Sprintf("127.0.0.1:%d", port),
-		"--keep-alive", "--quiet",
-		"posix", dir)
-	s.cmd.Stdout = s.logs
-	s.cmd.Stderr = s.logs
-	setParentDeathSignal(s.cmd)
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
+	proc, err := testserver.Start(bin, testserver.Spec{
+		Args: func(port int) []string {
+			return []string{"--access", s.AccessKey, "--secret", s.SecretKey, "--region", s.Region,
+				"--port", fmt.Sprintf("127.0.0.1:%d", port), "--keep-alive", "--quiet", "posix", dir}
+		},
+		// Any answer will do: an unsigned request gets 403.
+		Ready: func(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/", port) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("s3test: %w (tests expect %s)", err, Version)
 	}
-	go func() {
-		_ = s.cmd.Wait() // the exit status is in the logs; Close reports a hang
-		close(s.exited)
-	}()
-	if err := s.waitReady(); err != nil {
-		_ = s.stop()
-		return nil, fmt.Errorf("%w\nserver output:\n%s", err, s.logs.String())
-	}
+	s.proc, s.Version = proc, proc.Version
+	s.Endpoint = fmt.Sprintf("http://127.0.0.1:%d", proc.Port)
 	s.client = s3.New(s3.Options{
 		Region:       s.Region,
 		BaseEndpoint: aws.String(s.Endpoint),
@@ -201,37 +127,6 @@ func startOnce(bin, dir string) (*Server, error) {
 	return s, nil
 }
 
-// freePort returns a port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// waitReady polls the server until it answers HTTP (any status: an
-// unsigned request gets 403) or exits.
-func (s *Server) waitReady() error {
-	deadline := time.Now().Add(startTimeout)
-	client := &http.Client{Timeout: time.Second}
-	for delay := 5 * time.Millisecond; time.Now().Before(deadline); delay = min(2*delay, 200*time.Millisecond) {
-		select {
-		case <-s.exited:
-			return errors.New("server exited during startup")
-		default:
-		}
-		resp, err := client.Get(s.Endpoint + "/")
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(delay)
-	}
-	return fmt.Errorf("server did not answer within %v", startTimeout)
-}
-
 // NewBucket creates a bucket no other test uses and returns its name.
 func (s *Server) NewBucket(t testing.TB) string {
 	t.Helper()
@@ -239,7 +134,7 @@ func (s *Server) NewBucket(t testing.TB) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := s.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatalf("s3test: create bucket %s: %v\nserver output:\n%s", name, err, s.logs.String())
+		t.Fatalf("s3test: create bucket %s: %v\nserver output:\n%s", name, err, s.Logs())
 	}
 	return name
 }
@@ -273,34 +168,14 @@ func (s *Server) Env() []string {
 }
 
 // Logs returns what the server printed so far.
-func (s *Server) Logs() string { return s.logs.String() }
+func (s *Server) Logs() string { return s.proc.Logs() }
 
 // Close stops the server and removes its folder if it made it.
 func (s *Server) Close() error {
-	err := s.stop()
+	s.proc.Stop()
 	if s.tmpDir != "" {
-		err = errors.Join(err, os.RemoveAll(s.tmpDir))
+		return os.RemoveAll(s.tmpDir)
 	}
-	return err
-}
-
-func (s *Server) stop() error {
-	select {
-	case <-s.exited:
-		return nil
-	default:
-	}
-	// A graceful stop waits for clients' idle keep-alive connections, which
-	// tests do not close; the data is thrown away anyway, so the grace
-	// period is short and a kill after it is no error.
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-		return nil
-	case <-time.After(stopTimeout):
-	}
-	_ = s.cmd.Process.Kill()
-	<-s.exited
 	return nil
 }
 
@@ -362,22 +237,4 @@ func Main(m *testing.M, sh *Shared) {
 		}
 	}
 	os.Exit(code)
-}
-
-// syncBuffer collects a process's output from two pipes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

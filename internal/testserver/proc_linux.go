@@ -1,4 +1,4 @@
-package s3test
+package testserver
 
 import (
 	"os/exec"

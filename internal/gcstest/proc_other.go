@@ -1,9 +1,0 @@
-//go:build !linux
-
-package gcstest
-
-import "os/exec"
-
-// setParentDeathSignal does nothing where the kernel has no such signal:
-// a server outlives a test binary that dies without cleaning up.
-func setParentDeathSignal(*exec.Cmd) {}
