@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -51,14 +52,7 @@ func newAliasCommand(e env) *cli.Command {
 						if err != nil {
 							return err
 						}
-						switch {
-						case prev == v.N:
-							fmt.Fprintf(e.stdout, "%s already names %s:v%d\n", a[1], name, v.N)
-						case prev >= 0:
-							fmt.Fprintf(e.stdout, "%s: %s -> v%d (moved from v%d)\n", name, a[1], v.N, prev)
-						default:
-							fmt.Fprintf(e.stdout, "%s: %s -> v%d\n", name, a[1], v.N)
-						}
+						printAliasMove(e.stdout, name, a[1], v.N, prev)
 						return nil
 					})
 				},
@@ -171,4 +165,18 @@ func checkName(what, s string) error {
 		return &usageError{err}
 	}
 	return nil
+}
+
+// printAliasMove says what setting alias of owner (an artifact or a
+// collection) to version n did; prev is the version it named before, or
+// negative.
+func printAliasMove(w io.Writer, owner, alias string, n, prev int) {
+	switch {
+	case prev == n:
+		fmt.Fprintf(w, "%s already names %s:v%d\n", alias, owner, n)
+	case prev >= 0:
+		fmt.Fprintf(w, "%s: %s -> v%d (moved from v%d)\n", owner, alias, n, prev)
+	default:
+		fmt.Fprintf(w, "%s: %s -> v%d\n", owner, alias, n)
+	}
 }

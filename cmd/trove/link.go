@@ -214,14 +214,7 @@ func newRegistryAliasCommand(e env) *cli.Command {
 							}
 							return printJSON(e.stdout, j)
 						}
-						switch {
-						case prev == l.N:
-							fmt.Fprintf(e.stdout, "%s already names %s:v%d\n", a[1], p, l.N)
-						case prev >= 0:
-							fmt.Fprintf(e.stdout, "%s: %s -> v%d (moved from v%d)\n", p, a[1], l.N, prev)
-						default:
-							fmt.Fprintf(e.stdout, "%s: %s -> v%d\n", p, a[1], l.N)
-						}
+						printAliasMove(e.stdout, p, a[1], l.N, prev)
 						return nil
 					})
 				},
