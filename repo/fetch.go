@@ -151,10 +151,10 @@ type span struct {
 
 // planSpans finds where the remote keeps each blob (reading the remote's
 // new indexes once if one is not known) and merges adjacent blobs of a
-// pack into spans of at most maxRange bytes (a blob longer than that is a
+// pack into spans of at most limit bytes (a blob longer than that is a
 // span of its own). It returns the spans in pack
 // and offset order, and their total length.
-func (r *Repo) planSpans(ctx context.Context, c *conn, ids []objects.ID, maxRange int64) ([]span, int64, error) {
+func (r *Repo) planSpans(ctx context.Context, c *conn, ids []objects.ID, limit int64) ([]span, int64, error) {
 	byPack := map[objects.ID][]wantBlob{}
 	var packs []objects.ID
 	refreshed := false
@@ -189,7 +189,7 @@ func (r *Repo) planSpans(ctx context.Context, c *conn, ids []objects.ID, maxRang
 				continue // the same blob twice
 			}
 			total += int64(w.rb.stored)
-			if n := len(spans); n > 0 && spans[n-1].pack == p && spans[n-1].end == w.rb.offset && end-spans[n-1].off <= maxRange {
+			if n := len(spans); n > 0 && spans[n-1].pack == p && spans[n-1].end == w.rb.offset && end-spans[n-1].off <= limit {
 				spans[n-1].end = end
 				spans[n-1].wants = append(spans[n-1].wants, w)
 				continue
