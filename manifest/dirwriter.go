@@ -121,6 +121,19 @@ func nameBoundary(name string) bool {
 	return (uint16(h[0])|uint16(h[1])<<8)&splitMask == 0
 }
 
+// Reset makes w ready to build another directory, keeping its buffers and
+// its context: a walk can keep one DirWriter per depth instead of growing
+// new buffers for every directory. Reset also clears a failure.
+func (w *DirWriter) Reset() {
+	nb := w.nb
+	for _, l := range nb.levels {
+		l.buf, l.items, l.split, l.emitted = l.buf[:0], l.items[:0], false, false
+	}
+	nb.levels = nb.levels[:1]
+	nb.err, nb.done = nil, false
+	w.prev, w.added, w.size, w.files = "", 0, 0, 0
+}
+
 // Finish stores the remaining nodes and returns the directory's tree id,
 // the sum of the sizes of its entries (a subdirectory counts with its
 // subtree size) and the number of non-directory entries in the subtree.

@@ -317,9 +317,11 @@ type committer struct {
 	errMu sync.Mutex
 	err   error // first error of a worker; guarded by errMu
 
+	dws []*manifest.DirWriter // free DirWriters of the walk (see dirWriter)
+
 	ctx      context.Context
 	cachedMu sync.Mutex
-	cached   []cachedFile // files whose digest came from the stat cache; guarded by cachedMu
+	cached   [][]cachedFile // files whose digest came from the stat cache, a slice per folder; guarded by cachedMu
 }
 
 // cachedFile is a file taken from the stat cache without reading it.
@@ -368,7 +370,8 @@ func (c *committer) firstErr() error {
 // it the memory a huge directory needs.
 const windowSize = 512
 
-// result is a directory entry that may still be computed by a worker.
+// result is a directory entry that may still be computed by a worker:
+// done is closed when it is; a nil done means it was known at once.
 type result struct {
 	done chan struct{}
 	e    manifest.Entry
@@ -376,9 +379,7 @@ type result struct {
 }
 
 func doneResult(e manifest.Entry, err error) *result {
-	r := &result{done: make(chan struct{}), e: e, err: err}
-	close(r.done)
-	return r
+	return &result{e: e, err: err}
 }
 
 // prefetchDirs is how many subfolders of a folder are listed ahead of the
@@ -426,6 +427,7 @@ func (c *committer) items(ctx context.Context, v *vdir) ([]item, error) {
 // dir builds the tree of v and returns its entry (without a name).
 func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
 	items, err := c.items(ctx, v)
+	v.listed = nil // the parent's items hold v until its own walk ends
 	if err != nil {
 		return manifest.Entry{}, err
 	}
@@ -439,25 +441,28 @@ func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
 		c.prefetch(sub)
 	}
 	nsub := 0
-	dw := manifest.NewDirWriter(ctx, c.blobs)
+	dw := c.dirWriter(ctx)
+	defer c.putDirWriter(dw)
 	var queue []*result
 	drain := func(block bool) error {
 		for len(queue) > 0 {
 			head := queue[0]
-			if !block && len(queue) <= windowSize {
+			if head.done != nil && !block && len(queue) <= windowSize {
 				select {
 				case <-head.done:
 				default:
 					return nil
 				}
 			}
-			select {
-			case <-head.done:
-			case <-ctx.Done():
-				if err := c.firstErr(); err != nil {
-					return err
+			if head.done != nil {
+				select {
+				case <-head.done:
+				case <-ctx.Done():
+					if err := c.firstErr(); err != nil {
+						return err
+					}
+					return ctx.Err()
 				}
-				return ctx.Err()
 			}
 			if head.err != nil {
 				return head.err
@@ -472,6 +477,15 @@ func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
 	for _, it := range items {
 		var res *result
 		switch {
+		case it.known && len(queue) == 0:
+			// Taken from the stat cache while listing, and nothing
+			// before it pending: straight into the tree.
+			if err := dw.Add(fileEntry(it.src, it.digest)); err != nil {
+				return manifest.Entry{}, err
+			}
+			continue
+		case it.known:
+			res = doneResult(fileEntry(it.src, it.digest), nil)
 		case it.sub != nil:
 			if next := nsub + prefetchDirs; next < len(subs) {
 				c.prefetch(subs[next])
@@ -500,12 +514,32 @@ func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
 	return manifest.Entry{Kind: manifest.KindDir, Digest: id, Size: size, Files: files}, nil
 }
 
-// item is one name of a vdir: a file-like source or a sub-vdir.
+// dirWriter returns a DirWriter from the walk's free list, or a new one.
+// Only the walk's goroutine builds trees, one per depth at a time.
+func (c *committer) dirWriter(ctx context.Context) *manifest.DirWriter {
+	if n := len(c.dws); n > 0 {
+		dw := c.dws[n-1]
+		c.dws = c.dws[:n-1]
+		return dw
+	}
+	return manifest.NewDirWriter(ctx, c.blobs)
+}
+
+func (c *committer) putDirWriter(dw *manifest.DirWriter) {
+	dw.Reset()
+	c.dws = append(c.dws, dw)
+}
+
+// item is one name of a vdir: a file-like source or a sub-vdir. A file
+// whose stat cache entry could be trusted when it was listed is known, its
+// digest taken from there: its content need not be read.
 type item struct {
-	name string
-	src  source
-	sub  *vdir
-	ref  RefSource
+	name   string
+	src    source
+	sub    *vdir
+	ref    RefSource
+	known  bool
+	digest objects.ID
 }
 
 // list merges the entries of v's directories and loose files in name order.
@@ -566,18 +600,25 @@ func (c *committer) list(v *vdir) ([]item, error) {
 	return items, nil
 }
 
-// listDir returns the entries of folder d in name order (os.ReadDir sorts
-// them bytewise, the trees' order), files with their stat cache entries.
+// listDir returns the entries of folder d in name order (bytewise, the trees'
+// order). Files whose stat cache entry can be
+// trusted come back known, so that the walk, one goroutine, only adds them
+// to the tree: listing runs ahead on the pool's workers (see prefetch).
 // The repository's own folder is left out.
 func (c *committer) listDir(d string) ([]item, error) {
-	ents, err := os.ReadDir(d)
+	infos, err := fileinfo.ReadDir(d)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Op == "lstat" {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, pe.Path, pe.Err)
+		}
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, d, fileinfo.Cause(err))
 	}
-	cached := c.r.statDir(c.ctx, d)
-	items := make([]item, 0, len(ents))
-	for _, de := range ents {
-		name := de.Name()
+	cached := c.r.statDir(c.ctx, d, len(infos))
+	hits := make([]cachedFile, 0, len(infos))
+	items := make([]item, 0, len(infos))
+	for _, info := range infos {
+		name := info.Name()
 		p := filepath.Join(d, name)
 		if err := manifest.ValidPathElement(name); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, p, err)
@@ -585,19 +626,39 @@ func (c *committer) listDir(d string) ([]item, error) {
 		if p == c.r.Dir {
 			continue // never commit the repository into itself
 		}
-		info, err := de.Info()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, p, fileinfo.Cause(err))
-		}
 		it := item{name: name}
-		if info.IsDir() {
+		switch {
+		case info.IsDir():
 			it.sub = &vdir{dirs: []string{p}}
-		} else {
-			it.src = source{name: name, path: p, info: info, cached: cached[name]}
+		default:
+			it.src = source{name: name, path: p, info: info, cached: cached.lookup(name)}
+			if d, ok := fromStatCache(it.src); ok {
+				it.known, it.digest = true, d
+				hits = append(hits, cachedFile{path: p, digest: d, size: info.Size()})
+			}
 		}
 		items = append(items, it)
 	}
+	c.cachedMu.Lock()
+	c.cached = append(c.cached, hits)
+	c.cachedMu.Unlock()
 	return items, nil
+}
+
+// fromStatCache returns the digest of a regular file whose stat cache
+// entry matches it and is not racy. Whether the store still holds the
+// content is checked once the tree is built, and only if it differs from
+// latest's (see checkCached): a root equal to a live version's is all there.
+func fromStatCache(s source) (objects.ID, bool) {
+	if !s.info.Mode().IsRegular() || s.cached == nil {
+		return objects.ID{}, false
+	}
+	return trustStatEntry(s.cached, statOf(s.info))
+}
+
+// fileEntry is the tree entry of regular file s with content digest.
+func fileEntry(s source, digest objects.ID) manifest.Entry {
+	return manifest.Entry{Name: s.name, Kind: manifest.KindFile, Mode: manifest.FileMode(s.info.Mode().Perm()), Size: s.info.Size(), Digest: digest}
 }
 
 // file returns the entry of one non-directory source, computing it on a
@@ -617,22 +678,17 @@ func (c *committer) file(ctx context.Context, s source) *result {
 	default:
 		return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s is a %s: trove stores regular files, directories and symlinks (move it out of the folder)", ErrInvalid, s.path, fileinfo.KindName(mode)))
 	}
-	e := manifest.Entry{Name: s.name, Kind: manifest.KindFile, Mode: manifest.FileMode(mode.Perm()), Size: s.info.Size()}
-	st := statOf(s.info)
-	cached := s.cached
-	if cached == nil {
-		cached, _ = c.r.store.GetMeta(nsStatCache, statKey(s.path))
+	if s.cached == nil {
+		// A file named on the command line: its folder was not listed.
+		s.cached, _ = c.r.store.GetMeta(nsStatCache, statKey(s.path))
 	}
-	if d, ok := trustStatEntry(cached, st); ok {
-		// Whether the store still holds the content is checked once the
-		// tree is built, and only if it differs from latest's (see
-		// checkCached): a root equal to a live version's is all there.
-		e.Digest = d
+	if d, ok := fromStatCache(s); ok {
 		c.cachedMu.Lock()
-		c.cached = append(c.cached, cachedFile{path: s.path, digest: d, size: st.size})
+		c.cached = append(c.cached, []cachedFile{{path: s.path, digest: d, size: s.info.Size()}})
 		c.cachedMu.Unlock()
-		return doneResult(e, nil)
+		return doneResult(fileEntry(s, d), nil)
 	}
+	e := fileEntry(s, objects.ID{})
 	res := &result{done: make(chan struct{})}
 	job := func() {
 		defer close(res.done)
@@ -689,11 +745,13 @@ func (c *committer) checkCached() error {
 	var stale []string
 	drop := c.r.store.NewMetaBatch()
 	defer drop.Close()
-	for _, f := range c.cached {
-		if !c.have(f.digest, f.size) {
-			stale = append(stale, f.path)
-			if err := drop.Delete(nsStatCache, statKey(f.path)); err != nil {
-				return err
+	for _, dir := range c.cached {
+		for _, f := range dir {
+			if !c.have(f.digest, f.size) {
+				stale = append(stale, f.path)
+				if err := drop.Delete(nsStatCache, statKey(f.path)); err != nil {
+					return err
+				}
 			}
 		}
 	}

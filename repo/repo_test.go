@@ -215,6 +215,43 @@ func TestFileChangedDetected(t *testing.T) {
 	}
 }
 
+// TestStatDirLookup reads one folder's stat cache entries and merges them
+// with a listing: entries of other folders (a subfolder, a sibling whose
+// name extends the folder's) and entries of an unknown size stay out.
+func TestStatDirLookup(t *testing.T) {
+	r := newRepo(t)
+	entry := func(name string) []byte {
+		return encodeStatEntry(fileStat{size: int64(len(name))}, time.Unix(1, 0), objects.Sum([]byte(name)))
+	}
+	b := r.store.NewMetaBatch()
+	for _, p := range []string{"/d/a", "/d/b", "/d/c", "/d/sub/a", "/d-x/a", "/dd/a", "/c/z"} {
+		if err := b.Set(nsStatCache, statKey(p), entry(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Set(nsStatCache, statKey("/d/bb"), []byte{statEntryFormat + 1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(false); err != nil {
+		t.Fatal(err)
+	}
+	l := r.statDir(t.Context(), "/d", 0)
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{"", false}, {"a", true}, {"aa", false}, {"b", true}, {"bb", false}, {"c", true}, {"sub", false}, {"z", false},
+	} {
+		got := l.lookup(tc.name)
+		switch {
+		case tc.want && !bytes.Equal(got, entry("/d/"+tc.name)):
+			t.Errorf("lookup(%q) = %x, want the entry of /d/%s", tc.name, got, tc.name)
+		case !tc.want && got != nil:
+			t.Errorf("lookup(%q) = %x, want none", tc.name, got)
+		}
+	}
+}
+
 func TestStatEntryRoundTrip(t *testing.T) {
 	s := fileStat{size: 5, mtime: 6, ctime: 7, ino: 8, dev: 9}
 	d := objects.Sum([]byte("x"))

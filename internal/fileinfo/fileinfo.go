@@ -1,5 +1,6 @@
-// Package fileinfo names what the file system reports, for error messages
-// that say what is wrong with a path.
+// Package fileinfo reads what the file system reports about files: a fast
+// folder listing with each entry's Lstat (ReadDir), and names for kinds of
+// file and for errors, for messages that say what is wrong with a path.
 package fileinfo
 
 import (

@@ -1,0 +1,30 @@
+package fileinfo
+
+import (
+	"io/fs"
+	"os"
+	"slices"
+)
+
+// ReadDir returns the entries of the folder dir in name order (bytewise,
+// as os.ReadDir), each with what Lstat reports of it: symlinks are not
+// followed. On Linux the entries are stat'ed relative to the folder's open
+// descriptor, so the kernel resolves one path element per entry instead
+// of the whole path, and the results share one allocation: listing a
+// folder this way costs about half of os.ReadDir and an Info per entry.
+//
+// An entry removed between the listing and its stat is an error that
+// names it, as from Info.
+func ReadDir(dir string) ([]fs.FileInfo, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	return lstatAll(f, dir, names)
+}

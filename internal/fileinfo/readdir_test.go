@@ -1,0 +1,81 @@
+package fileinfo
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"syscall"
+	"testing"
+)
+
+// TestReadDirAgreesWithLstat lists a folder with one entry of each kind
+// and checks every entry against os.Lstat: the same names in bytewise
+// order, and the same mode, size, time and stat fields.
+func TestReadDirAgreesWithLstat(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data string, perm fs.FileMode) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), perm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("b.txt", "hello", 0o644)
+	write("a-run.sh", "#!/bin/sh\n", 0o755)
+	write("B-upper", "", 0o600)
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("b.txt", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("nowhere", filepath.Join(dir, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"B-upper", "a-run.sh", "b.txt", "dangling", "link", "pipe", "sub"}
+	var names []string
+	for _, fi := range got {
+		names = append(names, fi.Name())
+	}
+	if !reflect.DeepEqual(names, want) {
+		t.Fatalf("names %q, want %q", names, want)
+	}
+	for _, fi := range got {
+		ref, err := os.Lstat(filepath.Join(dir, fi.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != ref.Mode() || fi.Size() != ref.Size() || !fi.ModTime().Equal(ref.ModTime()) || fi.IsDir() != ref.IsDir() {
+			t.Errorf("%s: mode %v size %d mtime %v dir %v; Lstat says %v %d %v %v", fi.Name(),
+				fi.Mode(), fi.Size(), fi.ModTime(), fi.IsDir(), ref.Mode(), ref.Size(), ref.ModTime(), ref.IsDir())
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		rst := ref.Sys().(*syscall.Stat_t)
+		if !ok || st.Ino != rst.Ino || st.Dev != rst.Dev || st.Ctim != rst.Ctim || st.Nlink != rst.Nlink {
+			t.Errorf("%s: Sys %+v, Lstat's %+v", fi.Name(), fi.Sys(), rst)
+		}
+	}
+}
+
+func TestReadDirErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ReadDir(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing folder: %v", err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadDir(file); err == nil {
+		t.Error("ReadDir of a file succeeded")
+	}
+}
