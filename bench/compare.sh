@@ -13,6 +13,12 @@
 #   TROVE=path        trove binary; default: `go build -o WORK_DIR/trove ./cmd/trove` from the repo
 #   DROP_CACHES=0     1 = drop the page cache before every timed step (needs root)
 #   KEEP=0            1 = keep the last trial's repos/restores under WORK_DIR/run/<tool>/<ds>
+#   CLEANUP=end       when the 20,000-file trees (live copy, repo, restore) are deleted: `end` moves
+#                     them aside and deletes them after the last trial; `each` deletes them right
+#                     after their steps, as shared/bench/peers.sh does. On ext4 without a journal,
+#                     every file created within 60-360 s of a mass deletion in its block group
+#                     skips each deleted inode (recently_deleted() in fs/ext4/ialloc.c), so with
+#                     `each` a 20,000-file restore is timed against the previous tool's cleanup.
 #   BIG_BYTES NFILES NDIRS MIN_KIB MAX_KIB INSERT_AT   mkdata.sh knobs, for smoke tests only, e.g.
 #     BIG_BYTES=$((64<<20)) NFILES=2000 TRIALS=1 bench/compare.sh /tmp/ds /tmp/work
 #   BIG_BYTES, NFILES and NDIRS are read from an existing dataset (mutate must match what gen
@@ -49,7 +55,8 @@ MK=${3:-${MKDATA:-$HERE/../../shared/bench/mkdata.sh}}
 [[ -f $MK ]] || { echo "mkdata.sh not found at $MK (pass it as 3rd argument or MKDATA=)"; exit 2; }
 MK=$(realpath "$MK")
 TOOLS=${TOOLS:-trove restic borg gitlfs}; DATASETS=${DATASETS:-big many}; TRIALS=${TRIALS:-3}
-DROP_CACHES=${DROP_CACHES:-0}; KEEP=${KEEP:-0}
+DROP_CACHES=${DROP_CACHES:-0}; KEEP=${KEEP:-0}; CLEANUP=${CLEANUP:-end}
+case $CLEANUP in end|each) ;; *) echo "CLEANUP=$CLEANUP: want end or each"; exit 2;; esac
 case "$WORK/" in /|"$DATA"/*) echo "refusing WORK=$WORK"; exit 2;; esac
 case "$DATA/" in "$WORK"/*) echo "dataset must not be inside WORK"; exit 2;; esac
 case "$WORK/" in "$ROOT"/*) echo "WORK must not be inside the repository ($ROOT)"; exit 2;; esac
@@ -74,8 +81,12 @@ shape NFILES "$(find "$DATA/many" -type f -name 'f*.bin' | wc -l)"
 shape NDIRS "$(find "$DATA/many" -mindepth 1 -maxdepth 1 -type d | wc -l)"
 export INSERT_AT=${INSERT_AT:-$(( BIG_BYTES / 2 < 128974848 ? BIG_BYTES / 2 : 128974848 ))}
 
-# ---- disk: each tool/dataset needs about live copy + repo (all versions) + restore
+# ---- disk: each tool/dataset needs about live copy + repo (all versions) + restore; with
+#      CLEANUP=end the 20,000-file trees of every tool and trial stay until the end
 need_kb=$(du -sk "$DATA" | cut -f1); mkdir -p "$WORK/home" "$WORK/logs"
+if [[ $CLEANUP == end && " $DATASETS " == *" many "* ]]; then
+  need_kb=$(( need_kb + $(du -sk "$DATA/many" | cut -f1) * 3 * $(wc -w <<< "$TOOLS") * TRIALS / 5 ))
+fi
 avail_kb=$(df -Pk "$WORK" | awk 'NR==2{print $4}')
 (( avail_kb > 5 * need_kb )) || { echo "need ~$((5*need_kb/1024/1024)) GiB free in $WORK, have $((avail_kb/1024/1024)) GiB"; exit 2; }
 
@@ -108,7 +119,7 @@ ver() { case $1 in
   casync) echo "casync $(casync --version 2>/dev/null | head -1)";; esac; }
 {
   echo "compare.sh run $(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cores; $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM; $(uname -sr)"
-  echo "dataset: BIG_BYTES=$BIG_BYTES NFILES=$NFILES NDIRS=$NDIRS INSERT_AT=$INSERT_AT; TRIALS=$TRIALS; DATASETS=$DATASETS; DROP_CACHES=$DROP_CACHES"
+  echo "dataset: BIG_BYTES=$BIG_BYTES NFILES=$NFILES NDIRS=$NDIRS INSERT_AT=$INSERT_AT; TRIALS=$TRIALS; DATASETS=$DATASETS; DROP_CACHES=$DROP_CACHES; CLEANUP=$CLEANUP"
   if [[ " $TOOLS " == *" trove "* ]]; then
     echo "trove: $(ver trove) (git $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$ROOT" && [[ -n $(git --no-optional-locks status --porcelain 2>/dev/null) ]] && echo ', dirty tree'))"
   fi
@@ -165,6 +176,9 @@ step() { # step NAME CMD
     $((ra - rb)) "$ra" "$ok"
 }
 
+# CLEANUP=end: trees move here and are deleted when the run ends, however it ends.
+TRASH=$WORK/trash
+trap 'rm -rf "$TRASH"' EXIT
 read -r -a tools <<< "$TOOLS"; n=${#tools[@]}
 for trial in $(seq 1 "$TRIALS"); do
   for ((i = 0; i < n; i++)); do
@@ -186,7 +200,11 @@ for trial in $(seq 1 "$TRIALS"); do
       fi
       rm -rf "$RST"; mkdir -p "$RST"
       step restore  "$(rcmd_"$tool")"
-      if [[ $KEEP != 1 || $trial != "$TRIALS" ]]; then rm -rf "$T"; fi
+      if [[ $KEEP != 1 || $trial != "$TRIALS" ]]; then
+        if [[ $CLEANUP == end && $ds == many ]]; then
+          mkdir -p "$TRASH"; mv "$T" "$TRASH/$tool.$ds.$trial"
+        else rm -rf "$T"; fi
+      fi
     done
   done
 done
