@@ -14,6 +14,7 @@ const (
 	nsFileMap = 'f' // f digest → format, file map id
 	nsPack    = 'p' // p pack id → PackInfo
 	nsAccess  = 'a' // a pack id → when it was last read (store_gc.go)
+	// nsEpoch ('d', epoch.go) holds the removal epoch.
 )
 
 // valueFormat is the first byte of every value the store writes; a reader
@@ -28,7 +29,7 @@ const (
 )
 
 func isReserved(ns byte) bool {
-	return ns == nsIndex || ns == nsBlob || ns == nsFileMap || ns == nsPack || ns == nsAccess
+	return ns == nsIndex || ns == nsBlob || ns == nsFileMap || ns == nsPack || ns == nsAccess || ns == nsEpoch
 }
 
 // idKey returns ns followed by id.

@@ -89,6 +89,9 @@ type Store struct {
 
 	db *pebble.DB
 
+	epochMu sync.Mutex
+	epoch   uint64 // the removal epoch (epoch.go); +checklocks:epochMu
+
 	// Every operation that uses db runs between enter and leave; Close
 	// marks the store closed, waits for those in progress, and then
 	// closes db. A plain count rather than an RWMutex, so that an
@@ -155,6 +158,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("objects: open database %s: %w", s.dbDir, err)
 	}
 	s.db, s.lock = db, lock
+	if err := s.loadEpoch(); err != nil {
+		db.Close()
+		lock.Close()
+		return nil, fmt.Errorf("objects: open: %w", err)
+	}
 	s.drained = sync.NewCond(&s.mu)
 	s.codec = newCodec()
 	s.files = newFileCache(maxOpenPacks)

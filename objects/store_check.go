@@ -463,8 +463,12 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 		}
 		return nil
 	}
-	if err := commit(); err != nil {
-		return err
+	// Clearing the index removes content until the packs are read again
+	// (and for good where they cannot be).
+	err = s.commitRemoval(b)
+	b.Close()
+	if err != nil {
+		return fmt.Errorf("objects: rebuild index: %w", err)
 	}
 	var bad []error
 	for _, p := range packs {

@@ -154,7 +154,7 @@ func (s *Store) DropUnreachable(ctx context.Context, d Drop) error {
 	return nil
 }
 
-// deleteKeys deletes keys in synced batches.
+// deleteKeys deletes keys in synced batches, each a removal (epoch.go).
 func (s *Store) deleteKeys(ctx context.Context, keys [][]byte) error {
 	for len(keys) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -168,7 +168,7 @@ func (s *Store) deleteKeys(ctx context.Context, keys [][]byte) error {
 		for _, k := range keys[:n] {
 			_ = b.Delete(k, nil) // batch ops cannot fail
 		}
-		err := s.commitBatch(b, true)
+		err := s.commitRemoval(b)
 		_ = b.Close() // committed or not, only frees it
 		if err != nil {
 			return err
@@ -359,7 +359,7 @@ func (s *Store) replacePack(old ID, np *repacked, drop []ID) error {
 	}
 	_ = b.Delete(idKey(nsPack, old), nil)
 	_ = b.Delete(idKey(nsAccess, old), nil)
-	if err := s.commitBatch(b, true); err != nil {
+	if err := s.commitRemoval(b); err != nil {
 		return fmt.Errorf("objects: delete pack %s: %w", old, err)
 	}
 	// The database no longer names old: now its file may go.
