@@ -1,7 +1,9 @@
 package repo
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,12 +76,7 @@ func (r *Repo) Commit(ctx context.Context, o CommitOptions) (*CommitResult, erro
 	if err := r.beforeCommit(ctx, &o); err != nil { // TTL guard rail, expiry (retention.go)
 		return nil, err
 	}
-	res, err := r.commit(ctx, o)
-	if errors.Is(err, ErrStaleCache) {
-		// The stale entries are gone now: the files are read this time.
-		res, err = r.commit(ctx, o)
-	}
-	return res, err
+	return r.commit(ctx, o)
 }
 
 func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, err error) {
@@ -132,11 +129,6 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 	res = &CommitResult{Name: o.Name, Files: top.Files, Size: top.Size, Read: c.read.Load(), Stored: c.stored.Load()}
 
 	unchanged := latest != nil && latest.Root == top.Digest
-	if !unchanged {
-		if err := c.checkCached(); err != nil {
-			return nil, err
-		}
-	}
 	var recID objects.ID
 	created := r.opts.Now().UTC()
 	if !unchanged {
@@ -319,30 +311,29 @@ type committer struct {
 
 	dws []*manifest.DirWriter // free DirWriters of the walk (see dirWriter)
 
-	ctx      context.Context
-	cachedMu sync.Mutex
-	cached   [][]cachedFile // files whose digest came from the stat cache, a slice per folder; guarded by cachedMu
-}
+	ctx context.Context
 
-// cachedFile is a file taken from the stat cache without reading it.
-type cachedFile struct {
-	path   string
-	digest objects.ID
-	size   int64
+	// epoch is the store's removal epoch: content stored or seen in the
+	// store during this commit is there while it holds (see fromStatCache).
+	epoch     uint64
+	refreshMu sync.Mutex
+	refreshed *objects.MetaBatch // stat cache entries brought up to epoch; guarded by refreshMu
 }
 
 func newCommitter(ctx context.Context, r *Repo, w *objects.Writer) *committer {
 	return &committer{
-		ctx:    ctx,
-		r:      r,
-		w:      w,
-		blobs:  blobs{st: r.store, w: w},
-		chunk:  objects.NewChunker(r.Config.Chunker.Params()),
-		stat:   r.store.NewMetaBatch(),
-		pool:   newPool(ctx, r.opts.Workers),
-		bufs:   newBufPool(bigBlockCount, bigBlockSize+r.Config.Chunker.Max),
-		bigSem: make(chan struct{}, bigFileConcurrency),
-		meter:  r.opts.Progress.Start("hashing", 0, true),
+		ctx:       ctx,
+		r:         r,
+		w:         w,
+		blobs:     blobs{st: r.store, w: w},
+		chunk:     objects.NewChunker(r.Config.Chunker.Params()),
+		stat:      r.store.NewMetaBatch(),
+		epoch:     r.store.RemovalEpoch(),
+		refreshed: r.store.NewMetaBatch(),
+		pool:      newPool(ctx, r.opts.Workers),
+		bufs:      newBufPool(bigBlockCount, bigBlockSize+r.Config.Chunker.Max),
+		bigSem:    make(chan struct{}, bigFileConcurrency),
+		meter:     r.opts.Progress.Start("hashing", 0, true),
 	}
 }
 
@@ -350,6 +341,9 @@ func (c *committer) wait() {
 	c.bigWG.Wait()
 	c.pool.close()
 	c.meter.Done()
+	c.refreshMu.Lock()
+	_ = c.refreshed.Commit(false) // a cache: see refresh
+	c.refreshMu.Unlock()
 }
 
 func (c *committer) fail(err error) {
@@ -615,7 +609,6 @@ func (c *committer) listDir(d string) ([]item, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, d, fileinfo.Cause(err))
 	}
 	cached := c.r.statDir(c.ctx, d, len(infos))
-	hits := make([]cachedFile, 0, len(infos))
 	items := make([]item, 0, len(infos))
 	for _, info := range infos {
 		name := info.Name()
@@ -632,28 +625,58 @@ func (c *committer) listDir(d string) ([]item, error) {
 			it.sub = &vdir{dirs: []string{p}}
 		default:
 			it.src = source{name: name, path: p, info: info, cached: cached.lookup(name)}
-			if d, ok := fromStatCache(it.src); ok {
-				it.known, it.digest = true, d
-				hits = append(hits, cachedFile{path: p, digest: d, size: info.Size()})
-			}
+			it.digest, it.known = c.fromStatCache(it.src)
 		}
 		items = append(items, it)
 	}
-	c.cachedMu.Lock()
-	c.cached = append(c.cached, hits)
-	c.cachedMu.Unlock()
 	return items, nil
 }
 
 // fromStatCache returns the digest of a regular file whose stat cache
-// entry matches it and is not racy. Whether the store still holds the
-// content is checked once the tree is built, and only if it differs from
-// latest's (see checkCached): a root equal to a live version's is all there.
-func fromStatCache(s source) (objects.ID, bool) {
+// entry matches it and is not racy, and whose content the store holds:
+// known without a lookup if the entry was written at the store's current
+// removal epoch (nothing left the store since), else looked up, and the
+// entry then brought up to the epoch. A file whose content is gone is
+// read again.
+func (c *committer) fromStatCache(s source) (objects.ID, bool) {
 	if !s.info.Mode().IsRegular() || s.cached == nil {
 		return objects.ID{}, false
 	}
-	return trustStatEntry(s.cached, statOf(s.info))
+	st := statOf(s.info)
+	d, epoch, ok := trustStatEntry(s.cached, st)
+	if !ok {
+		return objects.ID{}, false
+	}
+	if epoch != c.epoch {
+		if !c.have(d, st.size) {
+			return objects.ID{}, false
+		}
+		c.refresh(s.path, s.cached)
+	}
+	return d, true
+}
+
+// refreshBatch is how many refreshed stat cache entries a commit holds
+// before it writes them: after a GC, every file's entry is refreshed once.
+const refreshBatch = 4096
+
+// refresh rewrites the stat cache entry enc of path with the current
+// removal epoch, the store having been seen to hold its content. Refreshed
+// entries are true whatever becomes of the commit, so they are written as
+// they accumulate, bounding the memory they take.
+func (c *committer) refresh(path string, enc []byte) {
+	v := bytes.Clone(enc)
+	if len(v) == statEntrySizeV1 {
+		v = append(v, make([]byte, 8)...)
+	}
+	v[0] = statEntryFormat
+	binary.LittleEndian.PutUint64(v[statEntrySizeV1:], c.epoch)
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	_ = c.refreshed.Set(nsStatCache, statKey(path), v) // a cache: a lost entry costs a lookup
+	if c.refreshed.Len() >= refreshBatch {
+		_ = c.refreshed.Commit(false)
+	}
 }
 
 // fileEntry is the tree entry of regular file s with content digest.
@@ -682,10 +705,7 @@ func (c *committer) file(ctx context.Context, s source) *result {
 		// A file named on the command line: its folder was not listed.
 		s.cached, _ = c.r.store.GetMeta(nsStatCache, statKey(s.path))
 	}
-	if d, ok := fromStatCache(s); ok {
-		c.cachedMu.Lock()
-		c.cached = append(c.cached, []cachedFile{{path: s.path, digest: d, size: s.info.Size()}})
-		c.cachedMu.Unlock()
+	if d, ok := c.fromStatCache(s); ok {
 		return doneResult(fileEntry(s, d), nil)
 	}
 	e := fileEntry(s, objects.ID{})
@@ -733,42 +753,11 @@ func (c *committer) have(digest objects.ID, size int64) bool {
 	return err == nil && ok
 }
 
-// ErrStaleCache means files taken from the stat cache had content the store
-// no longer holds (collected since); their entries were dropped, and the
-// commit should simply be run again.
-var ErrStaleCache = errors.New("repo: stat cache named content the store no longer holds")
-
-// checkCached makes sure the store still holds the content of every file
-// whose digest came from the stat cache. If not, their entries are dropped
-// and the commit fails with ErrStaleCache; nothing was referenced yet.
-func (c *committer) checkCached() error {
-	var stale []string
-	drop := c.r.store.NewMetaBatch()
-	defer drop.Close()
-	for _, dir := range c.cached {
-		for _, f := range dir {
-			if !c.have(f.digest, f.size) {
-				stale = append(stale, f.path)
-				if err := drop.Delete(nsStatCache, statKey(f.path)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if len(stale) == 0 {
-		return nil
-	}
-	if err := drop.Commit(false); err != nil {
-		return err
-	}
-	return fmt.Errorf("%w: %d file(s), such as %s", ErrStaleCache, len(stale), stale[0])
-}
-
 // rememberStat records path's digest in the stat cache.
 func (c *committer) rememberStat(path string, st fileStat, statTime time.Time, digest objects.ID) {
 	c.statMu.Lock()
 	defer c.statMu.Unlock()
-	c.stat.Set(nsStatCache, statKey(path), encodeStatEntry(st, statTime, digest))
+	c.stat.Set(nsStatCache, statKey(path), encodeStatEntry(st, statTime, digest, c.epoch))
 }
 
 // wrapPrefix nests top under the elements of prefix.

@@ -47,7 +47,7 @@ func refStatKey(path string) []byte {
 func (r *Repo) refDigest(path string, cur fileStat) (objects.ID, bool) {
 	for _, k := range [...][]byte{refStatKey(path), statKey(path)} {
 		if v, err := r.store.GetMeta(nsStatCache, k); err == nil {
-			if d, ok := trustStatEntry(v, cur); ok {
+			if d, _, ok := trustStatEntry(v, cur); ok {
 				return d, true
 			}
 		}
@@ -67,7 +67,7 @@ func (c *DigestCache) Lookup(path string, fi fs.FileInfo) (objects.ID, bool) {
 func (c *DigestCache) Remember(path string, fi fs.FileInfo, statTime time.Time, digest objects.ID) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.batch.Set(nsStatCache, refStatKey(path), encodeStatEntry(statOf(fi), statTime, digest)); err != nil && c.err == nil {
+	if err := c.batch.Set(nsStatCache, refStatKey(path), encodeStatEntry(statOf(fi), statTime, digest, 0)); err != nil && c.err == nil {
 		c.err = err
 	}
 	if c.n++; c.n >= digestCacheFlush {

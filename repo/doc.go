@@ -33,9 +33,12 @@
 // The stat cache (statcache.go) lets an unchanged re-commit read nothing:
 // an entry is trusted only if size, mtime, ctime, inode and device match
 // and the file was not modified within the timestamp granularity of when it
-// was stat'ed. Digests taken from it are checked against the store once,
-// only when the new tree differs from latest's (ErrStaleCache then drops
-// the entries and the commit runs again).
+// was stat'ed. An entry also records the store's removal epoch at which
+// the store held the content (objects.Store.RemovalEpoch); while the epoch
+// has not moved, nothing has left the store and the digest is used as is.
+// After a GC or a cache prune, each such file's content is looked up once
+// (and its entry brought up to the epoch); a file whose content is gone is
+// read and stored again.
 //
 // Order matters, and is the package's main invariant (PRODUCT.md
 // invariant 3): chunks, trees, file maps and the version record are

@@ -405,7 +405,7 @@ func (m *materializer) remember(d string, st fileStat, statTime time.Time, diges
 func (m *materializer) rememberAt(key []byte, st fileStat, statTime time.Time, digest objects.ID) {
 	m.statMu.Lock()
 	defer m.statMu.Unlock()
-	m.stat.Set(nsStatCache, key, encodeStatEntry(st, statTime, digest))
+	m.stat.Set(nsStatCache, key, encodeStatEntry(st, statTime, digest, 0))
 }
 
 // hashFile returns the BLAKE3 of the file at path, failing if it changes

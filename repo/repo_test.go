@@ -221,7 +221,7 @@ func TestFileChangedDetected(t *testing.T) {
 func TestStatDirLookup(t *testing.T) {
 	r := newRepo(t)
 	entry := func(name string) []byte {
-		return encodeStatEntry(fileStat{size: int64(len(name))}, time.Unix(1, 0), objects.Sum([]byte(name)))
+		return encodeStatEntry(fileStat{size: int64(len(name))}, time.Unix(1, 0), objects.Sum([]byte(name)), 7)
 	}
 	b := r.store.NewMetaBatch()
 	for _, p := range []string{"/d/a", "/d/b", "/d/c", "/d/sub/a", "/d-x/a", "/dd/a", "/c/z"} {
@@ -256,11 +256,20 @@ func TestStatEntryRoundTrip(t *testing.T) {
 	s := fileStat{size: 5, mtime: 6, ctime: 7, ino: 8, dev: 9}
 	d := objects.Sum([]byte("x"))
 	now := time.Unix(100, 5)
-	got, at, gd, err := decodeStatEntry(encodeStatEntry(s, now, d))
-	if err != nil || got != s || at != now.UnixNano() || gd != d {
-		t.Fatalf("round trip: %+v %d %v %v", got, at, gd, err)
+	enc := encodeStatEntry(s, now, d, 42)
+	got, at, gd, epoch, err := decodeStatEntry(enc)
+	if err != nil || got != s || at != now.UnixNano() || gd != d || epoch != 42 {
+		t.Fatalf("round trip: %+v %d %v %d %v", got, at, gd, epoch, err)
 	}
-	if _, _, _, err := decodeStatEntry([]byte{1, 2}); err == nil {
-		t.Fatal("short entry decoded")
+	// Format 1, the same fields without the epoch, reads as epoch 0.
+	v1 := append([]byte{1}, enc[1:statEntrySizeV1]...)
+	got, at, gd, epoch, err = decodeStatEntry(v1)
+	if err != nil || got != s || at != now.UnixNano() || gd != d || epoch != 0 {
+		t.Fatalf("format 1: %+v %d %v %d %v", got, at, gd, epoch, err)
+	}
+	for _, bad := range [][]byte{{1, 2}, append([]byte{2}, enc[1:statEntrySizeV1]...), append([]byte{1}, enc[1:]...), append([]byte{3}, enc[1:]...)} {
+		if _, _, _, _, err := decodeStatEntry(bad); err == nil {
+			t.Errorf("entry of format %d and %d bytes decoded", bad[0], len(bad))
+		}
 	}
 }

@@ -24,12 +24,20 @@ import (
 // timestamps): an entry is used only if the file's mtime and ctime are
 // older than the stat time by more than racyWindow.
 
-// statEntryFormat is the value format of stat cache entries.
-const statEntryFormat = 1
+// statEntryFormat is the value format of stat cache entries. Format 2
+// appends to format 1's fields the removal epoch of the store
+// (objects.Store.RemovalEpoch) at which the store was seen to hold the
+// content: a commit trusts that without asking the store while the epoch
+// has not moved. 0 means not known (entries written by pulls, references
+// and verify, and format 1 entries, which are read as format 2 with 0).
+const statEntryFormat = 2
 
 // statEntrySize is the encoded size: format, size, mtime, ctime, ino, dev,
-// stat time, digest.
-const statEntrySize = 1 + 7*8 + objects.IDSize
+// stat time, digest, epoch. statEntrySizeV1 lacks the epoch.
+const (
+	statEntrySizeV1 = 1 + 7*8 + objects.IDSize
+	statEntrySize   = statEntrySizeV1 + 8
+)
 
 // racyWindow is the timestamp granularity assumed for file systems whose
 // timestamps carry nanoseconds (ext4, xfs, btrfs: one kernel tick, ≤ 10 ms).
@@ -55,7 +63,9 @@ func statOf(fi fs.FileInfo) fileStat {
 	return s
 }
 
-func encodeStatEntry(s fileStat, statTime time.Time, digest objects.ID) []byte {
+// encodeStatEntry encodes an entry; epoch is the removal epoch at which the
+// store holds digest's content, or 0.
+func encodeStatEntry(s fileStat, statTime time.Time, digest objects.ID, epoch uint64) []byte {
 	b := make([]byte, statEntrySize)
 	b[0] = statEntryFormat
 	le := binary.LittleEndian
@@ -66,14 +76,19 @@ func encodeStatEntry(s fileStat, statTime time.Time, digest objects.ID) []byte {
 	le.PutUint64(b[33:], s.dev)
 	le.PutUint64(b[41:], uint64(statTime.UnixNano()))
 	copy(b[49:], digest[:])
+	le.PutUint64(b[statEntrySizeV1:], epoch)
 	return b
 }
 
 var errStatEntry = errors.New("repo: bad stat cache entry")
 
-func decodeStatEntry(b []byte) (s fileStat, statTime int64, digest objects.ID, err error) {
-	if len(b) != statEntrySize || b[0] != statEntryFormat {
-		return s, 0, digest, errStatEntry
+func decodeStatEntry(b []byte) (s fileStat, statTime int64, digest objects.ID, epoch uint64, err error) {
+	switch {
+	case len(b) == statEntrySize && b[0] == statEntryFormat:
+		epoch = binary.LittleEndian.Uint64(b[statEntrySizeV1:])
+	case len(b) == statEntrySizeV1 && b[0] == 1:
+	default:
+		return s, 0, digest, 0, errStatEntry
 	}
 	le := binary.LittleEndian
 	s.size = int64(le.Uint64(b[1:]))
@@ -83,7 +98,7 @@ func decodeStatEntry(b []byte) (s fileStat, statTime int64, digest objects.ID, e
 	s.dev = le.Uint64(b[33:])
 	statTime = int64(le.Uint64(b[41:]))
 	copy(digest[:], b[49:])
-	return s, statTime, digest, nil
+	return s, statTime, digest, epoch, nil
 }
 
 // statKey is the stat cache key of a path: its folder, a NUL, its name.
@@ -113,12 +128,15 @@ func (r *Repo) statDir(ctx context.Context, dir string, n int) *statList {
 	l := &statList{names: make([]byte, 0, 16*n), ends: make([]int, 0, n), vals: make([]byte, 0, statEntrySize*n)}
 	prefix := append([]byte(dir), 0)
 	_ = r.store.ScanMeta(ctx, nsStatCache, prefix, func(k, v []byte) error {
-		if len(v) != statEntrySize {
+		if len(v) != statEntrySize && len(v) != statEntrySizeV1 {
 			return nil // not an entry this trove trusts: the file is read
 		}
 		l.names = append(l.names, k[len(prefix):]...)
 		l.ends = append(l.ends, len(l.names))
 		l.vals = append(l.vals, v...)
+		// A format 1 entry gets an epoch of 0 (decodeStatEntry reads
+		// it so), keeping every slot the same size.
+		l.vals = append(l.vals, make([]byte, statEntrySize-len(v))...)
 		return nil
 	}) // a cache: on error, files are just read again
 	return l
@@ -152,22 +170,23 @@ func (r *Repo) cachedDigest(path string, cur fileStat) (objects.ID, bool) {
 	if err != nil {
 		return objects.ID{}, false
 	}
-	return trustStatEntry(v, cur)
+	d, _, ok := trustStatEntry(v, cur)
+	return d, ok
 }
 
-// trustStatEntry returns the digest of an encoded entry if it matches cur
-// and is not racy.
-func trustStatEntry(v []byte, cur fileStat) (objects.ID, bool) {
-	old, statTime, digest, err := decodeStatEntry(v)
+// trustStatEntry returns the digest and epoch of an encoded entry if it
+// matches cur and is not racy.
+func trustStatEntry(v []byte, cur fileStat) (objects.ID, uint64, bool) {
+	old, statTime, digest, epoch, err := decodeStatEntry(v)
 	if err != nil || old != cur {
-		return objects.ID{}, false
+		return objects.ID{}, 0, false
 	}
 	window := racyWindow
 	if cur.mtime%int64(time.Second) == 0 && cur.ctime%int64(time.Second) == 0 {
 		window = coarseRacyWindow
 	}
 	if max(cur.mtime, cur.ctime) >= statTime-int64(window) {
-		return objects.ID{}, false
+		return objects.ID{}, 0, false
 	}
-	return digest, true
+	return digest, epoch, true
 }

@@ -26,7 +26,7 @@ func (r *Repo) newStatRecorder() *statRecorder {
 func (s *statRecorder) remember(path string, st fileStat, statTime time.Time, digest objects.ID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.b.Set(nsStatCache, statKey(path), encodeStatEntry(st, statTime, digest)); err != nil && s.err == nil {
+	if err := s.b.Set(nsStatCache, statKey(path), encodeStatEntry(st, statTime, digest, 0)); err != nil && s.err == nil {
 		s.err = err
 	}
 }

@@ -425,3 +425,44 @@ func TestTTLUpstream(t *testing.T) {
 		t.Fatalf("--downstream reached upstream:\n%s", out)
 	}
 }
+
+// TestCommitAfterGCStoresAgain: files whose stat cache entries name
+// content that GC has collected since are read and stored again by the
+// next commit, in one go, while a file whose content survived is not read;
+// the commit after that reads nothing.
+func TestCommitAfterGCStoresAgain(t *testing.T) {
+	dir := newProject(t)
+	src := t.TempDir()
+	gone := string(randomBytes(3, 1<<20))
+	writeFiles(t, src, map[string]string{"gone.bin": gone, "kept.txt": "kept"})
+	// Stat cache entries are trusted once the file is older than the
+	// moment it was read by more than the racy window (50 ms).
+	time.Sleep(100 * time.Millisecond)
+	mustTrove(t, dir, "commit", "ds", "--type", "dataset", src)
+	keep := t.TempDir()
+	writeFiles(t, keep, map[string]string{"kept.txt": "kept"})
+	mustTrove(t, dir, "commit", "other", "--type", "dataset", keep)
+	mustTrove(t, dir, "delete", "ds:v0")
+	var g gcJSON
+	troveJSON(t, dir, &g, "gc")
+	if g.Bytes < 1<<20 {
+		t.Fatalf("gc freed %d bytes: the test needs gone.bin collected", g.Bytes)
+	}
+
+	// The files did not change: both stat cache entries still match.
+	var c commitJSON
+	troveJSON(t, dir, &c, "commit", "ds", src)
+	if c.Version != "v1" || c.Read != int64(len(gone)) || c.Stored < int64(len(gone)) {
+		t.Fatalf("commit after gc: %+v; want v1 reading and storing gone.bin's %d bytes alone", c, len(gone))
+	}
+	mustTrove(t, dir, "fsck")
+	out := filepath.Join(t.TempDir(), "out")
+	mustTrove(t, dir, "pull", "ds:v1", "-o", out)
+	if b, err := os.ReadFile(filepath.Join(out, "gone.bin")); err != nil || string(b) != gone {
+		t.Fatalf("pulled gone.bin: %d bytes, %v", len(b), err)
+	}
+	troveJSON(t, dir, &c, "commit", "ds", src)
+	if !c.Unchanged || c.Read != 0 {
+		t.Fatalf("second commit after gc: %+v; want unchanged, nothing read", c)
+	}
+}
