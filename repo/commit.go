@@ -594,11 +594,11 @@ func (c *committer) list(v *vdir) ([]item, error) {
 	return items, nil
 }
 
-// listDir returns the entries of folder d in name order (bytewise, the trees'
-// order). Files whose stat cache entry can be
-// trusted come back known, so that the walk, one goroutine, only adds them
-// to the tree: listing runs ahead on the pool's workers (see prefetch).
-// The repository's own folder is left out.
+// listDir returns the entries of folder d in name order (bytewise, the
+// trees' order). Files whose stat cache entry can be trusted come back
+// known, so that the walk, one goroutine, only adds them to the tree:
+// listing runs ahead on the pool's workers (see prefetch). The repository's
+// own folder is left out.
 func (c *committer) listDir(d string) ([]item, error) {
 	infos, err := fileinfo.ReadDir(d)
 	if err != nil {
