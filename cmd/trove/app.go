@@ -184,7 +184,22 @@ func newApp(e env) *cli.Command {
 		},
 	}
 	markUsageErrors(app)
+	noHelpArgument(app)
 	return app
+}
+
+// noHelpArgument keeps urfave/cli from adding a "help" subcommand (alias
+// "h") to commands that have none of their own: there it would take an
+// artifact named help or h for a request for help (`trove show h` printed
+// show's help and succeeded). `trove help CMD`, `trove GROUP help` and
+// --help / -h everywhere stay.
+func noHelpArgument(cmd *cli.Command) {
+	if len(cmd.Commands) == 0 {
+		cmd.HideHelpCommand = true
+	}
+	for _, sub := range cmd.Commands {
+		noHelpArgument(sub)
+	}
 }
 
 // markUsageErrors makes every command report flag errors as usage errors

@@ -199,3 +199,33 @@ func TestTypeFixedByFirstVersion(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// TestArtifactsNamedHelp: "help" and "h" are artifact names like any
+// other; no command takes them for a request for help, which still works
+// as `trove help CMD` and --help.
+func TestArtifactsNamedHelp(t *testing.T) {
+	dir := newProject(t)
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"a.txt": "a"})
+	for _, name := range []string{"help", "h"} {
+		out := mustTrove(t, dir, "commit", name, "--type", "dataset", src)
+		if !strings.HasPrefix(out, name+":v0 ") {
+			t.Fatalf("commit %s: %s", name, out)
+		}
+		if out := mustTrove(t, dir, "show", name); !strings.Contains(out, name+":v0") {
+			t.Fatalf("show %s:\n%s", name, out)
+		}
+		if out := mustTrove(t, dir, "log", name); !strings.Contains(out, "v0") || strings.Contains(out, "USAGE") {
+			t.Fatalf("log %s:\n%s", name, out)
+		}
+		mustTrove(t, dir, "pull", name, "-o", filepath.Join(dir, "out-"+name))
+	}
+	if r := trove(t, dir, "show", "nothing"); r.code == 0 {
+		t.Fatal("show of an unknown artifact succeeded")
+	}
+	for _, args := range [][]string{{"help", "show"}, {"show", "--help"}, {"alias", "help"}} {
+		if out := mustTrove(t, dir, args...); !strings.Contains(out, "USAGE") {
+			t.Errorf("trove %s printed no help:\n%s", strings.Join(args, " "), out)
+		}
+	}
+}
