@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/trove-ml/trove/internal/fileinfo"
 	"github.com/trove-ml/trove/objects"
 )
 
@@ -56,9 +57,12 @@ type fileStat struct {
 
 func statOf(fi fs.FileInfo) fileStat {
 	s := fileStat{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+	switch st := fi.Sys().(type) {
+	case *syscall.Stat_t:
 		s.ctime = time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec)).UnixNano()
 		s.ino, s.dev = st.Ino, uint64(st.Dev)
+	case *fileinfo.Stat: // from fileinfo.ReadDir
+		s.ctime, s.ino, s.dev = st.Ctime, st.Ino, st.Dev
 	}
 	return s
 }

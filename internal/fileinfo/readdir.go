@@ -6,6 +6,15 @@ import (
 	"slices"
 )
 
+// Stat is the Sys of the entries ReadDir returns on Linux: what they carry
+// of stat(2) beyond fs.FileInfo. Elsewhere Sys is a *syscall.Stat_t, as
+// from os.Lstat.
+type Stat struct {
+	Ctime    int64 // ns since the epoch
+	Ino, Dev uint64
+	Nlink    uint64
+}
+
 // ReadDir returns the entries of the folder dir in name order (bytewise,
 // as os.ReadDir), each with what Lstat reports of it: symlinks are not
 // followed. On Linux the entries are stat'ed relative to the folder's open
