@@ -1,9 +1,7 @@
 package repo
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -665,12 +663,7 @@ const refreshBatch = 4096
 // entries are true whatever becomes of the commit, so they are written as
 // they accumulate, bounding the memory they take.
 func (c *committer) refresh(path string, enc []byte) {
-	v := bytes.Clone(enc)
-	if len(v) == statEntrySizeV1 {
-		v = append(v, make([]byte, 8)...)
-	}
-	v[0] = statEntryFormat
-	binary.LittleEndian.PutUint64(v[statEntrySizeV1:], c.epoch)
+	v := withEpoch(nil, enc, c.epoch)
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
 	_ = c.refreshed.Set(nsStatCache, statKey(path), v) // a cache: a lost entry costs a lookup

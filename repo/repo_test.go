@@ -232,6 +232,11 @@ func TestStatDirLookup(t *testing.T) {
 	if err := b.Set(nsStatCache, statKey("/d/bb"), []byte{statEntryFormat + 1, 0}); err != nil {
 		t.Fatal(err)
 	}
+	// A format 1 entry (no epoch) is listed as format 2 with epoch 0.
+	v1 := append([]byte{1}, entry("/d/c1")[1:statEntrySizeV1]...)
+	if err := b.Set(nsStatCache, statKey("/d/c1"), v1); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.Commit(false); err != nil {
 		t.Fatal(err)
 	}
@@ -240,9 +245,16 @@ func TestStatDirLookup(t *testing.T) {
 		name string
 		want bool
 	}{
-		{"", false}, {"a", true}, {"aa", false}, {"b", true}, {"bb", false}, {"c", true}, {"sub", false}, {"z", false},
+		{"", false}, {"a", true}, {"aa", false}, {"b", true}, {"bb", false}, {"c", true}, {"c1", true}, {"sub", false}, {"z", false},
 	} {
 		got := l.lookup(tc.name)
+		if tc.name == "c1" {
+			_, _, d, epoch, err := decodeStatEntry(got)
+			if err != nil || d != objects.Sum([]byte("/d/c1")) || epoch != 0 {
+				t.Errorf("format 1 entry listed as %x: digest %v, epoch %d, %v", got, d, epoch, err)
+			}
+			continue
+		}
 		switch {
 		case tc.want && !bytes.Equal(got, entry("/d/"+tc.name)):
 			t.Errorf("lookup(%q) = %x, want the entry of /d/%s", tc.name, got, tc.name)

@@ -86,6 +86,14 @@ func encodeStatEntry(s fileStat, statTime time.Time, digest objects.ID, epoch ui
 
 var errStatEntry = errors.New("repo: bad stat cache entry")
 
+// withEpoch appends to dst the stat cache entry v, of format 1 or 2, as a
+// format 2 entry recording epoch.
+func withEpoch(dst, v []byte, epoch uint64) []byte {
+	dst = append(dst, v[:statEntrySizeV1]...)
+	dst[len(dst)-statEntrySizeV1] = statEntryFormat
+	return binary.LittleEndian.AppendUint64(dst, epoch)
+}
+
 func decodeStatEntry(b []byte) (s fileStat, statTime int64, digest objects.ID, epoch uint64, err error) {
 	switch {
 	case len(b) == statEntrySize && b[0] == statEntryFormat:
@@ -137,10 +145,11 @@ func (r *Repo) statDir(ctx context.Context, dir string, n int) *statList {
 		}
 		l.names = append(l.names, k[len(prefix):]...)
 		l.ends = append(l.ends, len(l.names))
-		l.vals = append(l.vals, v...)
-		// A format 1 entry gets an epoch of 0 (decodeStatEntry reads
-		// it so), keeping every slot the same size.
-		l.vals = append(l.vals, make([]byte, statEntrySize-len(v))...)
+		if len(v) == statEntrySizeV1 {
+			l.vals = withEpoch(l.vals, v, 0) // every slot one size
+		} else {
+			l.vals = append(l.vals, v...)
+		}
 		return nil
 	}) // a cache: on error, files are just read again
 	return l
