@@ -158,7 +158,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 	if err := w.Flush(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.stat.Commit(false); err != nil {
+	if err := c.stat.commit(); err != nil {
 		return nil, fmt.Errorf("commit: stat cache: %w", err)
 	}
 	if unchanged && len(o.Aliases) == 0 && len(o.Tags) == 0 {
@@ -291,8 +291,7 @@ type committer struct {
 	w         *objects.Writer
 	blobs     blobs
 	chunk     *objects.Chunker
-	stat      *objects.MetaBatch
-	statMu    sync.Mutex // guards stat
+	stat      *statRecorder // the commit's entries, written once the content is durable
 	pool      *pool
 	bufs      *bufPool
 	smallBufs smallBufs     // read buffers of small files
@@ -314,8 +313,7 @@ type committer struct {
 	// epoch is the store's removal epoch: content stored or seen in the
 	// store during this commit is there while it holds (see fromStatCache).
 	epoch     uint64
-	refreshMu sync.Mutex
-	refreshed *objects.MetaBatch // stat cache entries brought up to epoch; guarded by refreshMu
+	refreshed *statRecorder // stat cache entries brought up to epoch (see refresh)
 }
 
 func newCommitter(ctx context.Context, r *Repo, w *objects.Writer) *committer {
@@ -325,9 +323,9 @@ func newCommitter(ctx context.Context, r *Repo, w *objects.Writer) *committer {
 		w:         w,
 		blobs:     blobs{st: r.store, w: w},
 		chunk:     objects.NewChunker(r.Config.Chunker.Params()),
-		stat:      r.store.NewMetaBatch(),
+		stat:      r.newStatRecorder(0),
 		epoch:     r.store.RemovalEpoch(),
-		refreshed: r.store.NewMetaBatch(),
+		refreshed: r.newStatRecorder(refreshBatch),
 		pool:      newPool(ctx, r.opts.Workers),
 		bufs:      newBufPool(bigBlockCount, bigBlockSize+r.Config.Chunker.Max),
 		bigSem:    make(chan struct{}, bigFileConcurrency),
@@ -339,9 +337,7 @@ func (c *committer) wait() {
 	c.bigWG.Wait()
 	c.pool.close()
 	c.meter.Done()
-	c.refreshMu.Lock()
-	_ = c.refreshed.Commit(false) // a cache: see refresh
-	c.refreshMu.Unlock()
+	_ = c.refreshed.commit() // a cache: a lost entry costs a lookup
 }
 
 func (c *committer) fail(err error) {
@@ -663,13 +659,7 @@ const refreshBatch = 4096
 // entries are true whatever becomes of the commit, so they are written as
 // they accumulate, bounding the memory they take.
 func (c *committer) refresh(path string, enc []byte) {
-	v := withEpoch(nil, enc, c.epoch)
-	c.refreshMu.Lock()
-	defer c.refreshMu.Unlock()
-	_ = c.refreshed.Set(nsStatCache, statKey(path), v) // a cache: a lost entry costs a lookup
-	if c.refreshed.Len() >= refreshBatch {
-		_ = c.refreshed.Commit(false)
-	}
+	c.refreshed.set(statKey(path), withEpoch(nil, enc, c.epoch))
 }
 
 // fileEntry is the tree entry of regular file s with content digest.
@@ -748,9 +738,7 @@ func (c *committer) have(digest objects.ID, size int64) bool {
 
 // rememberStat records path's digest in the stat cache.
 func (c *committer) rememberStat(path string, st fileStat, statTime time.Time, digest objects.ID) {
-	c.statMu.Lock()
-	defer c.statMu.Unlock()
-	c.stat.Set(nsStatCache, statKey(path), encodeStatEntry(st, statTime, digest, c.epoch))
+	c.stat.remember(path, st, statTime, digest, c.epoch)
 }
 
 // wrapPrefix nests top under the elements of prefix.

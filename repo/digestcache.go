@@ -2,7 +2,6 @@ package repo
 
 import (
 	"io/fs"
-	"sync"
 	"time"
 
 	"github.com/trove-ml/trove/objects"
@@ -17,12 +16,8 @@ import (
 // so for referenced files. It is safe for concurrent use; Close writes
 // what is left.
 type DigestCache struct {
-	r *Repo
-
-	mu    sync.Mutex
-	batch *objects.MetaBatch // guarded by mu
-	n     int                // entries in batch; guarded by mu
-	err   error              // first write error; guarded by mu
+	r   *Repo
+	rec *statRecorder
 }
 
 // digestCacheFlush bounds the entries a DigestCache holds in memory
@@ -31,7 +26,7 @@ const digestCacheFlush = 16 << 10
 
 // DigestCache returns a DigestCache over the repository's stat cache.
 func (r *Repo) DigestCache() *DigestCache {
-	return &DigestCache{r: r, batch: r.store.NewMetaBatch()}
+	return &DigestCache{r: r, rec: r.newStatRecorder(digestCacheFlush)}
 }
 
 // refStatMark starts the stat cache keys of files hashed but not stored.
@@ -65,29 +60,10 @@ func (c *DigestCache) Lookup(path string, fi fs.FileInfo) (objects.ID, bool) {
 // statTime. Write errors are kept for Close: a cache that cannot be
 // written only costs hashing next time.
 func (c *DigestCache) Remember(path string, fi fs.FileInfo, statTime time.Time, digest objects.ID) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.batch.Set(nsStatCache, refStatKey(path), encodeStatEntry(statOf(fi), statTime, digest, 0)); err != nil && c.err == nil {
-		c.err = err
-	}
-	if c.n++; c.n >= digestCacheFlush {
-		c.flushLocked()
-	}
-}
-
-func (c *DigestCache) flushLocked() {
-	if err := c.batch.Commit(false); err != nil && c.err == nil {
-		c.err = err
-	}
-	c.n = 0 // the batch is empty again and reused
+	c.rec.set(refStatKey(path), encodeStatEntry(statOf(fi), statTime, digest, 0))
 }
 
 // Close writes the remaining entries and returns the first write error.
 func (c *DigestCache) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n > 0 {
-		c.flushLocked()
-	}
-	return c.err
+	return c.rec.commit()
 }

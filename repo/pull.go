@@ -134,7 +134,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	if err != nil {
 		return nil, err
 	}
-	if err := m.stat.Commit(false); err != nil {
+	if err := m.stat.commit(); err != nil {
 		return nil, fmt.Errorf("pull: stat cache: %w", err)
 	}
 	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before, Warnings: m.refs.warningList(),
@@ -188,8 +188,7 @@ type materializer struct {
 	pool  *pool
 	meter Meter
 
-	statMu sync.Mutex
-	stat   *objects.MetaBatch // guarded by statMu
+	stat *statRecorder
 
 	written, skipped, bytes atomicInt
 
@@ -223,7 +222,7 @@ func newMaterializer(ctx context.Context, r *Repo, dir string, total int64) *mat
 		r: r, dir: dir, g: blobs{st: r.store},
 		pool:  newPool(ctx, r.opts.Workers),
 		meter: r.opts.Progress.Start("writing", total, true),
-		stat:  r.store.NewMetaBatch(),
+		stat:  r.newStatRecorder(0),
 	}
 }
 
@@ -403,9 +402,7 @@ func (m *materializer) remember(d string, st fileStat, statTime time.Time, diges
 }
 
 func (m *materializer) rememberAt(key []byte, st fileStat, statTime time.Time, digest objects.ID) {
-	m.statMu.Lock()
-	defer m.statMu.Unlock()
-	m.stat.Set(nsStatCache, key, encodeStatEntry(st, statTime, digest, 0))
+	m.stat.set(key, encodeStatEntry(st, statTime, digest, 0))
 }
 
 // hashFile returns the BLAKE3 of the file at path, failing if it changes

@@ -59,7 +59,7 @@ func (r *Repo) VerifyWith(ctx context.Context, v *Resolved, dir string, o Verify
 	vf := &verifier{r: r, g: blobs{st: r.store}, pool: newPool(ctx, r.opts.Workers),
 		meter: r.opts.Progress.Start("verifying", v.Record.Size, true), ro: refVerify{o: o}}
 	if o.StatCache {
-		vf.stat = r.newStatRecorder()
+		vf.stat = r.newStatRecorder(0)
 	}
 	err = vf.dir(ctx, "", v.Record.Root, abs)
 	vf.pool.close()
@@ -216,7 +216,7 @@ func (vf *verifier) entry(ctx context.Context, p string, e manifest.Entry, full 
 			vf.rep.Bytes += e.Size
 			vf.mu.Unlock()
 			if err == nil && vf.stat != nil {
-				vf.stat.remember(full, st, statTime, d)
+				vf.stat.remember(full, st, statTime, d, 0)
 			}
 			if err != nil || d != e.Digest {
 				vf.add(&vf.rep.Changed, p)
