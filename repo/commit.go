@@ -238,7 +238,10 @@ type source struct {
 	name string
 	path string
 	info fs.FileInfo // from Lstat, or Stat for command-line arguments
-	// cached is the file's stat cache entry, if any, read with its folder's.
+	// listed says the source came from listing its folder, whose stat
+	// cache entries were read and checked then (listDir); cached is its
+	// entry, if any.
+	listed bool
 	cached []byte
 }
 
@@ -618,7 +621,7 @@ func (c *committer) listDir(d string) ([]item, error) {
 		case info.IsDir():
 			it.sub = &vdir{dirs: []string{p}}
 		default:
-			it.src = source{name: name, path: p, info: info, cached: cached.lookup(name)}
+			it.src = source{name: name, path: p, info: info, listed: true, cached: cached.lookup(name)}
 			it.digest, it.known = c.fromStatCache(it.src)
 		}
 		items = append(items, it)
@@ -684,12 +687,12 @@ func (c *committer) file(ctx context.Context, s source) *result {
 	default:
 		return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s is a %s: trove stores regular files, directories and symlinks (move it out of the folder)", ErrInvalid, s.path, fileinfo.KindName(mode)))
 	}
-	if s.cached == nil {
+	if !s.listed {
 		// A file named on the command line: its folder was not listed.
 		s.cached, _ = c.r.store.GetMeta(nsStatCache, statKey(s.path))
-	}
-	if d, ok := c.fromStatCache(s); ok {
-		return doneResult(fileEntry(s, d), nil)
+		if d, ok := c.fromStatCache(s); ok {
+			return doneResult(fileEntry(s, d), nil)
+		}
 	}
 	e := fileEntry(s, objects.ID{})
 	res := &result{done: make(chan struct{})}
