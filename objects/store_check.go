@@ -456,19 +456,19 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 	}
 	_ = b.DeleteRange([]byte{nsIndex}, []byte{nsIndex + 1}, nil) // batch ops cannot fail
 	_ = b.DeleteRange([]byte{nsPack}, []byte{nsPack + 1}, nil)
+	// Clearing the index removes content until the packs are read again
+	// (and for good where they cannot be): a removal (epoch.go).
+	err = s.commitRemoval(b)
+	b.Close()
+	if err != nil {
+		return fmt.Errorf("objects: rebuild index: %w", err)
+	}
 	commit := func() error {
 		defer b.Close()
 		if err := s.commitBatch(b, true); err != nil {
 			return fmt.Errorf("objects: rebuild index: %w", err)
 		}
 		return nil
-	}
-	// Clearing the index removes content until the packs are read again
-	// (and for good where they cannot be).
-	err = s.commitRemoval(b)
-	b.Close()
-	if err != nil {
-		return fmt.Errorf("objects: rebuild index: %w", err)
 	}
 	var bad []error
 	for _, p := range packs {
