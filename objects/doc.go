@@ -33,6 +33,7 @@
 //	f digest(32)  format, file map id(32)           a file's content digest → its file map
 //	p pack id(32) format, size u64, count u32, blob bytes u64, created unix ns i64
 //	a pack id(32) format, last read unix ns i64 (a hint for cache pruning)
+//	d             format, removal epoch u64 (absent: 1)
 //
 // Integers are little-endian. The index is a cache of the packs, which
 // describe themselves: [Store.RebuildIndex] rebuilds `i` and `p` from the
@@ -70,6 +71,12 @@
 // file is removed, and a rewritten pack's replacement is durable and
 // indexed in that same batch. Pack reads record a last-read time (`a`, at
 // most once a minute per pack), which cache pruning reads.
+//
+// Every batch that takes content out of the index (those three, and
+// [Store.RebuildIndex]'s first) also moves the removal epoch `d` on, in the
+// same batch ([Store.RemovalEpoch]): a caller that saw content present at
+// epoch E may rely on it while the epoch is still E, as the stat cache of
+// package repo does.
 //
 // # The lock
 //
