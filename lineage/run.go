@@ -159,6 +159,21 @@ func (r *Run) Label() string {
 	return r.ID
 }
 
+// CommandLine joins the run's command as a shell would read it: arguments
+// a shell would split or expand, and empty ones, are single-quoted. The
+// CLI and the web UI both show commands this way.
+func (r *Run) CommandLine() string {
+	out := make([]string, len(r.Command))
+	for i, a := range r.Command {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]{}!#~") {
+			out[i] = a
+			continue
+		}
+		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(out, " ")
+}
+
 // Outcome describes how a run ended, for people: "finished",
 // "failed (exit 3)", "killed (SIGTERM)", "running".
 func (r *Run) Outcome() string {

@@ -195,7 +195,7 @@ func runRun(ctx context.Context, cmd *cli.Command, e env, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "trove: run %s started: %s\n", run.ID, shellQuote(o.command))
+	fmt.Fprintf(e.stderr, "trove: run %s started: %s\n", run.ID, run.CommandLine())
 
 	end, startErr := execRun(e, sigs, run.ID, root, wd, path, o.command)
 	code := exitCodeOfEnd(end)
@@ -217,7 +217,7 @@ func runRun(ctx context.Context, cmd *cli.Command, e env, o runOptions) error {
 	if startErr != nil {
 		return &exitCodeError{code, fmt.Errorf("run %s: %s: %v (recorded as failed)", run.ID, o.command[0], startErr)}
 	}
-	summary := fmt.Sprintf("run %s %s: %s", run.ID, fin.Outcome(), shellQuote(o.command))
+	summary := fmt.Sprintf("run %s %s: %s", run.ID, fin.Outcome(), fin.CommandLine())
 	if code != 0 {
 		return &exitCodeError{code, errors.New(summary)}
 	}
@@ -374,7 +374,7 @@ func runShowRun(ctx context.Context, e env, r *repo.Repo, id string, asJSON bool
 		fmt.Fprintf(w, "job type: %s\n", run.JobType)
 	}
 	fmt.Fprintf(w, "state:    %s\n", outcome(run))
-	fmt.Fprintf(w, "command:  %s\n", shellQuote(run.Command))
+	fmt.Fprintf(w, "command:  %s\n", run.CommandLine())
 	if run.Dir != "" {
 		fmt.Fprintf(w, "folder:   %s\n", run.Dir)
 	}
@@ -424,19 +424,6 @@ func runShowRun(ctx context.Context, e env, r *repo.Repo, id string, asJSON bool
 		}
 	}
 	return nil
-}
-
-// shellQuote joins a command line, quoting arguments a shell would split.
-func shellQuote(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]{}!#~") {
-			out[i] = a
-			continue
-		}
-		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(out, " ")
 }
 
 func newRunsCommand(e env) *cli.Command {
