@@ -299,3 +299,14 @@ func (rs *Registries) Collection(ctx context.Context, reg, coll string) (*Collec
 	}
 	return collection(g, reg, coll)
 }
+
+// Collection returns collection coll of g, a registry already loaded
+// (by Registries.Get or List) under the name reg, or an error wrapping
+// ErrInvalid or ErrNoCollection. Unlike Registries.Collection, it reads
+// nothing.
+func (g *Registry) Collection(reg, coll string) (*Collection, error) {
+	if err := checkCollectionName(coll); err != nil {
+		return nil, err
+	}
+	return collection(g, reg, coll)
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trove-ml/trove/lineage"
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
@@ -126,7 +127,10 @@ func (s *Server) artifactsPage(q *request) error {
 				row.Versions++
 			}
 		}
-		latest, ok := l.Latest()
+		latest, ok, err := q.latest(row.Name, l)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			continue
 		}
@@ -188,6 +192,15 @@ type runRef struct {
 	State string `json:"state,omitempty"`
 }
 
+// runRefs names runs for lists; never nil, so JSON shows [].
+func runRefs(runs []*lineage.Run) []runRef {
+	out := make([]runRef, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, runRef{ID: r.ID, Label: r.Label(), State: r.Outcome()})
+	}
+	return out
+}
+
 func (s *Server) versionsPage(q *request) error {
 	name := q.PathValue("name")
 	l, err := q.log(name)
@@ -224,7 +237,7 @@ func (s *Server) versionsPage(q *request) error {
 		}
 		shown = append(shown, ver)
 	}
-	rows, err := q.versionRows(name, l, shown)
+	rows, err := q.versionRows(name, l, shown, nil)
 	if err != nil {
 		return err
 	}
@@ -242,22 +255,43 @@ func (q *request) log(name string) (*refs.Log, error) {
 	if err := manifest.ValidateName("artifact name", name); err != nil {
 		return nil, &httpError{status: http.StatusNotFound, msg: "no artifact: " + err.Error()}
 	}
-	return q.repo.Refs().Log(q.Context(), name)
+	return q.Log(q.Context(), name)
+}
+
+// latest returns the version "latest" names in l, the log of artifact
+// name, as everywhere in trove (repo.Repo.Latest): the newest live
+// version whose TTL has not run out. ok is false when there is none.
+func (q *request) latest(name string, l *refs.Log) (v refs.Version, ok bool, err error) {
+	v, ok, err = q.repo.Latest(q.Context(), name, l)
+	if errors.Is(err, retention.ErrInvalid) {
+		// A bad retention setting is the config's problem, reported by
+		// the commands that use it; here, as in retention below, no TTL
+		// applies.
+		v, ok = l.Latest()
+		return v, ok, nil
+	}
+	return v, ok, err
 }
 
 // versionRows describes versions of one artifact: their records, TTLs
-// and producing runs. It reads one record and one edge scan per version.
-func (q *request) versionRows(name string, l *refs.Log, vs []refs.Version) ([]versionRow, error) {
+// and producing runs. It reads one edge scan per version, and the record
+// of each live version not in recs (which may be nil).
+func (q *request) versionRows(name string, l *refs.Log, vs []refs.Version, recs map[objects.ID]*manifest.Record) ([]versionRow, error) {
 	ctx := q.Context()
-	latest, hasLatest := l.Latest()
-	recs := map[objects.ID]*manifest.Record{}
+	latest, hasLatest, err := q.latest(name, l)
+	if err != nil {
+		return nil, err
+	}
+	if recs == nil {
+		recs = map[objects.ID]*manifest.Record{}
+	}
 	rows := make([]versionRow, 0, len(vs))
 	var live []refs.Version
 	for _, ver := range vs {
 		row := versionRow{
 			Version: ver.N, State: ver.State, Created: ver.Created,
 			Digest: ver.Root.String(), Record: ver.Record.String(),
-			Aliases: l.AliasesOf(ver.N), Tags: l.TagsOf(ver.N), Runs: []runRef{},
+			Aliases: l.AliasesOf(ver.N), Tags: l.TagsOf(ver.N),
 		}
 		if hasLatest && ver.N == latest.N {
 			row.Aliases = append([]string{"latest"}, row.Aliases...)
@@ -271,11 +305,14 @@ func (q *request) versionRows(name string, l *refs.Log, vs []refs.Version) ([]ve
 		if ver.State != refs.StateLive {
 			row.Deleted = ver.DeletedText()
 		} else {
-			rec, err := q.repo.Record(ctx, ver.Record)
-			if err != nil {
-				return nil, fmt.Errorf("%s:v%d: %w", name, ver.N, err)
+			rec, ok := recs[ver.Record]
+			if !ok {
+				var err error
+				if rec, err = q.repo.Record(ctx, ver.Record); err != nil {
+					return nil, fmt.Errorf("%s:v%d: %w", name, ver.N, err)
+				}
+				recs[ver.Record] = rec
 			}
-			recs[ver.Record] = rec
 			row.Size, row.Files = rec.Size, rec.Files
 			live = append(live, ver)
 		}
@@ -283,9 +320,7 @@ func (q *request) versionRows(name string, l *refs.Log, vs []refs.Version) ([]ve
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range runs {
-			row.Runs = append(row.Runs, runRef{ID: r.ID, Label: r.Label(), State: r.Outcome()})
-		}
+		row.Runs = runRefs(runs)
 		rows = append(rows, row)
 	}
 	sts, err := q.retention(name, live, recs)

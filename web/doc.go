@@ -10,7 +10,8 @@
 // Every page is GET (HEAD too); any other method is answered 405. Names
 // in paths are artifact, registry and collection names ([A-Za-z0-9_.-])
 // and run ids; SEL is "vN", "latest" or a custom alias; file paths go in
-// the query.
+// the query. "latest" is what it is for every trove command: the newest
+// live version whose TTL has not run out.
 //
 //	/ and /artifacts                  artifacts: ?type=T&q=TEXT&after=NAME&limit=N
 //	/artifacts/NAME                   versions, newest first: ?before=N&limit=N
@@ -154,6 +155,7 @@
 // that hold it (manifest.ListDir), so a folder of a million files browses
 // as fast as a small one; the manifest download streams. The artifact
 // list reads every artifact log once (the type of most, for the filter)
-// and one version record per row; the runs list reads the run refs up to
+// and, per row, the registry links and the latest version's record (more
+// records when the newest versions' TTLs ran out); the runs list reads the run refs up to
 // its page. Lineage graphs of more than 400 nodes are listed, not drawn.
 package web

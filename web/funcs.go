@@ -10,8 +10,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/trove-ml/trove/objects"
 )
 
 // templateFuncs returns the functions templates use. Every one returns
@@ -24,7 +22,6 @@ func templateFuncs() template.FuncMap {
 		"count":         humanCount,
 		"when":          formatTime,
 		"ago":           ago,
-		"short":         shortID,
 		"artifactURL":   artifactURL,
 		"versionURL":    versionURL,
 		"filesURL":      filesURL,
@@ -35,7 +32,6 @@ func templateFuncs() template.FuncMap {
 		"runURL":        runURL,
 		"registryURL":   registryURL,
 		"collectionURL": collectionURL,
-		"join":          strings.Join,
 		"statusText":    http.StatusText,
 		"pageURL":       pageURL,
 		"ttlNote":       ttlNote,
@@ -44,7 +40,6 @@ func templateFuncs() template.FuncMap {
 			return entriesData{Artifact: name, Version: n, Rows: rows}
 		},
 		"add":  func(a, b int) int { return a + b },
-		"mode": func(m uint32) string { return fmt.Sprintf("%04o", m) },
 		"fmtf": func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 	}
 }
@@ -153,14 +148,6 @@ func ago(now, t time.Time) string {
 		}
 	}
 	return "just now"
-}
-
-// shortID writes the first 12 hex digits of an id.
-func shortID(id objects.ID) string {
-	if id.IsZero() {
-		return ""
-	}
-	return id.String()[:12]
 }
 
 // URLs of pages. Names of artifacts, registries and collections are

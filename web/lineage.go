@@ -96,9 +96,9 @@ type drawnEdge struct {
 
 // nodeEntry is a node in the list under the drawing.
 type nodeEntry struct {
-	Kind, Label, Sub, URL, State string
-	Distance                     int
-	Root                         bool
+	Kind, Label, Sub, URL string
+	Distance              int
+	Root                  bool
 }
 
 func (s *Server) lineagePage(q *request) error {
@@ -114,8 +114,8 @@ func (s *Server) lineagePage(q *request) error {
 		if ver, found = l.Version(n); !found {
 			return fmt.Errorf("%s:%s: %w", name, sel, refs.ErrNoVersion)
 		}
-	} else if ver, err = l.Resolve(sel); err != nil {
-		return fmt.Errorf("%s:%s: %w", name, sel, err)
+	} else if ver, err = q.resolve(name, l, sel); err != nil {
+		return err
 	}
 	qs := q.URL.Query()
 	o := lineage.GraphOptions{Depth: defaultDepth}
@@ -148,7 +148,7 @@ func (s *Server) lineagePage(q *request) error {
 	root := ver.Record.String()
 	for _, n := range g.Nodes {
 		view.Nodes = append(view.Nodes, nodeEntry{Kind: string(n.Kind), Label: n.Label(), Sub: nodeSub(n), URL: nodeURL(n),
-			State: nodeState(n), Distance: n.Distance, Root: n.ID == root})
+			Distance: n.Distance, Root: n.ID == root})
 	}
 	switch {
 	case s.opts.Layout == nil:
@@ -160,9 +160,8 @@ func (s *Server) lineagePage(q *request) error {
 			return err
 		}
 	}
-	label := fmt.Sprintf("%s:v%d", name, ver.N)
-	crumbs := []crumb{{"Artifacts", "/artifacts"}, {name, artifactURL(name)}, {fmt.Sprintf("v%d", ver.N), versionURL(name, ver.N)}, {"lineage", ""}}
-	return s.render(q, "lineage", page{Title: label + " lineage", Section: "artifacts", Crumbs: crumbs, Data: view})
+	v := &version{name: name, log: l, ver: ver}
+	return s.render(q, "lineage", page{Title: v.label() + " lineage", Section: "artifacts", Crumbs: v.crumbs(crumb{"lineage", ""}), Data: view})
 }
 
 // draw lays the graph out and builds the drawing and its JSON geometry.
@@ -269,13 +268,21 @@ func nodeURL(n *lineage.Node) string {
 	if n.Kind == lineage.RunNode {
 		return runURL(n.ID)
 	}
-	switch n.VersionState {
-	case "live":
-		return versionURL(n.Version.Artifact, n.Version.Version)
-	case "deleted":
-		return lineageURL(n.Version.Artifact, n.Version.Version)
+	return versionLinkURL(n.Version.Artifact, n.Version.Version, n.VersionState)
+}
+
+// versionLinkURL is where a link to version n of an artifact goes, by the
+// version's state: a live version's page, a deleted one's lineage (which
+// outlives its data), and the artifact's page when the state is unknown
+// (no log here names the version).
+func versionLinkURL(artifact string, n int, state string) string {
+	switch state {
+	case refs.StateLive:
+		return versionURL(artifact, n)
+	case refs.StateDeleted:
+		return lineageURL(artifact, n)
 	}
-	return artifactURL(n.Version.Artifact)
+	return artifactURL(artifact)
 }
 
 // truncate shortens s to n runes, ending in "…" when cut.

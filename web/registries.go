@@ -3,7 +3,6 @@ package web
 import (
 	"time"
 
-	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/registry"
 )
 
@@ -90,12 +89,11 @@ func (s *Server) registryPage(q *request) error {
 		return err
 	}
 	v := registryView{registryRow: registryRowOf(name, registry.IsCore(name), g), CollectionList: []collectionRow{}}
-	names := &currentNames{q: q, logs: map[string]*refs.Log{}}
 	for _, cn := range g.CollectionNames() {
 		c := g.Collections[cn]
 		row := collectionRow{Name: cn, Type: c.Type, Links: c.LiveCount()}
 		if l, ok := c.Latest(); ok {
-			lr, err := linkRowOf(names, g, c, l)
+			lr, err := linkRowOf(q, g, c, l)
 			if err != nil {
 				return err
 			}
@@ -107,8 +105,8 @@ func (s *Server) registryPage(q *request) error {
 		Crumbs: []crumb{{"Registries", "/registries"}, {name, ""}}, Data: v})
 }
 
-func linkRowOf(names *currentNames, g *registry.Registry, c *registry.Collection, l registry.Link) (linkRow, error) {
-	vl, err := names.find(l.Artifact, l.Record, l.Version)
+func linkRowOf(q *request, g *registry.Registry, c *registry.Collection, l registry.Link) (linkRow, error) {
+	vl, err := q.versionLink(l.Artifact, l.Record, l.Version)
 	if err != nil {
 		return linkRow{}, err
 	}
@@ -136,7 +134,7 @@ func (s *Server) collectionPage(q *request) error {
 	if err != nil {
 		return err
 	}
-	c, err := q.registries.Collection(q.Context(), reg, coll)
+	c, err := g.Collection(reg, coll)
 	if err != nil {
 		return err
 	}
@@ -145,9 +143,8 @@ func (s *Server) collectionPage(q *request) error {
 		n := l.N
 		v.Latest = &n
 	}
-	names := &currentNames{q: q, logs: map[string]*refs.Log{}}
 	for i := len(c.Links) - 1; i >= 0; i-- {
-		lr, err := linkRowOf(names, g, c, c.Links[i])
+		lr, err := linkRowOf(q, g, c, c.Links[i])
 		if err != nil {
 			return err
 		}

@@ -89,8 +89,8 @@ func TestWebFormat(t *testing.T) {
 		{[]string{"sh", "-c", "echo 'hi' | wc"}, `sh -c 'echo '\''hi'\'' | wc'`},
 		{[]string{"a b", ""}, "'a b' ''"},
 	} {
-		if got := commandLine(tt.args); got != tt.want {
-			t.Errorf("commandLine(%q) = %q, want %q", tt.args, got, tt.want)
+		if got := (&lineage.Run{Command: tt.args}).CommandLine(); got != tt.want {
+			t.Errorf("Run{Command: %q}.CommandLine() = %q, want %q", tt.args, got, tt.want)
 		}
 	}
 	if got := pageURL("/artifacts", "type", "", "q", "a&b", "limit", 5); got != "/artifacts?limit=5&q=a%26b" {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/trove-ml/trove/lineage"
@@ -42,6 +41,16 @@ type runRow struct {
 	Outputs int `json:"outputs"`
 }
 
+// runRowOf describes run r; the caller counts its inputs and outputs.
+func runRowOf(r *lineage.Run) runRow {
+	row := runRow{ID: r.ID, Label: r.Label(), Name: r.Name, JobType: r.JobType, State: string(r.State), Outcome: r.Outcome(),
+		Started: r.Started, Ended: r.Ended, User: r.User, Host: r.Host, Command: r.CommandLine()}
+	if r.Git != nil {
+		row.Git = r.Git.Commit
+	}
+	return row
+}
+
 // runsPage lists runs newest first. Runs are kept in start order, so a
 // page reads the run refs up to its start once, holding only limit+1 of
 // them; each run on the page costs one edge scan for its counts.
@@ -71,11 +80,7 @@ func (s *Server) runsPage(q *request) error {
 	}
 	for i := len(window) - 1; i >= 0; i-- {
 		r := window[i]
-		row := runRow{ID: r.ID, Label: r.Label(), Name: r.Name, JobType: r.JobType, State: string(r.State), Outcome: r.Outcome(),
-			Started: r.Started, Ended: r.Ended, User: r.User, Host: r.Host, Command: commandLine(r.Command)}
-		if r.Git != nil {
-			row.Git = r.Git.Commit
-		}
+		row := runRowOf(r)
 		in, out, err := q.runs.Versions(q.Context(), r.ID)
 		if err != nil {
 			return err
@@ -129,16 +134,15 @@ func (s *Server) runPage(q *request) error {
 		return err
 	}
 	v := runView{
-		runRow: runRow{ID: r.ID, Label: r.Label(), Name: r.Name, JobType: r.JobType, State: string(r.State), Outcome: r.Outcome(),
-			Started: r.Started, Ended: r.Ended, User: r.User, Host: r.Host, Command: commandLine(r.Command),
-			Inputs: len(r.Inputs), Outputs: len(r.Outputs)},
-		Args: r.Command, Dir: r.Dir, PID: r.PID, Signal: r.Signal, Config: r.Config,
+		runRow: runRowOf(r),
+		Args:   r.Command, Dir: r.Dir, PID: r.PID, Signal: r.Signal, Config: r.Config,
 	}
+	v.Inputs, v.Outputs = len(r.Inputs), len(r.Outputs)
 	if v.Args == nil {
 		v.Args = []string{}
 	}
 	if r.Git != nil {
-		v.Git, v.GitDirty = r.Git.Commit, r.Git.Dirty
+		v.GitDirty = r.Git.Dirty
 	}
 	if r.State == lineage.StateFinished || r.State == lineage.StateFailed {
 		code := r.ExitCode
@@ -151,59 +155,45 @@ func (s *Server) runPage(q *request) error {
 		v.ConfigKeys = append(v.ConfigKeys, k)
 	}
 	sort.Strings(v.ConfigKeys)
-	names := &currentNames{q: q, logs: map[string]*refs.Log{}}
-	if v.InputVersions, err = names.links(r.Inputs); err != nil {
+	if v.InputVersions, err = q.versionLinks(r.Inputs); err != nil {
 		return err
 	}
-	if v.OutputVersions, err = names.links(r.Outputs); err != nil {
+	if v.OutputVersions, err = q.versionLinks(r.Outputs); err != nil {
 		return err
 	}
 	return s.render(q, "run", page{Title: "Run " + r.Label(), Section: "runs",
 		Crumbs: []crumb{{"Runs", "/runs"}, {r.Label(), ""}}, Data: v})
 }
 
-// currentNames finds the current number and state of versions by record,
-// reading each artifact's log once.
-type currentNames struct {
-	q    *request
-	logs map[string]*refs.Log // nil value: no such artifact
-}
-
-func (c *currentNames) find(artifact string, record objects.ID, then int) (versionLink, error) {
+// versionLink finds the current number and state of a version by record,
+// in its artifact's log (read once per request: see request.Log).
+func (q *request) versionLink(artifact string, record objects.ID, then int) (versionLink, error) {
 	vl := versionLink{Artifact: artifact, Record: record.String(), Then: then, Current: then, State: "unknown"}
-	l, ok := c.logs[artifact]
-	if !ok {
-		var err error
-		l, err = c.q.repo.Refs().Log(c.q.Context(), artifact)
-		if errors.Is(err, refs.ErrNotFound) {
-			l, err = nil, nil
-		}
-		if err != nil {
-			return vl, err
-		}
-		c.logs[artifact] = l
+	l, err := q.Log(q.Context(), artifact)
+	switch {
+	case errors.Is(err, refs.ErrNotFound):
+		l = nil
+	case err != nil:
+		return vl, err
 	}
-	vl.URL = artifactURL(artifact)
-	if l == nil {
-		return vl, nil
-	}
-	for _, ver := range l.Versions {
-		if ver.Record == record {
-			vl.Current, vl.State = ver.N, ver.State
-			vl.URL = versionURL(artifact, ver.N)
-			if ver.State != refs.StateLive {
-				vl.URL = lineageURL(artifact, ver.N)
+	if l != nil {
+		for _, ver := range l.Versions {
+			if ver.Record == record {
+				vl.Current, vl.State = ver.N, ver.State
+				break
 			}
-			break
 		}
 	}
+	vl.URL = versionLinkURL(artifact, vl.Current, vl.State)
 	return vl, nil
 }
 
-func (c *currentNames) links(vs []lineage.VersionRef) ([]versionLink, error) {
+// versionLinks names the versions vs for a page, in artifact and number
+// order.
+func (q *request) versionLinks(vs []lineage.VersionRef) ([]versionLink, error) {
 	out := []versionLink{}
 	for _, v := range vs {
-		vl, err := c.find(v.Artifact, v.Record, v.Version)
+		vl, err := q.versionLink(v.Artifact, v.Record, v.Version)
 		if err != nil {
 			return nil, err
 		}
@@ -216,21 +206,4 @@ func (c *currentNames) links(vs []lineage.VersionRef) ([]versionLink, error) {
 		return out[i].Current < out[j].Current
 	})
 	return out, nil
-}
-
-// commandLine joins a command's arguments as a shell would read them:
-// arguments with spaces or quotes are single-quoted.
-func commandLine(args []string) string {
-	var b strings.Builder
-	for i, a := range args {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`|&;<>()*?[]#~=%!{}") {
-			b.WriteString(a)
-			continue
-		}
-		b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
-	}
-	return b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trove-ml/trove/lineage"
+	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/registry"
 	"github.com/trove-ml/trove/repo"
 )
@@ -141,7 +142,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // request is what a page handler gets: the request and the repository,
-// opened for it, with the domain stores over it.
+// opened for it, with the domain stores over it. A handler runs on one
+// goroutine, so nothing in it is locked.
 type request struct {
 	*http.Request
 	w          http.ResponseWriter
@@ -149,6 +151,32 @@ type request struct {
 	runs       *lineage.Store
 	registries *registry.Registries
 	now        time.Time
+	// logs holds the artifact logs read so far, so that each is read
+	// once per request (see Log).
+	logs map[string]logEntry
+}
+
+// logEntry is an artifact log as read, or the error reading it gave.
+type logEntry struct {
+	log *refs.Log
+	err error
+}
+
+var _ lineage.Logs = (*request)(nil)
+
+// Log returns the log of artifact name, reading it the first time only:
+// a page and the lineage graph on it share one reading. It does not check
+// the name (see log, which does).
+func (q *request) Log(ctx context.Context, name string) (*refs.Log, error) {
+	if e, ok := q.logs[name]; ok {
+		return e.log, e.err
+	}
+	l, err := q.repo.Refs().Log(ctx, name)
+	if q.logs == nil {
+		q.logs = map[string]logEntry{}
+	}
+	q.logs[name] = logEntry{l, err}
+	return l, err
 }
 
 // page adapts a page handler: it opens the repository for the request,
@@ -163,11 +191,12 @@ func (s *Server) page(fn func(*request) error) http.HandlerFunc {
 		defer release()
 		req := &request{
 			Request: r, w: w, repo: rp, now: s.opts.Now(),
-			runs: lineage.New(lineage.Options{
-				Refs: rp.RefsKV(), Edges: rp.MetaKV(repo.NSLineage), Objects: rp.Store(), Logs: rp.Refs(),
-			}),
 			registries: registry.New(rp.RefsKV(), registry.Options{}),
 		}
+		// The lineage store names versions from the logs the page reads.
+		req.runs = lineage.New(lineage.Options{
+			Refs: rp.RefsKV(), Edges: rp.MetaKV(repo.NSLineage), Objects: rp.Store(), Logs: req,
+		})
 		if err := fn(req); err != nil {
 			s.fail(w, r, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/registry"
 )
@@ -36,15 +37,50 @@ func (q *request) versionOf(name, sel string) (*version, error) {
 	if err != nil {
 		return nil, err
 	}
-	ver, err := l.Resolve(sel)
+	ver, err := q.resolve(name, l, sel)
 	if err != nil {
-		return nil, fmt.Errorf("%s:%s: %w", name, sel, err)
+		return nil, err
 	}
 	rec, err := q.repo.Record(q.Context(), ver.Record)
 	if err != nil {
 		return nil, fmt.Errorf("%s:v%d: %w", name, ver.N, err)
 	}
 	return &version{name: name, log: l, ver: ver, rec: rec}, nil
+}
+
+// resolve finds the version sel names in l, the log of artifact name.
+// "latest" skips versions whose TTL ran out, as everywhere in trove.
+func (q *request) resolve(name string, l *refs.Log, sel string) (refs.Version, error) {
+	if sel != "latest" {
+		ver, err := l.Resolve(sel)
+		if err != nil {
+			return ver, fmt.Errorf("%s:%s: %w", name, sel, err)
+		}
+		return ver, nil
+	}
+	ver, ok, err := q.latest(name, l)
+	switch {
+	case err != nil:
+		return ver, err
+	case ok:
+		return ver, nil
+	}
+	if _, live := l.Latest(); live {
+		return ver, fmt.Errorf("%s:latest: %w: every live version has expired", name, refs.ErrNoVersion)
+	}
+	return ver, fmt.Errorf("%s:latest: %w: no live versions", name, refs.ErrNoVersion)
+}
+
+// others returns the numbers of the artifact's other live versions,
+// newest first.
+func (v *version) others() []int {
+	var out []int
+	for i := len(v.log.Versions) - 1; i >= 0; i-- {
+		if o := v.log.Versions[i]; o.State == refs.StateLive && o.N != v.ver.N {
+			out = append(out, o.N)
+		}
+	}
+	return out
 }
 
 // crumbs returns the breadcrumb trail to the version, then extra.
@@ -118,7 +154,7 @@ func (s *Server) versionPage(q *request) error {
 		return err
 	}
 	ctx := q.Context()
-	rows, err := q.versionRows(v.name, v.log, []refs.Version{v.ver})
+	rows, err := q.versionRows(v.name, v.log, []refs.Version{v.ver}, map[objects.ID]*manifest.Record{v.ver.Record: v.rec})
 	if err != nil {
 		return err
 	}
@@ -126,7 +162,7 @@ func (s *Server) versionPage(q *request) error {
 		Artifact: v.name, Type: v.log.Type, versionRow: rows[0],
 		Description: v.rec.Description, Metadata: v.rec.Metadata, TTLGiven: v.rec.TTL,
 		Creator: creatorView{User: v.rec.Creator.User, Host: v.rec.Creator.Host, Run: v.rec.Creator.Run},
-		Links:   []linkView{}, UsedBy: []runRef{},
+		Links:   []linkView{},
 	}
 	if g := v.rec.Creator.Git; g != nil {
 		view.Creator.GitCommit, view.Creator.GitDirty = g.Commit, g.Dirty
@@ -152,9 +188,7 @@ func (s *Server) versionPage(q *request) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range used {
-		view.UsedBy = append(view.UsedBy, runRef{ID: r.ID, Label: r.Label(), State: r.Outcome()})
-	}
+	view.UsedBy = runRefs(used)
 	entries, err := manifest.ListDir(ctx, q.repo.Blobs(), v.rec.Root, "", "", rootEntries+1)
 	if err != nil {
 		return err
@@ -163,11 +197,7 @@ func (s *Server) versionPage(q *request) error {
 		entries, view.RootMore = entries[:rootEntries], true
 	}
 	view.Root = fileRows("", entries)
-	for i := len(v.log.Versions) - 1; i >= 0; i-- {
-		if o := v.log.Versions[i]; o.State == refs.StateLive && o.N != v.ver.N {
-			view.Others = append(view.Others, o.N)
-		}
-	}
+	view.Others = v.others()
 	return s.render(q, "version", page{Title: v.label(), Section: "artifacts", Crumbs: v.crumbs(), Data: view})
 }
 
@@ -416,14 +446,15 @@ type holdback struct {
 }
 
 func (h *holdback) Write(p []byte) (int, error) {
-	if err := h.send(); err != nil {
+	if err := h.flush(); err != nil {
 		return 0, err
 	}
 	h.pending = append(h.pending[:0], p...)
 	return len(p), nil
 }
 
-func (h *holdback) send() error {
+// flush sends what is held back.
+func (h *holdback) flush() error {
 	if len(h.pending) == 0 {
 		return nil
 	}
@@ -432,8 +463,6 @@ func (h *holdback) send() error {
 	h.pending = h.pending[:0]
 	return err
 }
-
-func (h *holdback) flush() error { return h.send() }
 
 // Diff limits: a diff shows up to ?limit= changes (default 1,000).
 const (
@@ -505,12 +534,7 @@ func (s *Server) diffPage(q *request) error {
 		return err
 	}
 	view := diffView{Artifact: v.name, Version: v.ver.N, Against: other.label(), AgainstName: other.name,
-		AgainstVersion: other.ver.N, Changes: []changeRow{}, Counts: map[string]int{}, Limit: limit}
-	for i := len(v.log.Versions) - 1; i >= 0; i-- {
-		if o := v.log.Versions[i]; o.State == refs.StateLive && o.N != v.ver.N {
-			view.Others = append(view.Others, o.N)
-		}
-	}
+		AgainstVersion: other.ver.N, Changes: []changeRow{}, Counts: map[string]int{}, Limit: limit, Others: v.others()}
 	err = manifest.Diff(q.Context(), q.repo.Blobs(), other.rec.Root, v.rec.Root, func(c manifest.Change) error {
 		if len(view.Changes) == limit {
 			view.Truncated = true
