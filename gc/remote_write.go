@@ -23,8 +23,8 @@ import (
 func namedPacks(ctx context.Context, rep *remote.Repository, st *remoteState) (map[objects.ID]bool, error) {
 	named := map[objects.ID]bool{}
 	err := rep.Indexes(ctx, func(id objects.ID) error {
-		if io, ok := st.indexes[id]; ok {
-			for _, pk := range io.ix.Packs {
+		if read, ok := st.indexes[id]; ok {
+			for _, pk := range read.ix.Packs {
 				named[pk.ID] = true
 			}
 			return nil

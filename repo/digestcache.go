@@ -40,14 +40,10 @@ func refStatKey(path string) []byte {
 // refDigest returns the digest remembered for path, by a reference or by
 // a commit, if it matches cur and is not racy.
 func (r *Repo) refDigest(path string, cur fileStat) (objects.ID, bool) {
-	for _, k := range [...][]byte{refStatKey(path), statKey(path)} {
-		if v, err := r.store.GetMeta(nsStatCache, k); err == nil {
-			if d, _, ok := trustStatEntry(v, cur); ok {
-				return d, true
-			}
-		}
+	if d, ok := r.digestAt(refStatKey(path), cur); ok {
+		return d, true
 	}
-	return objects.ID{}, false
+	return r.cachedDigest(path, cur)
 }
 
 // Lookup returns the digest remembered for path if fi still matches the

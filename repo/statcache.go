@@ -179,7 +179,13 @@ func (l *statList) lookup(name string) []byte {
 // cachedDigest returns the digest recorded for path if the entry matches cur
 // and is not racy.
 func (r *Repo) cachedDigest(path string, cur fileStat) (objects.ID, bool) {
-	v, err := r.store.GetMeta(nsStatCache, statKey(path))
+	return r.digestAt(statKey(path), cur)
+}
+
+// digestAt returns the digest of the stat cache entry under key if it
+// matches cur and is not racy.
+func (r *Repo) digestAt(key []byte, cur fileStat) (objects.ID, bool) {
+	v, err := r.store.GetMeta(nsStatCache, key)
 	if err != nil {
 		return objects.ID{}, false
 	}
