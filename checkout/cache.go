@@ -55,10 +55,9 @@ type Cache struct {
 	now func() time.Time
 
 	// What Open learnt of the filesystem, with a probe file:
-	atime bool   // it keeps an access time set explicitly: Touch sets it, Prune reads it
-	perms bool   // it keeps mode 0444: Lookup distrusts a cached file that became writable
-	dev   uint64 // the cache's device, when devOK
-	devOK bool
+	atime bool // it keeps an access time set explicitly: Touch sets it, Prune reads it
+	perms bool // it keeps mode 0444: Lookup distrusts a cached file that became writable
+	devOK bool // it has device numbers, which a Placer needs to probe reflinks per device
 }
 
 // Open opens the cache in dir, creating the folder if it is missing. It
@@ -79,11 +78,6 @@ func Open(dir string, o Options) (*Cache, error) {
 			return nil, fmt.Errorf("checkout: open cache %s: %w", abs, err)
 		}
 	}
-	fi, err := os.Stat(abs)
-	if err != nil {
-		return nil, fmt.Errorf("checkout: open cache %s: %w", abs, err)
-	}
-	c.dev, c.devOK = device(fi)
 	if err := c.removeStaleTemps(); err != nil {
 		return nil, err
 	}
@@ -261,17 +255,21 @@ func (c *Cache) Touch(id objects.ID) error {
 	return nil
 }
 
-// Linked reports whether dst is a hardlink of the cached file of content
-// id: the same inode, which must be neither written nor made writable.
-// A caller that finds an output up to date checks this before it changes
-// the output's mode (see doc.go, "Using it from pull").
-func (c *Cache) Linked(id objects.ID, dst string) bool {
-	di, err := os.Lstat(dst)
-	if err != nil || !di.Mode().IsRegular() {
+// Linked reports whether the output whose Lstat is fi is a hardlink of
+// the cached file of content id: the same inode, which must be neither
+// written nor made writable. A caller that finds an output up to date
+// checks this, with the stat it already has, before it changes the
+// output's mode (see doc.go, "Using it from pull"). An output with a
+// single link is answered without looking at the cache.
+func (c *Cache) Linked(id objects.ID, fi fs.FileInfo) bool {
+	if !fi.Mode().IsRegular() {
+		return false
+	}
+	if n, ok := links(fi); ok && n < 2 {
 		return false
 	}
 	ci, err := os.Lstat(c.Path(id))
-	return err == nil && os.SameFile(ci, di)
+	return err == nil && os.SameFile(ci, fi)
 }
 
 func (c *Cache) touch(p string) error {
@@ -327,6 +325,7 @@ func (c *Cache) probe() (err error) {
 		return fmt.Errorf("checkout: open cache %s: %w", c.dir, err)
 	}
 	c.perms = fi.Mode().Perm() == cachedPerm
+	_, c.devOK = device(fi)
 	a, ok := accessTime(fi)
 	c.atime = ok && a.Unix() == probeTime().Unix()
 	return nil

@@ -2,7 +2,9 @@
 // files, by reflink, hardlink or copy, whichever the filesystem allows and
 // the user asked for. It is what lets `trove pull` materialise a version
 // without writing its bytes again, and lets a re-pull of an up-to-date
-// folder rewrite nothing. It imports only objects (for [objects.ID]); the
+// folder rewrite nothing. Of trove it imports only objects (for
+// [objects.ID]) and internal/fileinfo (for error messages), and beyond the
+// standard library only golang.org/x/sys/unix (for reflinks on Linux); the
 // repository, its store and the stat cache are the caller's.
 //
 // # Modes
@@ -126,8 +128,12 @@
 //     caller's. If it finds the file current it must not chmod it when
 //     Cache.Linked says it shares the cache's inode: a re-pull with
 //     Hardlink then has nothing to do, and with another mode the output
-//     must be placed anew (Place replaces it), never chmodded.
-//     Cache.Touch records the use of a file that needed nothing.
+//     must be placed anew (Place replaces it), never chmodded. Pull
+//     does not Cache.Touch a file that needed nothing: setting a time
+//     changes the ctime of every output linked to the cached file, and
+//     the stat cache would then hash them all again on the next pull.
+//     Such a file's cache entry ages from its last Place, and may be
+//     pruned while still linked; its outputs keep their content.
 //  4. Otherwise Lookup(id, size); on a miss, Add(ctx, id, size, fill) with
 //     a fill that writes the file from the store and fails on a digest
 //     mismatch; then Placer.Place(ctx, id, dst, perm) and stat dst for the

@@ -111,7 +111,7 @@ func TestPlacerPlace(t *testing.T) {
 		t.Fatalf("Place = %v, %v", used, err)
 	}
 	checkFile(t, dst, content, 0o444)
-	if !c.Linked(id, dst) {
+	if !c.Linked(id, lstat(t, dst)) {
 		t.Error("Linked says the hardlinked output is not the cache's file")
 	}
 	after, err := os.Stat(src)
@@ -129,7 +129,7 @@ func TestPlacerPlace(t *testing.T) {
 	if used, err := NewPlacer(c, Copy).Place(context.Background(), id, dst, 0o644); err != nil || used != Copy {
 		t.Fatalf("Place(Copy) = %v, %v", used, err)
 	}
-	if c.Linked(id, dst) {
+	if c.Linked(id, lstat(t, dst)) {
 		t.Error("Linked says a copy is the cache's file")
 	}
 	checkFile(t, src, content, 0o444)
@@ -140,4 +140,14 @@ func TestPlacerPlace(t *testing.T) {
 		t.Errorf("Place of an uncached id = %v; want not-exist naming %s", err, c.Path(missing))
 	}
 	checkFile(t, dst, content, 0o644)
+}
+
+// lstat returns path's Lstat, for Cache.Linked.
+func lstat(t testing.TB, path string) fs.FileInfo {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi
 }

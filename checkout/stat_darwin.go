@@ -4,3 +4,4 @@ import "syscall"
 
 func statDev(st *syscall.Stat_t) uint64             { return uint64(uint32(st.Dev)) }
 func statAtime(st *syscall.Stat_t) syscall.Timespec { return st.Atimespec }
+func statNlink(st *syscall.Stat_t) uint64           { return uint64(st.Nlink) }

@@ -26,3 +26,12 @@ func accessTime(fi fs.FileInfo) (time.Time, bool) {
 	ts := statAtime(st)
 	return time.Unix(ts.Unix()), true
 }
+
+// links returns fi's number of hard links.
+func links(fi fs.FileInfo) (uint64, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return statNlink(st), true
+}

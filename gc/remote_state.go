@@ -488,12 +488,11 @@ type packReader struct {
 }
 
 func (r packReader) ReadAt(p []byte, off int64) (int, error) {
-	b, err := r.rep.ReadPack(r.ctx, r.id, off, int64(len(p)))
-	n := copy(p, b)
-	if err == nil && n < len(p) {
-		err = io.ErrUnexpectedEOF
+	// ReadPackInto fills p whole or fails (a short read included).
+	if err := r.rep.ReadPackInto(r.ctx, r.id, off, p); err != nil {
+		return 0, err
 	}
-	return n, err
+	return len(p), nil
 }
 
 func randomSuffix(rnd io.Reader) (string, error) {

@@ -63,9 +63,11 @@ type PullResult struct {
 
 // Pull materialises a version into a folder, verifying every byte: each
 // chunk against its id and each file against its digest. A file that is
-// already up to date is not rewritten. Files are written to a temp name and
-// renamed into place, so a failed pull never leaves a partial file under a
-// version's path.
+// already up to date is not rewritten. Each file is written as a new file
+// beside its place — unnamed (O_TMPFILE) where Linux allows, else under a
+// temp name — and linked or renamed there only once its digest checked out
+// (tempfile.go), or placed from the file cache (PullOptions.Link), so a
+// failed pull never leaves a partial file under a version's path.
 func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResult, error) {
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
@@ -106,7 +108,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	m := newMaterializer(ctx, r, dir, v.Record.Size)
 	m.refs = newRefPull(o)
 	m.missing = missing
-	m.files, m.placer, m.placeMode = files, placer, o.Link
+	m.files, m.placer = files, placer
 	m.adding = map[objects.ID]chan struct{}{}
 	// The folders above a --prefix path are made (real folders, never
 	// through a symlink), as they are in the version.
@@ -209,12 +211,15 @@ type materializer struct {
 	// were not asked for); placer places files from it when the pull
 	// links (nil: files are written in place). placed counts files by
 	// the way they were placed.
-	files     *checkout.Cache
-	placer    *checkout.Placer
-	placeMode checkout.Mode
-	placed    [checkout.Hardlink + 1]atomicInt
-	addMu     sync.Mutex
-	adding    map[objects.ID]chan struct{} // file cache Adds in flight; guarded by addMu
+	files  *checkout.Cache
+	placer *checkout.Placer
+	placed [checkout.Hardlink + 1]atomicInt
+	addMu  sync.Mutex
+	adding map[objects.ID]chan struct{} // file cache Adds in flight; guarded by addMu
+
+	// unnamed says whether files written in place can be born unnamed
+	// (tempfile.go), checked once per pull.
+	unnamed bool
 }
 
 func newMaterializer(ctx context.Context, r *Repo, dir string, total int64) *materializer {
@@ -223,6 +228,8 @@ func newMaterializer(ctx context.Context, r *Repo, dir string, total int64) *mat
 		pool:  newPool(ctx, r.opts.Workers),
 		meter: r.opts.Progress.Start("writing", total, true),
 		stat:  r.newStatRecorder(0),
+
+		unnamed: canOpenUnnamed(),
 	}
 }
 
@@ -427,8 +434,9 @@ func hashFile(path string, want fileStat) (objects.ID, error) {
 	return h.Sum(), nil
 }
 
-// file writes one regular file: to a temp name beside d, then renamed over
-// it once its digest is verified.
+// file writes one regular file at d unless it is up to date: with put,
+// from the local store now or from the remote once the rest is written
+// (stream.go). Either way it appears at d only once its digest is verified.
 func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) error {
 	if fi, ok := m.upToDate(d, e); ok {
 		done, err := m.current(d, e, fi)
@@ -457,8 +465,8 @@ func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) err
 // which would change the cache and every other link: with --link hardlink
 // it is left as it is, with any other mode it is placed anew (done false).
 func (m *materializer) current(d string, e manifest.Entry, fi fs.FileInfo) (done bool, err error) {
-	if m.files != nil && m.files.Linked(e.Digest, d) {
-		if m.placeMode != checkout.Hardlink {
+	if m.files != nil && m.files.Linked(e.Digest, fi) {
+		if m.placer == nil || m.placer.Mode() != checkout.Hardlink {
 			return false, nil
 		}
 		// Not Touched either: setting a time changes the ctime, and the
@@ -475,12 +483,12 @@ func (m *materializer) current(d string, e manifest.Entry, fi fs.FileInfo) (done
 
 // put writes file entry e at d with fill, which writes its content to a
 // new file and fails unless it matches e.Digest. Without links that file
-// is a temp file renamed over d (replaceFile). With links it is a file of
+// is a temp file put at d (replaceFile). With links it is a file of
 // the file cache, filled only if the cache lacks it, and then reflinked
 // or hardlinked to d.
 func (m *materializer) put(ctx context.Context, d string, e manifest.Entry, fill func(f *os.File) error) error {
 	if m.placer == nil {
-		st, statTime, err := replaceFile(d, fs.FileMode(e.Mode), fill)
+		st, statTime, err := replaceFile(d, fs.FileMode(e.Mode), m.unnamed, fill)
 		if err != nil {
 			return err
 		}
@@ -568,12 +576,13 @@ func (m *materializer) wrote(d string, e manifest.Entry, st fileStat, statTime t
 }
 
 // replaceFile puts a new file at d: fill writes its content to a temp file
-// beside d, which then gets mode and is renamed over d (a folder there is
-// removed first). It returns d's stat after the rename and the time taken
-// just before it, for the stat cache. On any failure, fill's included, the
-// temp file is removed and d is left as it was.
-func replaceFile(d string, mode fs.FileMode, fill func(f *os.File) error) (st fileStat, statTime time.Time, err error) {
-	t, err := createTemp(d)
+// beside d (tempfile.go; unnamed if the caller's canOpenUnnamed said so),
+// which then gets mode and is linked or renamed over d (a folder there is
+// removed first). It returns d's stat after that and the time taken just
+// before it, for the stat cache. On any failure, fill's included, the temp
+// file is removed and d is left as it was.
+func replaceFile(d string, mode fs.FileMode, unnamed bool, fill func(f *os.File) error) (st fileStat, statTime time.Time, err error) {
+	t, err := createTemp(d, unnamed)
 	if err != nil {
 		return st, statTime, err
 	}

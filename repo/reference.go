@@ -266,8 +266,8 @@ func (m *materializer) refEntry(ctx context.Context, p string, e manifest.Entry)
 	return err
 }
 
-// fetchRef writes one referenced object at d: to a temp name beside it,
-// renamed into place once the fetcher has checked it. With
+// fetchRef writes one referenced object at d: to a temp file beside it,
+// put in place once the fetcher has checked it (replaceFile). With
 // AllowMissingRefs a changed or missing object is a warning.
 func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Entry) error {
 	if !e.Digest.IsZero() && m.refUpToDate(d, e) {
@@ -279,7 +279,7 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 	// but never this object's own parent: that comes first in walk order.
 	h := objects.NewHasher()
 	var n int64
-	st, statTime, err := replaceFile(d, fs.FileMode(manifest.ModeFile), func(f *os.File) error {
+	st, statTime, err := replaceFile(d, fs.FileMode(manifest.ModeFile), m.unnamed, func(f *os.File) error {
 		cw := &countWriter{w: io.MultiWriter(f, h), meter: m.meter}
 		err := m.refs.fetch.Fetch(ctx, e, cw)
 		n = cw.n

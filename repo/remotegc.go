@@ -192,8 +192,10 @@ type remotePackReader struct {
 }
 
 func (p remotePackReader) ReadAt(b []byte, off int64) (int, error) {
-	got, err := p.rep.ReadPack(p.ctx, p.id, off, int64(len(b)))
-	return copy(b, got), err
+	if err := p.rep.ReadPackInto(p.ctx, p.id, off, b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // VersionRoot names a version by record and root tree.

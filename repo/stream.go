@@ -20,8 +20,10 @@ import (
 // one big file. streamAhead windows download while the one before them is
 // written, each in spans of at most streamSpan bytes, downloadParallel at
 // a time, so memory stays near (streamAhead+1) × streamWindow whatever the
-// size of the version. Files are still written to a temp name and renamed
-// into place once their digest checked out.
+// size of the version. Files are still put in place only once their digest
+// checked out, as by put: born unnamed (O_TMPFILE) and linked into place
+// where Linux allows, else under a temp name and renamed (tempfile.go), or
+// placed from the file cache.
 const (
 	streamWindow = 16 << 20
 	streamSpan   = 4 << 20
@@ -77,6 +79,11 @@ type window struct {
 	files    []*streamFile
 	from, to int
 	want     []objects.ID
+	// repeats sums the lengths of the remote pieces whose chunk is
+	// already in want: downloaded once, but counted by the download
+	// meter's total (remoteBytes) each time, so added to it with the
+	// window's download.
+	repeats int64
 
 	// out, for a window of a big file, is that file: chunks are written
 	// at their offsets (offs) as they arrive, by the goroutines that
@@ -131,7 +138,11 @@ func (m *materializer) stream(ctx context.Context, c *conn, files []*streamFile)
 		}
 		batch.files = append(batch.files, f)
 		for _, p := range f.pieces {
-			if p.remote && !batchSeen[p.id] {
+			switch {
+			case !p.remote:
+			case batchSeen[p.id]:
+				batch.repeats += int64(p.n)
+			default:
 				batchSeen[p.id] = true
 				batch.want = append(batch.want, p.id)
 				batchBytes += int64(p.n)
@@ -151,7 +162,8 @@ func (m *materializer) stream(ctx context.Context, c *conn, files []*streamFile)
 	return ctx.Err() // cancelled from outside: files were skipped
 }
 
-// remoteBytes sums the lengths of f's remote pieces.
+// remoteBytes sums the lengths of f's remote pieces, repeats included
+// (see window.repeats).
 func (f *streamFile) remoteBytes() int64 {
 	var n int64
 	for _, p := range f.pieces {
@@ -361,6 +373,8 @@ func (s *streamer) windows(f *streamFile, out *os.File, ws chan<- *window) {
 					w.local = append(w.local, p.id)
 				}
 				n += int64(p.n)
+			} else if p.remote {
+				w.repeats += int64(p.n)
 			}
 			w.offs[p.id] = append(w.offs[p.id], offs[w.to])
 		}
@@ -476,6 +490,9 @@ func (s *streamer) fetchWindow(w *window) (map[objects.ID][]byte, error) {
 	lwg.Wait()
 	if err == nil {
 		err = localErr
+	}
+	if err == nil && w.repeats > 0 {
+		s.dl.Add(w.repeats)
 	}
 	return data, err
 }

@@ -23,10 +23,14 @@ type tempFile struct {
 	name string // "" while the file has no name (O_TMPFILE)
 }
 
-func createTemp(d string) (*tempFile, error) {
+// createTemp creates the temp file for d: unnamed if unnamed (what
+// canOpenUnnamed said) and the filesystem allows it, else named.
+func createTemp(d string, unnamed bool) (*tempFile, error) {
 	dir := filepath.Dir(d)
-	if f, ok := openUnnamed(dir); ok {
-		return &tempFile{f: f, d: d}, nil
+	if unnamed {
+		if f, ok := openUnnamed(dir); ok {
+			return &tempFile{f: f, d: d}, nil
+		}
 	}
 	f, err := os.CreateTemp(dir, ".trove-pull-*")
 	if err != nil {

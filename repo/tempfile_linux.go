@@ -11,13 +11,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// canOpenUnnamed reports whether /proc, through which linkUnnamed names
+// an unnamed file, is there: without it openUnnamed must not be used. A
+// pull asks once, not once per file.
+func canOpenUnnamed() bool {
+	return unix.Access("/proc/self/fd", unix.F_OK) == nil
+}
+
 // openUnnamed opens a new file without a name in dir (O_TMPFILE), or
-// reports false where the filesystem or kernel cannot, or /proc, through
-// which linkUnnamed names it, is missing.
+// reports false where the filesystem or kernel cannot. Call it only where
+// canOpenUnnamed says yes.
 func openUnnamed(dir string) (*os.File, bool) {
-	if unix.Access("/proc/self/fd", unix.F_OK) != nil {
-		return nil, false
-	}
 	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, false

@@ -7,6 +7,9 @@ import (
 	"os"
 )
 
+// canOpenUnnamed reports false: only Linux has O_TMPFILE.
+func canOpenUnnamed() bool { return false }
+
 // openUnnamed reports false: only Linux has O_TMPFILE.
 func openUnnamed(string) (*os.File, bool) { return nil, false }
 
