@@ -19,11 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/trove-ml/trove/manifest"
-	"github.com/trove-ml/trove/remote"
 	"github.com/trove-ml/trove/remote/retry"
+	"github.com/trove-ml/trove/remote/s3"
 )
 
 // S3Options configure [NewS3]. Credentials never come from a reference:
@@ -50,7 +49,8 @@ type S3Options struct {
 	// folder (see [S3.List]). 0 means 8; 1 lists in one flat sequence.
 	ListConcurrency int
 	// Retry tunes the repeats of requests that fail transiently (429 and
-	// 5xx answers, throttling, reset connections, timeouts) with
+	// 5xx answers, throttling, RequestTimeout, reset connections,
+	// timeouts: what remote/s3's [s3.Transient] accepts) with
 	// remote/retry's policy and defaults: at most 10 attempts within five
 	// minutes, full jitter from 200 ms to 20 s. No other 4xx answer is
 	// repeated. The SDK's own retries are off, as in remote/s3: two layers
@@ -462,7 +462,7 @@ func (s *S3) versioned(ctx context.Context, c *awss3.Client, loc Location) (bool
 		return err
 	})
 	if err != nil {
-		if err := s.fail(loc, "", err); errors.Is(err, ErrBucketNotFound) || errors.Is(err, ErrNoCredentials) || s3Transient(err) {
+		if err := s.fail(loc, "", err); errors.Is(err, ErrBucketNotFound) || errors.Is(err, ErrNoCredentials) || s3.Transient(err) {
 			return false, err
 		}
 		return false, nil
@@ -535,7 +535,7 @@ func (s *S3) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error) 
 	if err != nil {
 		return nil, err
 	}
-	body := retry.NewReader(ctx, s.o.Retry, loc.Key, s3Transient, out.Body, e.Size, func(ctx context.Context, done int64) (io.ReadCloser, error) {
+	body := retry.NewReader(ctx, s.o.Retry, loc.Key, s3.Transient, out.Body, e.Size, func(ctx context.Context, done int64) (io.ReadCloser, error) {
 		out, err := s.getFrom(ctx, c, loc, e, in, done)
 		if err != nil {
 			return nil, err
@@ -602,7 +602,7 @@ const (
 // call makes one request, req, with the retries of S3Options.Retry: op
 // and key name it in events and errors.
 func (s *S3) call(ctx context.Context, op, key string, req func() error) error {
-	return retry.Do(ctx, s.o.Retry, op, key, s3Transient, func(int) error { return req() })
+	return retry.Do(ctx, s.o.Retry, op, key, s3.Transient, func(int) error { return req() })
 }
 
 // head asks for the metadata of the object loc names.
@@ -613,25 +613,6 @@ func (s *S3) head(ctx context.Context, c *awss3.Client, loc Location) (*awss3.He
 		return err
 	})
 	return out, err
-}
-
-// s3Transient reports whether repeating a request that failed with err
-// may succeed: throttling (429, SlowDown) and server errors (5xx), and
-// no answer at all (a refused or reset connection, a timeout, a body cut
-// short). No other 4xx answer is: a repeat gets the same.
-func s3Transient(err error) bool {
-	status, code := s3ErrorInfo(err)
-	switch {
-	case status == http.StatusTooManyRequests || status >= 500:
-		return true
-	case status >= 400:
-		return false
-	case code == "SlowDown" || code == "Throttling" || code == "ThrottlingException" || code == "ServiceUnavailable" || code == "InternalError":
-		return true
-	}
-	var send *smithyhttp.RequestSendError
-	var rt *awshttp.ResponseTimeoutError
-	return errors.As(err, &send) || errors.As(err, &rt) || remote.IsTransient(err)
 }
 
 // s3ErrorInfo returns the HTTP status (0 without a response) and S3 error

@@ -60,7 +60,9 @@
 // writer may yet fail); 403 is [remote.ErrPermission], with a message naming
 // the object and the credential variables to check; NoSuchBucket is
 // [remote.ErrBucketNotFound]; 501 is [remote.ErrNotSupported]. 5xx, 429,
-// SlowDown and friends, connection failures and timeouts are transient.
+// SlowDown and friends, RequestTimeout (a 400), connection failures and
+// timeouts are transient: [Transient] is that test, for other clients of
+// S3 that retry with remote/retry.
 //
 // The SDK's own retryer is off: each request is made once. Retries belong to
 // remote/retry, which wraps this bucket. Two layers would multiply their

@@ -104,18 +104,31 @@ func (b *Bucket) fail(op, key string, c cond, err error) error {
 		}
 		return fmt.Errorf("remote/s3: %s %s: wrong region or endpoint for this bucket: %w", op, where, err)
 
-	case status >= 500 || status == http.StatusTooManyRequests || code == "SlowDown" ||
-		code == "Throttling" || code == "ThrottlingException" || code == "RequestTimeout" ||
-		code == "InternalError" || code == "ServiceUnavailable":
-		return remote.Transient(fmt.Errorf("remote/s3: %s %s: %w", op, where, err))
-	}
-
-	// No answer at all: the connection failed, was reset or timed out. (A
-	// cancelled context stays permanent: IsTransient checks that first.)
-	var send *smithyhttp.RequestSendError
-	var rt *awshttp.ResponseTimeoutError
-	if errors.As(err, &send) || errors.As(err, &rt) || remote.IsTransient(err) {
+	case Transient(err):
 		return remote.Transient(fmt.Errorf("remote/s3: %s %s: %w", op, where, err))
 	}
 	return fmt.Errorf("remote/s3: %s %s: %w", op, where, err)
+}
+
+// Transient reports whether repeating an S3 request that failed with err,
+// an error of the AWS SDK (wrapped or not), may succeed: server errors
+// (5xx), throttling (429, SlowDown and the like), a request the server
+// timed out (RequestTimeout, which comes with 400), and no answer at all
+// (the connection failed, was reset or timed out, or anything else
+// [remote.IsTransient] accepts). Any other 4xx answer is not: a repeat
+// gets the same.
+//
+// The Bucket's own errors are classified already; Transient is for other
+// clients of S3 (package reference) that repeat requests with
+// remote/retry.
+func Transient(err error) bool {
+	status, code := errorInfo(err)
+	if status >= 500 || status == http.StatusTooManyRequests || code == "SlowDown" ||
+		code == "Throttling" || code == "ThrottlingException" || code == "RequestTimeout" ||
+		code == "InternalError" || code == "ServiceUnavailable" {
+		return true
+	}
+	var send *smithyhttp.RequestSendError
+	var rt *awshttp.ResponseTimeoutError
+	return errors.As(err, &send) || errors.As(err, &rt) || remote.IsTransient(err)
 }
