@@ -88,13 +88,15 @@
 // answers, throttling, refused or reset connections, timeouts) are
 // repeated by remote/retry's loop ([retry.Do]) with its policy: full
 // jitter, bounded attempts and time, tuned by each store's Retry option.
-// Nothing else is repeated: no 4xx answer but 429, no changed object, no
-// refused credentials. The SDKs' own retries are off, so attempts never
-// multiply. A pull cut short resumes from its first unread byte
-// ([retry.NewReader]) only as the same object: the recorded S3 version or
-// If-Match on its ETag, the GCS generation, If-Range on the HTTP ETag or
-// date (and the bytes checked at the end where nothing pins them); a
-// download hashed at commit starts again from the start.
+// Nothing else is repeated: no 4xx answer but 429, and 408 from GCS and
+// RequestTimeout (a 400) from S3; no changed object, no refused
+// credentials. The SDKs' own retries are off, so attempts never multiply.
+// A pull cut short, or silent for longer than the store's Timeout,
+// resumes from its first unread byte ([retry.NewReader], [retry.Watch])
+// only as the same object: the recorded S3 version or If-Match on its
+// ETag, the GCS generation, If-Range on the HTTP ETag or date (and the
+// bytes checked at the end where nothing pins them); a download hashed at
+// commit starts again from the start.
 //
 // # What it leaves to others
 //

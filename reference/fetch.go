@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"io"
 
 	"github.com/trove-ml/trove/manifest"
@@ -61,8 +62,8 @@ func (r *Resolver) Expand(ctx context.Context, e manifest.Entry, fn func(path st
 }
 
 // checkReader passes an object's content through and checks it at the
-// end: its length, and its BLAKE3 or MD5 where known. A mismatch is an
-// error wrapping [ErrChanged] in place of io.EOF.
+// end: its length, and its BLAKE3, MD5 or CRC32C where known. A mismatch
+// is an error wrapping [ErrChanged] in place of io.EOF.
 type checkReader struct {
 	rc   io.ReadCloser
 	uri  string
@@ -71,9 +72,11 @@ type checkReader struct {
 
 	b3      *objects.Hasher // nil unless wantB3 is set
 	wantB3  objects.ID
-	md5     hash.Hash // nil unless wantMD5 is set
-	wantMD5 []byte
-	err     error // sticky
+	sum     hash.Hash // nil unless wantSum is set
+	wantSum []byte
+	sumName string // the sum's name in errors: "MD5"
+	sumSays string // where wantSum comes from, in errors: "its ETag"
+	err     error  // sticky
 }
 
 // newCheckReader checks rc against the size recorded in e and, for a
@@ -86,10 +89,24 @@ func newCheckReader(rc io.ReadCloser, e manifest.Entry) *checkReader {
 	return c
 }
 
+// checkSum adds a check of the content's sum by h, which must be want;
+// name and says name the sum and where want comes from, in errors.
+func (c *checkReader) checkSum(h hash.Hash, want []byte, name, says string) {
+	c.sum, c.wantSum, c.sumName, c.sumSays = h, want, name, says
+}
+
 // checkMD5 adds a check of the content's MD5, given in hex.
 func (c *checkReader) checkMD5(hexSum string) {
 	if b, err := hex.DecodeString(hexSum); err == nil && len(b) == md5.Size {
-		c.md5, c.wantMD5 = md5.New(), b
+		c.checkSum(md5.New(), b, "MD5", "its ETag")
+	}
+}
+
+// checkCRC32C adds a check of the content's CRC32C (Castagnoli), given
+// as its 4 big-endian bytes, as in a GCS x-goog-hash header.
+func (c *checkReader) checkCRC32C(want []byte) {
+	if len(want) == crc32.Size {
+		c.checkSum(crc32.New(castagnoli), want, "CRC32C", "the server's x-goog-hash")
 	}
 }
 
@@ -102,8 +119,8 @@ func (c *checkReader) Read(p []byte) (int, error) {
 	if c.b3 != nil {
 		c.b3.Write(p[:n])
 	}
-	if c.md5 != nil {
-		c.md5.Write(p[:n])
+	if c.sum != nil {
+		c.sum.Write(p[:n])
 	}
 	if c.n > c.size {
 		c.err = fmt.Errorf("%w: %s: more than the %d bytes recorded", ErrChanged, clip(c.uri), c.size)
@@ -131,9 +148,9 @@ func (c *checkReader) verify() error {
 			return fmt.Errorf("%w: %s: content hashes to %s, the reference records %s", ErrChanged, clip(c.uri), got.Short(), c.wantB3.Short())
 		}
 	}
-	if c.md5 != nil {
-		if got := c.md5.Sum(nil); string(got) != string(c.wantMD5) {
-			return fmt.Errorf("%w: %s: content's MD5 is %x, its ETag says %x", ErrChanged, clip(c.uri), got, c.wantMD5)
+	if c.sum != nil {
+		if got := c.sum.Sum(nil); string(got) != string(c.wantSum) {
+			return fmt.Errorf("%w: %s: content's %s is %x, %s says %x", ErrChanged, clip(c.uri), c.sumName, got, c.sumSays, c.wantSum)
 		}
 	}
 	return nil

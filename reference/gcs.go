@@ -36,11 +36,13 @@ type GCSOptions struct {
 	// nil means a client whose requests time out after Timeout without an
 	// answer.
 	Client *http.Client
-	// Timeout bounds the wait for response headers when Client is nil.
-	// 0 means one minute.
+	// Timeout bounds the wait for response headers when Client is nil,
+	// and always each read of a download's body: a body silent for longer
+	// fails transiently, and the download resumes (see Retry). 0 means
+	// one minute.
 	Timeout time.Duration
-	// Retry tunes the repeats of requests that fail transiently (429 and
-	// 5xx answers, reset connections, timeouts) with remote/retry's
+	// Retry tunes the repeats of requests that fail transiently (408, 429
+	// and 5xx answers, reset connections, timeouts) with remote/retry's
 	// policy and defaults: at most 10 attempts within five minutes, full
 	// jitter from 200 ms to 20 s. A download cut short resumes from its
 	// first unread byte, at most MaxAttempts-1 times. OnRetry sees Ops
@@ -163,7 +165,10 @@ func (g *GCS) Probe(ctx context.Context, loc Location) error {
 
 // Open implements [Store]: a read of the recorded generation, as stored
 // (no decompressive transcoding), of the recorded length, whose CRC32C
-// is checked at the end against the one the server sends.
+// is checked at the end against the one the server sends. A download cut
+// short, or silent for longer than GCSOptions.Timeout, resumes from its
+// first unread byte with a ranged request for the same generation (see
+// GCSOptions.Retry).
 func (g *GCS) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error) {
 	loc, err := Parse(e.Ref.URI)
 	if err != nil {
@@ -183,7 +188,12 @@ func (g *GCS) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error)
 	if err != nil {
 		return nil, err
 	}
-	r, err := api.openMedia(ctx, loc.Bucket, loc.Key, gen)
+	var resp *http.Response
+	err = api.do(ctx, gcsOpGet, loc.Key, func() error {
+		var err error
+		resp, err = api.watchedMedia(ctx, loc.Bucket, loc.Key, gen, 0)
+		return err
+	})
 	if err != nil {
 		err = g.fail(loc, loc.Key, err)
 		if errors.Is(err, ErrNotFound) {
@@ -191,11 +201,33 @@ func (g *GCS) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error)
 		}
 		return nil, err
 	}
-	if r.size >= 0 && r.size != e.Size {
-		r.Close()
-		return nil, fmt.Errorf("%w: %s: %d bytes, the reference records %d", ErrChanged, clip(e.Ref.URI), r.size, e.Size)
+	// Accept-Encoding: gzip should have turned transcoding off; were the
+	// bytes decompressed all the same, neither length nor CRC32C would
+	// match the record, and "changed" would be a lie.
+	if resp.Header.Get("X-Goog-Stored-Content-Encoding") == "gzip" && resp.Header.Get("Content-Encoding") != "gzip" {
+		resp.Body.Close()
+		return nil, g.fail(loc, loc.Key, errors.New("the server decompressed an object stored gzip-compressed, though asked not to"))
 	}
-	return newCheckReader(r, e), nil
+	if resp.ContentLength >= 0 && resp.ContentLength != e.Size {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%w: %s: %d bytes, the reference records %d", ErrChanged, clip(e.Ref.URI), resp.ContentLength, e.Size)
+	}
+	rc := retry.NewReader(ctx, api.retry, loc.Key, gcsTransient, resp.Body, e.Size, func(ctx context.Context, done int64) (io.ReadCloser, error) {
+		resp, err := api.watchedMedia(ctx, loc.Bucket, loc.Key, gen, done)
+		var se *gcsStatusError
+		switch {
+		case errors.As(err, &se) && se.code == http.StatusRequestedRangeNotSatisfiable:
+			// Nothing from byte done on: the object is shorter than
+			// recorded, which the check of its length reports.
+			return http.NoBody, nil
+		case err != nil:
+			return nil, err
+		}
+		return resp.Body, nil
+	})
+	cr := newCheckReader(rc, e)
+	cr.checkCRC32C(gcsCRC32C(resp.Header))
+	return cr, nil
 }
 
 // fail maps an error of the API about key in loc's bucket to this

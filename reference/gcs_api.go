@@ -50,7 +50,7 @@ const (
 	gcsOpStat = "stat" // an object's metadata
 	gcsOpList = "list" // a listing page
 	gcsOpGet  = "get"  // a download's first answer, or its re-open
-	gcsOpRead = "read" // a download cut short, resumed
+	gcsOpRead = "read" // a download cut short and resumed; also begins its reads' errors
 )
 
 // gcsAPI makes the requests of a [GCS] store. It is safe for concurrent
@@ -58,7 +58,8 @@ const (
 type gcsAPI struct {
 	client   *http.Client    // adds the Authorization header, except for an emulator
 	endpoint string          // scheme://host[/path], no trailing '/'
-	retry    retry.Options   // with the defaults filled in
+	retry    retry.Options   // zero fields take their defaults in retry.Do and retry.NewReader
+	timeout  time.Duration   // of a read of a download's body that sends nothing
 	own      *http.Transport // made here, so closed here; nil for GCSOptions.Client
 }
 
@@ -92,11 +93,11 @@ func newGCSAPI(ctx context.Context, o GCSOptions) (*gcsAPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &gcsAPI{endpoint: endpoint, retry: o.Retry.WithDefaults(), client: o.Client}
+	if o.Timeout <= 0 {
+		o.Timeout = time.Minute
+	}
+	a := &gcsAPI{endpoint: endpoint, retry: o.Retry, timeout: o.Timeout, client: o.Client}
 	if a.client == nil {
-		if o.Timeout <= 0 {
-			o.Timeout = time.Minute
-		}
 		a.own = http.DefaultTransport.(*http.Transport).Clone()
 		a.own.ResponseHeaderTimeout = o.Timeout
 		a.own.MaxIdleConns, a.own.MaxIdleConnsPerHost = gcsMaxIdleConns, gcsMaxIdleConns

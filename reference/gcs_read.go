@@ -3,8 +3,6 @@ package reference
 import (
 	"context"
 	"encoding/base64"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -18,52 +16,65 @@ import (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// gcsReader is the content of one generation of an object, as stored. It
-// keeps the CRC32C of the bytes it returns and compares it at the end
-// with the one the server sent (x-goog-hash), and it resumes a body cut
-// short by a transient error with a ranged request from the first byte
-// not yet returned: a generation never changes, so the pieces are of one
-// object.
-type gcsReader struct {
-	api          *gcsAPI
-	ctx          context.Context // the Open's: the reads belong to that call
-	bucket, name string
-	gen          int64
-	uri          string
-	size         int64 // the first answer's Content-Length; -1 if it sent none
-
-	body    io.ReadCloser
-	off     int64  // bytes returned so far
-	crc     uint32 // CRC32C of those bytes
-	wantCRC uint32
-	hasCRC  bool // whether the server sent wantCRC
-	resumes int
-	err     error // sticky: a reader that failed stays failed
-}
-
-// openMedia starts the download of generation gen of an object.
-func (a *gcsAPI) openMedia(ctx context.Context, bucket, name string, gen int64) (*gcsReader, error) {
-	r := &gcsReader{api: a, ctx: ctx, bucket: bucket, name: name, gen: gen, uri: "gs://" + bucket + "/" + name}
-	resp, err := r.request()
+// media makes one request for the content of generation gen of an
+// object, from byte off on, and returns its answer, whose body starts at
+// byte off: a 206 must say it starts there, and any other answer (the
+// Range ignored) is skipped to it. A generation never changes, so pieces
+// asked for apart are of one object. No retries: see [gcsAPI.do].
+func (a *gcsAPI) media(ctx context.Context, bucket, name string, gen, off int64) (*http.Response, error) {
+	g := strconv.FormatInt(gen, 10)
+	u := a.url("/download/storage/v1", bucket, name, url.Values{"alt": {"media"}, "generation": {g}})
+	// Accepting gzip turns decompressive transcoding off: an object stored
+	// gzip-compressed comes as stored, the bytes the metadata's size and
+	// the CRC32C describe. net/http leaves a body alone when the caller
+	// set Accept-Encoding.
+	h := http.Header{"Accept-Encoding": {"gzip"}}
+	if off > 0 {
+		h.Set("Range", fmt.Sprintf("bytes=%d-", off))
+	}
+	resp, err := a.send(ctx, gcsOpGet, name, u, h)
 	if err != nil {
 		return nil, err
 	}
-	// Accept-Encoding: gzip should have turned transcoding off; were the
-	// bytes decompressed all the same, neither length nor CRC32C would
-	// match the record, and "changed" would be a lie.
-	if resp.Header.Get("X-Goog-Stored-Content-Encoding") == "gzip" && resp.Header.Get("Content-Encoding") != "gzip" {
+	fail := func(err error) (*http.Response, error) {
 		resp.Body.Close()
-		return nil, fmt.Errorf("reference: %s: the server decompressed an object stored gzip-compressed, though asked not to", clip(r.uri))
+		return nil, err
 	}
-	r.size = resp.ContentLength
-	r.wantCRC, r.hasCRC = gcsCRC32C(resp.Header)
-	r.body = resp.Body
-	return r, nil
+	if got := resp.Header.Get("X-Goog-Generation"); got != "" && got != g {
+		return fail(fmt.Errorf("%w: %s: the server sent generation %s for %s", ErrChanged, clip("gs://"+bucket+"/"+name), got, g))
+	}
+	switch {
+	case off == 0:
+	case resp.StatusCode == http.StatusPartialContent:
+		if want := fmt.Sprintf("bytes %d-", off); !strings.HasPrefix(resp.Header.Get("Content-Range"), want) {
+			return fail(fmt.Errorf("GCS %s %q: asked for bytes from %d, the server sent %q", gcsOpRead, name, off, resp.Header.Get("Content-Range")))
+		}
+	default: // the Range was ignored: skip what was returned already
+		if _, err := io.CopyN(io.Discard, resp.Body, off); err != nil {
+			return fail(fmt.Errorf("GCS %s %q: skip to byte %d: %w", gcsOpRead, name, off, err))
+		}
+	}
+	return resp, nil
+}
+
+// watchedMedia is media with its body watched: a body silent for longer
+// than a.timeout fails transiently, as a cut one does.
+func (a *gcsAPI) watchedMedia(ctx context.Context, bucket, name string, gen, off int64) (*http.Response, error) {
+	rctx, cancel := context.WithCancelCause(ctx)
+	resp, err := a.media(rctx, bucket, name, gen, off)
+	if err != nil {
+		cancel(nil)
+		return nil, err
+	}
+	// The errors of a read begin as they always have for GCS: GCS read "NAME".
+	resp.Body = retry.Watch(resp.Body, a.timeout, cancel, fmt.Sprintf("GCS %s %q", gcsOpRead, name))
+	return resp, nil
 }
 
 // gcsCRC32C returns the CRC32C in the x-goog-hash headers of an answer
-// ("crc32c=BASE64,md5=BASE64", as one header or several).
-func gcsCRC32C(h http.Header) (uint32, bool) {
+// ("crc32c=BASE64,md5=BASE64", as one header or several), as its 4
+// big-endian bytes, or nil if there is none.
+func gcsCRC32C(h http.Header) []byte {
 	for _, v := range h.Values("X-Goog-Hash") {
 		for part := range strings.SplitSeq(v, ",") {
 			k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
@@ -71,100 +82,9 @@ func gcsCRC32C(h http.Header) (uint32, bool) {
 				continue
 			}
 			if b, err := base64.StdEncoding.DecodeString(val); err == nil && len(b) == crc32.Size {
-				return binary.BigEndian.Uint32(b), true
+				return b
 			}
 		}
 	}
-	return 0, false
-}
-
-// request asks for the content from byte r.off on, with retries.
-func (r *gcsReader) request() (*http.Response, error) {
-	gen := strconv.FormatInt(r.gen, 10)
-	u := r.api.url("/download/storage/v1", r.bucket, r.name, url.Values{"alt": {"media"}, "generation": {gen}})
-	// Accepting gzip turns decompressive transcoding off: an object stored
-	// gzip-compressed comes as stored, the bytes the metadata's size and
-	// the CRC32C describe. net/http leaves a body alone when the caller
-	// set Accept-Encoding.
-	h := http.Header{"Accept-Encoding": {"gzip"}}
-	if r.off > 0 {
-		h.Set("Range", fmt.Sprintf("bytes=%d-", r.off))
-	}
-	var resp *http.Response
-	err := r.api.do(r.ctx, gcsOpGet, r.name, func() error {
-		var err error
-		resp, err = r.api.send(r.ctx, gcsOpGet, r.name, u, h)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if got := resp.Header.Get("X-Goog-Generation"); got != "" && got != gen {
-		resp.Body.Close()
-		return nil, fmt.Errorf("%w: %s: the server sent generation %s for %s", ErrChanged, clip(r.uri), got, gen)
-	}
-	return resp, nil
-}
-
-// resume replaces a broken body with the rest of the content.
-func (r *gcsReader) resume() error {
-	resp, err := r.request()
-	var se *gcsStatusError
-	switch {
-	case errors.As(err, &se) && se.code == http.StatusRequestedRangeNotSatisfiable:
-		r.body = http.NoBody // every byte had arrived: the end
-		return nil
-	case err != nil:
-		return err
-	case resp.StatusCode == http.StatusPartialContent:
-		if want := fmt.Sprintf("bytes %d-", r.off); !strings.HasPrefix(resp.Header.Get("Content-Range"), want) {
-			resp.Body.Close()
-			return fmt.Errorf("GCS %s %q: asked for bytes from %d, the server sent %q", gcsOpRead, r.name, r.off, resp.Header.Get("Content-Range"))
-		}
-	default: // the Range was ignored: skip what was returned already
-		if _, err := io.CopyN(io.Discard, resp.Body, r.off); err != nil {
-			resp.Body.Close()
-			return fmt.Errorf("GCS %s %q: skip to byte %d: %w", gcsOpRead, r.name, r.off, err)
-		}
-	}
-	r.body = resp.Body
 	return nil
 }
-
-func (r *gcsReader) Read(p []byte) (int, error) {
-	if r.err != nil {
-		return 0, r.err
-	}
-	for {
-		n, err := r.body.Read(p)
-		r.crc = crc32.Update(r.crc, castagnoli, p[:n])
-		r.off += int64(n)
-		switch {
-		case err == nil:
-			return n, nil
-		case err == io.EOF:
-			r.err = io.EOF
-			if r.hasCRC && r.crc != r.wantCRC {
-				r.err = fmt.Errorf("%w: %s: content's CRC32C is %08x, the server's x-goog-hash says %08x", ErrChanged, clip(r.uri), r.crc, r.wantCRC)
-			}
-			return n, r.err
-		case !gcsTransient(err) || r.ctx.Err() != nil || r.resumes+1 >= r.api.retry.MaxAttempts:
-			r.err = fmt.Errorf("GCS %s %q: %w", gcsOpRead, r.name, err)
-			return n, r.err
-		}
-		if r.api.retry.OnRetry != nil {
-			r.api.retry.OnRetry(retry.Event{Op: gcsOpRead, Key: r.name, Attempt: r.resumes + 1, Err: err})
-		}
-		_ = r.body.Close() // broken already; its error adds nothing
-		r.resumes++
-		if err := r.resume(); err != nil {
-			r.body, r.err = http.NoBody, err
-			return n, err
-		}
-		if n > 0 {
-			return n, nil
-		}
-	}
-}
-
-func (r *gcsReader) Close() error { return r.body.Close() }

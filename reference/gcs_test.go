@@ -11,7 +11,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -629,5 +628,3 @@ func TestGCSEndpoint(t *testing.T) {
 		}
 	}
 }
-
-var _ io.ReadCloser = (*gcsReader)(nil)

@@ -63,7 +63,7 @@ func NewHTTP(o HTTPOptions) *HTTP {
 		tr.ResponseHeaderTimeout = o.Timeout
 		c = &http.Client{Transport: tr}
 	}
-	return &HTTP{client: c, retry: o.Retry.WithDefaults(), timeout: o.Timeout}
+	return &HTTP{client: c, retry: o.Retry, timeout: o.Timeout}
 }
 
 // Operations, as named in [retry.Event.Op].

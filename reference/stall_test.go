@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/trove-ml/trove/internal/gcstest"
 )
 
 // TestHTTPStalledBodyResumes: a body that goes silent fails after
@@ -62,5 +65,56 @@ func TestHTTPStalledBodyResumes(t *testing.T) {
 	}
 	if !resumed {
 		t.Fatalf("no resumed read among the retries %q", waits.ops())
+	}
+}
+
+// TestGCSStalledBodyResumes: a GCS download whose body goes silent fails
+// after GCSOptions.Timeout instead of hanging, and resumes from its first
+// unread byte.
+func TestGCSStalledBodyResumes(t *testing.T) {
+	srv := gcstest.Start(t)
+	b := srv.NewBucket(t)
+	content := strings.Repeat("0123456789", 10000)
+	srv.Put(t, b, "model.bin", content)
+	var stall atomic.Bool
+	var ranged atomic.Int64
+	gcsProxy(t, srv, func(w http.ResponseWriter, r *http.Request, upstream http.Handler) {
+		if !isMedia(r) {
+			upstream.ServeHTTP(w, r)
+			return
+		}
+		if r.Header.Get("Range") != "" {
+			ranged.Add(1)
+		}
+		if !stall.CompareAndSwap(true, false) {
+			upstream.ServeHTTP(w, r)
+			return
+		}
+		rec := recorded(r, upstream)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes()[:rec.Body.Len()/2])
+		http.NewResponseController(w).Flush()
+		select { // silent, the connection open, for longer than the test allows
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	})
+	var waits noWait
+	r := gcsResolverOf(NewGCS(GCSOptions{Timeout: 200 * time.Millisecond, Retry: waits.options()}))
+	_, ents := mustList(t, r, "gs://"+b+"/model.bin", SourceOptions{})
+	stall.Store(true)
+	start := time.Now()
+	body, err := fetch(r, ents[0])
+	if err != nil || string(body) != content {
+		t.Fatalf("fetch = %d bytes, %v; want %d", len(body), err, len(content))
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("the stalled download took %v", d)
+	}
+	if got := waits.ops(); !slices.Equal(got, []string{gcsOpRead}) || ranged.Load() != 1 {
+		t.Fatalf("retried %q with %d ranged requests; want one resumed read", got, ranged.Load())
 	}
 }

@@ -22,7 +22,8 @@
 // that are not buckets: package reference reads s3://, gs:// and http(s)://
 // references through them, with the same options and policy, and with
 // their own test of what is transient (which, like [remote.IsTransient],
-// never accepts an answer a repeat cannot change: no 4xx but 429).
+// never accepts an answer a repeat cannot change: no 4xx but 429, and 408
+// from GCS and RequestTimeout, a 400, from S3).
 //
 // # Bodies
 //

@@ -142,7 +142,8 @@ func (o *Options) delay(attempt int) time.Duration {
 // servers). transient decides what is worth repeating: [remote.IsTransient]
 // for bucket errors; a client with errors of its own classifies them the
 // same way, and never accepts an answer that a repeat cannot change (4xx
-// but 429). Zero fields of opts take their defaults.
+// but 429, and the timeouts GCS and S3 send as 408 and 400
+// RequestTimeout). Zero fields of opts take their defaults.
 func Do(ctx context.Context, opts Options, op, key string, transient func(error) bool, attempt func(n int) error) error {
 	opts = opts.WithDefaults()
 	start := opts.Now()
