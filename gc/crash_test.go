@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/trove-ml/trove/gc"
@@ -176,3 +178,88 @@ func TestRemoteKilledAtEveryStep(t *testing.T) {
 }
 
 var _ remote.Bucket = (*clockBucket)(nil)
+
+// TestLocalStrayEqualsRepack: a GC killed after writing a rewritten pack's
+// file and before indexing it leaves that file as a stray; the next GC
+// rewrites the same pack into the same bytes, hence the same name, and
+// adopts the file. The stray it planned to delete is then live and must
+// be kept, not fail the GC.
+func TestLocalStrayEqualsRepack(t *testing.T) {
+	safety := gc.DefaultSafety()
+	// One pack of a live and a dead file, past the threshold.
+	scenario := func() *world {
+		w := newWorld(t)
+		if _, err := w.commit("a", "", nil, []file{{"x", 100000, 1}, {"y", 60000, 2}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.commit("a", "", nil, []file{{"x", 100000, 1}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.refs.Delete(context.Background(), deleteReq("a", 0)); err != nil {
+			t.Fatal(err)
+		}
+		w.clock = w.clock.Add(30 * retention.Day)
+		return w
+	}
+	ref := scenario()
+	before := packNames(t, ref)
+	if _, _, err := ref.collect(gc.Options{Safety: &safety}); err != nil {
+		t.Fatal(err)
+	}
+	var written []string
+	for name := range packNames(t, ref) {
+		if !before[name] {
+			written = append(written, name)
+		}
+	}
+	if len(written) == 0 {
+		t.Fatal("the GC rewrote no pack: the scenario lacks a repack")
+	}
+	wantPacks, wantBytes := ref.usage()
+
+	w := scenario()
+	old := epoch // a month before the GC, on its clock
+	for _, name := range written {
+		rel, err := filepath.Rel(ref.dir, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(w.dir, rel)
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(dst, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := w.collect(gc.Options{Safety: &safety}); err != nil {
+		t.Fatalf("GC with the stray copy of its own repack: %v", err)
+	}
+	if f := w.fsck(); f != "" {
+		t.Fatal(f)
+	}
+	if gotPacks, gotBytes := w.usage(); gotPacks != wantPacks || gotBytes != wantBytes {
+		t.Errorf("after GC: %d packs, %d bytes; an uninterrupted GC leaves %d, %d", gotPacks, gotBytes, wantPacks, wantBytes)
+	}
+}
+
+// packNames returns the paths of w's pack files.
+func packNames(t *testing.T, w *world) map[string]bool {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(w.dir, "packs", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]bool{}
+	for _, n := range names {
+		set[n] = true
+	}
+	return set
+}

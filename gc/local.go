@@ -459,7 +459,14 @@ func ExecuteLocal(ctx context.Context, st Store, rs *refs.Refs, p *Plan, current
 			err = st.DropPackRecord(ctx, s.ID)
 		} else {
 			err = st.RemoveStrayPack(ctx, s.ID)
-			res.Bytes += s.Size
+			if errors.Is(err, objects.ErrNotStray) {
+				// A rewrite above produced these very bytes and adopted
+				// the file an interrupted GC had left: it is live now.
+				continue
+			}
+			if err == nil {
+				res.Bytes += s.Size
+			}
 		}
 		if err != nil {
 			return res, err

@@ -23,6 +23,12 @@ var (
 	// Abort.
 	ErrClosed = errors.New("objects: closed")
 
+	// ErrNotStray is returned by [Store.RemoveStrayPack] for a pack the
+	// database names: one that stopped being a stray since it was listed,
+	// as when a GC's rewrite of a pack produced the same bytes as a file an
+	// interrupted GC left, and adopted that file.
+	ErrNotStray = errors.New("objects: not a stray pack: the database names it")
+
 	// ErrTooLarge is returned for a blob or chunk over its size limit
 	// ([MaxInlineBlobSize], [MaxChunkSize]).
 	ErrTooLarge = errors.New("objects: too large")

@@ -369,21 +369,21 @@ func (s *Store) replacePack(old ID, np *repacked, drop []ID) error {
 // RemoveStrayPack deletes the file of a pack that nothing in the database
 // names (no record, no index entry): one left by a crash between writing
 // and indexing a pack, or between un-indexing and deleting it. It refuses
-// a pack the database still names.
+// a pack the database still names, with an error wrapping [ErrNotStray].
 func (s *Store) RemoveStrayPack(ctx context.Context, id ID) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if ok, err := s.hasKey(idKey(nsPack, id)); err != nil || ok {
 		if err == nil {
-			err = fmt.Errorf("objects: remove stray pack %s: it has a pack record", id)
+			err = fmt.Errorf("objects: remove stray pack %s: it has a pack record: %w", id, ErrNotStray)
 		}
 		return err
 	}
 	err := s.scan(ctx, []byte{nsIndex}, func(k, v []byte) error {
 		if len(v) == indexEntrySize && ID(v[19:]) == id {
 			kid, _ := keyID(k)
-			return fmt.Errorf("objects: remove stray pack %s: blob %s is indexed there", id, kid)
+			return fmt.Errorf("objects: remove stray pack %s: blob %s is indexed there: %w", id, kid, ErrNotStray)
 		}
 		return nil
 	})

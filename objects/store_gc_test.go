@@ -2,6 +2,7 @@ package objects
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"testing"
@@ -136,8 +137,8 @@ func TestRewriteCrashPoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOK(t, s, 0)
-	if err := s.RemoveStrayPack(ctx, packOfIDs(t, s, ids[:1])); err == nil {
-		t.Fatal("removed a pack the index names")
+	if err := s.RemoveStrayPack(ctx, packOfIDs(t, s, ids[:1])); !errors.Is(err, ErrNotStray) {
+		t.Fatalf("RemoveStrayPack of a pack the index names = %v, want ErrNotStray", err)
 	}
 }
 
