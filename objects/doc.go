@@ -62,6 +62,14 @@
 // error wrapping [ErrCorrupt] that names the blob and its pack file.
 // [Store.Check] reads everything and reports every problem it finds.
 //
+// # The page cache
+//
+// A pack is not read soon after it is written: the files it came from are
+// what a user reads next. So the writer drops a pack's pages from the page
+// cache behind its writeback, 8 MiB at a time, and the rest after the
+// fsync (pagecache_linux.go), and readers ask the kernel to read ahead of
+// reads that run forward through a pack (filecache.go).
+//
 // # Garbage collection
 //
 // The store deletes nothing by itself. Package gc decides what goes and

@@ -344,12 +344,17 @@ func (s *Store) PackPath(id ID) string {
 	return filepath.Join(s.packDir, h[:2], h)
 }
 
-// syncFile fsyncs f.
-func (s *Store) syncFile(f *os.File) error {
+// syncPack fsyncs a new pack file and then drops its pages from the page
+// cache (dropBehind): nobody reads a pack soon after writing it.
+func (s *Store) syncPack(f *os.File) error {
 	if s.unsafeNoSync {
 		return nil
 	}
-	return f.Sync()
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	dropBehind(f, 0, 0) // all clean now: nothing to wait for
+	return nil
 }
 
 // syncDir fsyncs a directory, making renames and creations in it durable.

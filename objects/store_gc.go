@@ -279,7 +279,7 @@ func (s *Store) writeRepacked(ctx context.Context, old ID, keep []ID) (np *repac
 		return nil, fmt.Errorf("objects: rewrite pack %s: %w", old, err)
 	}
 	id := ID(pw.Name())
-	if err := s.syncFile(f); err != nil {
+	if err := s.syncPack(f); err != nil {
 		return nil, fmt.Errorf("objects: sync pack %s: %w", f.Name(), err)
 	}
 	if err := f.Close(); err != nil {

@@ -144,7 +144,7 @@ func (s *Store) readPacked(id ID, e indexEntry, buf []byte) ([]byte, BlobType, e
 	if err := s.enter(); err != nil {
 		return nil, 0, fmt.Errorf("objects: get %s: %w", id, err)
 	}
-	f, release, err := s.files.acquire(e.Pack, path)
+	pf, release, err := s.files.acquire(e.Pack, path)
 	s.leave()
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, 0, fmt.Errorf("%w: %s %s: the index names pack %s, which is missing: %w", ErrCorrupt, e.Type, id, path, err)
@@ -162,14 +162,14 @@ func (s *Store) readPacked(id ID, e indexEntry, buf []byte) ([]byte, BlobType, e
 	switch e.Compression {
 	case compressionNone:
 		raw = raw[:e.RawLen]
-		if err := readFull(f, raw, e.Offset); err != nil {
+		if err := pf.readAt(raw, e.Offset); err != nil {
 			return nil, 0, s.readError(id, e, path, err)
 		}
 	case compressionZstd:
 		sb := s.codec.getBuf(int(e.StoredLen))
 		defer s.codec.putBuf(sb)
 		stored := (*sb)[:e.StoredLen]
-		if err := readFull(f, stored, e.Offset); err != nil {
+		if err := pf.readAt(stored, e.Offset); err != nil {
 			return nil, 0, s.readError(id, e, path, err)
 		}
 		raw, err = s.codec.dec.DecodeAll(stored, raw[:0:e.RawLen])

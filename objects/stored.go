@@ -39,7 +39,7 @@ func (s *Store) ReadStored(ctx context.Context, id ID) (Stored, error) {
 	if err := s.enter(); err != nil {
 		return Stored{}, fmt.Errorf("objects: read %s: %w", id, err)
 	}
-	f, release, err := s.files.acquire(e.Pack, path)
+	pf, release, err := s.files.acquire(e.Pack, path)
 	s.leave()
 	if errors.Is(err, os.ErrNotExist) {
 		return Stored{}, fmt.Errorf("%w: %s %s: the index names pack %s, which is missing: %w", ErrCorrupt, e.Type, id, path, err)
@@ -49,7 +49,7 @@ func (s *Store) ReadStored(ctx context.Context, id ID) (Stored, error) {
 	}
 	defer release()
 	st := Stored{ID: id, Type: e.Type, Compressed: e.Compression == compressionZstd, RawLen: int(e.RawLen), Bytes: make([]byte, e.StoredLen)}
-	if err := readFull(f, st.Bytes, e.Offset); err != nil {
+	if err := pf.readAt(st.Bytes, e.Offset); err != nil {
 		return Stored{}, s.readError(id, e, path, err)
 	}
 	if _, err := s.Decode(st); err != nil {
