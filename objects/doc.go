@@ -59,7 +59,10 @@
 //
 // Every read hashes the bytes it returns and compares them with the id it
 // was asked for; a mismatch, a bad table or an undecodable entry is an
-// error wrapping [ErrCorrupt] that names the blob and its pack file.
+// error wrapping [ErrCorrupt] that names the blob and its pack file. The
+// one exception is asked for by name: [Store.GetUnhashed] skips the hash
+// for a caller that checks the digest of what the blobs make up (a pull,
+// each file it writes) and reads them again with Get to name a bad one.
 // [Store.Check] reads everything and reports every problem it finds.
 //
 // # The page cache

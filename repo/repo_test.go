@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,35 +104,45 @@ func TestPullRefusesEscapingPaths(t *testing.T) {
 }
 
 // TestCorruptPackNamed: a flipped byte in a pack is found by pull and fsck,
-// which name the object and the pack file.
+// which name the object and the pack file; for files read in order and
+// for big files read in parallel, whose chunks pull reads unhashed and
+// checks through the file's digest.
 func TestCorruptPackNamed(t *testing.T) {
-	ctx := context.Background()
-	r := newRepo(t)
-	src := filepath.Join(t.TempDir(), "data")
-	write(t, filepath.Join(src, "f.bin"), noise(1, 200<<10))
-	if _, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
-		t.Fatal(err)
-	}
-	packs, _ := filepath.Glob(filepath.Join(r.Dir, "packs", "*", "*"))
-	if len(packs) == 0 {
-		t.Fatal("no pack written")
-	}
-	flipByte(t, packs[0], 100)
+	for _, size := range []int{200 << 10, bigFileSize + 300<<10} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			ctx := context.Background()
+			r := newRepo(t)
+			src := filepath.Join(t.TempDir(), "data")
+			write(t, filepath.Join(src, "f.bin"), noise(1, size))
+			if _, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
+				t.Fatal(err)
+			}
+			packs, _ := filepath.Glob(filepath.Join(r.Dir, "packs", "*", "*"))
+			if len(packs) == 0 {
+				t.Fatal("no pack written")
+			}
+			flipByte(t, packs[0], 100) // in its first chunk
 
-	v, err := r.Resolve(ctx, "ds")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = r.Pull(ctx, v, PullOptions{Dir: t.TempDir()})
-	if !errors.Is(err, objects.ErrCorrupt) || !strings.Contains(err.Error(), filepath.Base(packs[0])) {
-		t.Fatalf("Pull = %v, want ErrCorrupt naming %s", err, filepath.Base(packs[0]))
-	}
-	rep, err := r.Fsck(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), filepath.Base(packs[0])) {
-		t.Fatalf("fsck problems %v do not name %s", rep.Problems, packs[0])
+			v, err := r.Resolve(ctx, "ds")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := t.TempDir()
+			_, err = r.Pull(ctx, v, PullOptions{Dir: out})
+			if !errors.Is(err, objects.ErrCorrupt) || !strings.Contains(err.Error(), filepath.Base(packs[0])) || !strings.Contains(err.Error(), "chunk ") {
+				t.Fatalf("Pull = %v, want ErrCorrupt naming the chunk and %s", err, filepath.Base(packs[0]))
+			}
+			if _, err := os.Lstat(filepath.Join(out, "f.bin")); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the corrupt file was given its name: %v", err)
+			}
+			rep, err := r.Fsck(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), filepath.Base(packs[0])) {
+				t.Fatalf("fsck problems %v do not name %s", rep.Problems, packs[0])
+			}
+		})
 	}
 }
 
