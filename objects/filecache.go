@@ -27,69 +27,22 @@ type cachedFile struct {
 	evicted bool // no longer in the map: close when refs drops to 0
 	elem    *list.Element
 
-	amu     sync.Mutex
-	next    int64 // end of the reads running forward; +checklocks:amu
-	run     int   // how many reads ran forward in a row; +checklocks:amu
-	ahead   int64 // end of what the kernel was asked to read ahead; +checklocks:amu
-	dropped int64 // end of what was dropped behind them; +checklocks:amu
+	amu    sync.Mutex
+	stream readStream // +checklocks:amu
 }
 
-// Read-ahead of packs. A pull or a push reads a version's blobs in file
-// order, which is mostly the order they were packed in, on several
-// goroutines at once. The kernel's own read-ahead follows a sequential
-// reader, but interleaved readers of one file keep it small, and a commit
-// leaves its packs out of the page cache (dropBehind). So once reads of a
-// pack run forward (each starts within aheadSlack of where the last
-// ended), the kernel is asked for the next aheadSpan bytes, again whenever
-// the reads come within half a span of the end of what was asked: once
-// per 8 MiB read. A read elsewhere starts over, so scattered reads (a pull
-// of a few files) fetch only what they read. Pulling a 1 GiB file from
-// packs not in the page cache took 1.05–1.23 s without it, 0.84–0.92 s
-// with it (0.61–0.63 s from cached packs).
-//
-// Behind such reads, what lies more than aheadSpan back is dropped from
-// the page cache, as the writer drops what it wrote: a pull's packs would
-// otherwise take as much memory as the files it writes, which are what
-// the user reads next. On the benchmark machine, where page cache grown
-// into fresh memory costs a host fault per page, pulling the 1 GiB file
-// took 1.9–2.3 s with 2.5–3.7 s of system time when its packs stayed in
-// the cache, as the files it wrote could not reuse their pages.
-const (
-	aheadSpan  = 16 << 20
-	aheadSlack = 1 << 20 // a power of two: it aligns what is dropped
-	aheadAfter = 2       // reads running forward before read-ahead starts
-)
-
 // readAt reads len(b) bytes of the file at off (readFull), first asking
-// for read-ahead when the reads of this pack run forward.
+// the kernel to read ahead of reads that run forward through the pack and
+// to drop what lies behind them (readStream).
 func (cf *cachedFile) readAt(b []byte, off int64) error {
-	end := off + int64(len(b))
 	cf.amu.Lock()
-	from, to := int64(0), int64(0)
-	if cf.run > 0 && off >= cf.next-aheadSlack && off <= cf.next+aheadSlack {
-		cf.run++
-		cf.next = max(cf.next, end)
-	} else {
-		cf.run, cf.next, cf.ahead, cf.dropped = 1, end, 0, max(off-aheadSpan, 0)&^(aheadSlack-1)
-	}
-	var dropFrom, dropTo int64
-	if cf.run >= aheadAfter && end > cf.ahead-aheadSpan/2 {
-		from, to = max(off, cf.ahead), end+aheadSpan
-		cf.ahead = to
-		// Far enough behind for reads running out of order on other
-		// goroutines to be done with it; aligned, since the kernel
-		// drops only whole pages and the next range starts here.
-		if behind := (cf.next - aheadSpan) &^ (aheadSlack - 1); behind > cf.dropped {
-			dropFrom, dropTo = cf.dropped, behind
-			cf.dropped = behind
-		}
-	}
+	ahead, drop := cf.stream.read(off, off+int64(len(b)))
 	cf.amu.Unlock()
-	if to > from {
-		readAhead(cf.f, from, to-from)
+	if ahead.to > ahead.from {
+		readAhead(cf.f, ahead.from, ahead.to-ahead.from)
 	}
-	if dropTo > dropFrom {
-		dropRead(cf.f, dropFrom, dropTo-dropFrom)
+	if drop.to > drop.from {
+		dropRead(cf.f, drop.from, drop.to-drop.from)
 	}
 	return readFull(cf.f, b, off)
 }
