@@ -71,8 +71,7 @@
 // what a user reads next. So the writer drops a pack's pages from the page
 // cache behind its writeback, 8 MiB at a time, and the rest after the
 // fsync (pagecache_linux.go), and readers ask the kernel to read ahead of
-// reads that run forward through a pack and drop what lies well behind
-// them (filecache.go).
+// reads that run forward through a pack (readstream.go).
 //
 // # Garbage collection
 //

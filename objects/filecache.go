@@ -32,17 +32,14 @@ type cachedFile struct {
 }
 
 // readAt reads len(b) bytes of the file at off (readFull), first asking
-// the kernel to read ahead of reads that run forward through the pack and
-// to drop what lies behind them (readStream).
+// the kernel to read ahead of reads that run forward through the pack
+// (readStream).
 func (cf *cachedFile) readAt(b []byte, off int64) error {
 	cf.amu.Lock()
-	ahead, drop := cf.stream.read(off, off+int64(len(b)))
+	ahead := cf.stream.read(off, off+int64(len(b)))
 	cf.amu.Unlock()
 	if ahead.to > ahead.from {
 		readAhead(cf.f, ahead.from, ahead.to-ahead.from)
-	}
-	if drop.to > drop.from {
-		dropRead(cf.f, drop.from, drop.to-drop.from)
 	}
 	return readFull(cf.f, b, off)
 }

@@ -53,9 +53,3 @@ func readAhead(f *os.File, off, n int64) {
 // readAheadPiece is what one WILLNEED asks for: no more than any device's
 // cap on it, seen or documented.
 const readAheadPiece = 512 << 10
-
-// dropRead drops f's bytes [off, off+n), read and done with, from the page
-// cache. Advice only: errors are ignored.
-func dropRead(f *os.File, off, n int64) {
-	_ = unix.Fadvise(int(f.Fd()), off, n, unix.FADV_DONTNEED)
-}

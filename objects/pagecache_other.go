@@ -12,6 +12,3 @@ func dropBehind(*os.File, int64, int64) {}
 
 // readAhead is advice that only Linux takes; see pagecache_linux.go.
 func readAhead(*os.File, int64, int64) {}
-
-// dropRead is advice that only Linux takes; see pagecache_linux.go.
-func dropRead(*os.File, int64, int64) {}
