@@ -2,10 +2,12 @@ package objects
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -22,7 +24,7 @@ func cutAll(c *Chunker, data []byte) []int {
 	return cuts
 }
 
-// TestChunkerKnownAnswer pins both algorithms: if these lengths change,
+// TestChunkerKnownAnswer pins every algorithm: if these lengths change,
 // existing repositories stop deduplicating against new commits.
 func TestChunkerKnownAnswer(t *testing.T) {
 	tests := []struct {
@@ -34,7 +36,8 @@ func TestChunkerKnownAnswer(t *testing.T) {
 		{"gear64", ChunkerParams{Algorithm: ChunkerGear64, Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10}, 4 << 20, []int{105285, 37696, 93246, 71799, 72423, 65603, 94902, 34341, 72331, 67353, 68237, 68715, 74541, 69086, 69701, 125672, 71169, 77604, 72450, 74244, 122302, 66694, 68428, 80239, 65914, 68880, 92882, 92696, 104563, 92407, 44315, 68045, 25309, 81586, 107893, 83468, 92328, 100496, 87108, 71290, 115931, 72650, 66569, 103730, 60816, 67658, 78096, 87641, 108968, 85400, 72640, 139183, 31781}},
 		{"gear64 unnamed", ChunkerParams{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10}, 1 << 20, []int{105285, 37696, 93246, 71799, 72423, 65603, 94902, 34341, 72331, 67353, 68237, 68715, 74541, 69086, 53018}},
 		{"small seed 42", ChunkerParams{Min: 64, Avg: 256, Max: 1024, Seed: 42}, 4096, []int{285, 375, 279, 351, 146, 287, 323, 371, 180, 330, 135, 306, 365, 267, 96}},
-		{"gear64nc1 default", DefaultChunkerParams(), 4 << 20, []int{47464, 61189, 30750, 41037, 214722, 52204, 50089, 77840, 47616, 53479, 45992, 60834, 43427, 71288, 120722, 72382, 171065, 77604, 35337, 233659, 80108, 115093, 69826, 59988, 161677, 85043, 203327, 70001, 25309, 81586, 57941, 97483, 35937, 92328, 100496, 49900, 53716, 45693, 125020, 61225, 77994, 42218, 61512, 42828, 17988, 41167, 45924, 58663, 129652, 108819, 121152, 47277, 86932, 31781}},
+		{"gear64nc1", ChunkerParams{Algorithm: ChunkerGear64NC1, Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10}, 4 << 20, []int{47464, 61189, 30750, 41037, 214722, 52204, 50089, 77840, 47616, 53479, 45992, 60834, 43427, 71288, 120722, 72382, 171065, 77604, 35337, 233659, 80108, 115093, 69826, 59988, 161677, 85043, 203327, 70001, 25309, 81586, 57941, 97483, 35937, 92328, 100496, 49900, 53716, 45693, 125020, 61225, 77994, 42218, 61512, 42828, 17988, 41167, 45924, 58663, 129652, 108819, 121152, 47277, 86932, 31781}},
+		{"gear64nc0 default", DefaultChunkerParams(), 4 << 20, []int{38710, 69943, 34063, 37724, 214722, 35061, 67232, 77840, 47616, 53479, 45992, 60834, 43427, 71288, 39556, 81166, 72382, 171065, 77604, 35337, 233659, 80108, 115093, 69826, 33161, 188504, 85043, 203327, 70001, 66151, 40744, 57941, 97483, 35937, 38344, 53984, 100496, 49900, 53716, 45693, 125020, 61225, 36650, 41344, 42218, 61512, 42828, 59155, 45924, 58663, 129652, 108819, 121152, 47277, 86932, 31781}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,9 +168,9 @@ func TestChunkerBounds(t *testing.T) {
 }
 
 // TestChunkerMean checks where each algorithm centres chunk lengths on
-// random data: gear64nc1, the default, within Avg/16 of Avg; gear64 more
-// than Avg/16 above it (about 1.15 × Avg), which is why new repositories
-// no longer use it.
+// random data: gear64nc0, the default, and gear64nc1 within Avg/16 of Avg;
+// gear64 more than Avg/16 above it (about 1.15 × Avg), which is why new
+// repositories no longer use it.
 func TestChunkerMean(t *testing.T) {
 	const segments, size = 4, 64 << 20
 	var data [][]byte
@@ -181,11 +184,15 @@ func TestChunkerMean(t *testing.T) {
 		}
 		return segments * size / n
 	}
-	p := DefaultChunkerParams()
-	if m := mean(p); m < p.Avg-p.Avg/16 || m > p.Avg+p.Avg/16 {
-		t.Errorf("%s: mean chunk %d bytes, want %d ± %d", p.Algorithm, m, p.Avg, p.Avg/16)
+	for _, p := range []ChunkerParams{
+		DefaultChunkerParams(),
+		{Algorithm: ChunkerGear64NC1, Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10},
+	} {
+		if m := mean(p); m < p.Avg-p.Avg/16 || m > p.Avg+p.Avg/16 {
+			t.Errorf("%s: mean chunk %d bytes, want %d ± %d", p.Algorithm, m, p.Avg, p.Avg/16)
+		}
 	}
-	p.Algorithm = ChunkerGear64
+	p := ChunkerParams{Algorithm: ChunkerGear64, Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10}
 	if m := mean(p); m <= p.Avg+p.Avg/16 {
 		t.Errorf("%s: mean chunk %d bytes, want more than %d (its known skew)", p.Algorithm, m, p.Avg+p.Avg/16)
 	}
@@ -372,5 +379,45 @@ func BenchmarkChunker(b *testing.B) {
 		for d := data; len(d) > 0; {
 			d = d[c.Cut(d, true):]
 		}
+	}
+}
+
+// TestChunkerEditCost checks what a 1 MiB overwrite stores beyond the
+// bytes it changed, with the default chunker on random data: the chunks
+// that straddle its ends and those after it until the boundaries fall back
+// into step, about 1.5 mean chunks; more than 1.75 would mean boundaries
+// that realign late.
+func TestChunkerEditCost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chunks 64 MiB and 200 edits")
+	}
+	p := DefaultChunkerParams()
+	c := NewChunker(p)
+	data := pseudoRandom("edit cost", 64<<20)
+	var bounds []int
+	set := map[int]bool{}
+	for pos := 0; pos < len(data); {
+		pos += c.Cut(data[pos:], true)
+		bounds = append(bounds, pos)
+		set[pos] = true
+	}
+	const edits, size = 200, 1 << 20
+	rnd := pseudoRandom("edit cost offsets", 8*edits)
+	noise := pseudoRandom("edit cost bytes", size)
+	var extra int
+	for i := range edits {
+		a := 4<<20 + int(binary.LittleEndian.Uint32(rnd[8*i:])%uint32(len(data)-12<<20))
+		edited := append([]byte(nil), data[:a+8<<20]...)
+		copy(edited[a:], noise)
+		start := bounds[sort.SearchInts(bounds, a+1)-1] // the chunk the edit begins in
+		end := start
+		for end <= a+size || !set[end] {
+			end += c.Cut(edited[end:], true)
+		}
+		extra += end - start - size
+	}
+	mean := len(data) / len(bounds)
+	if got := float64(extra) / edits / float64(mean); got > 1.75 {
+		t.Errorf("a 1 MiB overwrite stores %.2f mean chunks (%d bytes) beyond its bytes, want about 1.5", got, mean)
 	}
 }

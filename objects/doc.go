@@ -12,7 +12,7 @@
 // # Chunks and packs
 //
 // File content is cut into chunks by a [Chunker] (FastCDC gear hashing,
-// 16/64/256 KiB by default), so an edit changes only the chunks around it.
+// 32/64/256 KiB by default), so an edit changes only the chunks around it.
 // Chunks are appended to pack files (format in package objects/pack), up to
 // [Options.PackSize] each, optionally zstd-compressed where that saves at
 // least 1/16. A pack is named by the BLAKE3 of its table (pack format 2;

@@ -60,5 +60,5 @@ func Example() {
 	}
 	info, _ := s.Stat(ids[0])
 	fmt.Println(len(ids), "chunks; the first is a", typ, "of", len(data), "bytes, compressed:", info.Compressed)
-	// Output: 13 chunks; the first is a chunk of 28728 bytes, compressed: true
+	// Output: 11 chunks; the first is a chunk of 72273 bytes, compressed: true
 }

@@ -14,8 +14,8 @@ import (
 )
 
 // TestRemoteChunkerAdoption shares a remote made by a repository that
-// chunks with gear64, as every repository did before gear64nc1 became the
-// default. A fresh repository joins it by taking its chunker (and saying
+// chunks with gear64 at 16/64/256 KiB, as every repository did before
+// gear64nc1 became the default. A fresh repository joins it by taking its chunker (and saying
 // so in its config) and pulls the version; a repository that already
 // holds versions keeps its own chunker and is refused.
 func TestRemoteChunkerAdoption(t *testing.T) {
@@ -46,7 +46,7 @@ func TestRemoteChunkerAdoption(t *testing.T) {
 	}
 
 	old := open()
-	old.Config.Chunker.Algorithm = objects.ChunkerGear64
+	old.Config.Chunker = ChunkerConfig{Algorithm: objects.ChunkerGear64, Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10}
 	if err := old.Config.save(filepath.Join(old.Dir, "config")); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestRemoteChunkerAdoption(t *testing.T) {
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "holds versions") {
 		t.Fatalf("a repository with versions and another chunker: Fetch = %v, want ErrInvalid saying it holds versions", err)
 	}
-	if busy.Config.Chunker.Algorithm != objects.ChunkerGear64NC1 {
+	if busy.Config.Chunker.Params() != objects.DefaultChunkerParams() {
 		t.Fatalf("refused repository's chunker changed to %+v", busy.Config.Chunker)
 	}
 }

@@ -45,9 +45,10 @@ type Config struct {
 	Retention *retention.Config `json:"retention,omitempty"`
 }
 
-// ChunkerConfig records the content-defined chunking parameters; Algorithm
-// is objects.ChunkerGear64 in repositories made before objects.ChunkerGear64NC1
-// became the default, which keep it.
+// ChunkerConfig records the content-defined chunking parameters, fixed by
+// init: repositories made before objects.ChunkerGear64NC0 became the
+// default keep objects.ChunkerGear64NC1 or, older still,
+// objects.ChunkerGear64.
 type ChunkerConfig struct {
 	Algorithm string `json:"algorithm"`
 	Min       int    `json:"min"`
