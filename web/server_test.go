@@ -350,15 +350,18 @@ func TestWebConcurrentRequests(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	// One request opens the repository; let the other 19 wait for it.
+	for deadline := time.Now().Add(10 * time.Second); f.srv.repo.waiting() < 19 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	close(gate)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
 	}
-	if n := f.srv.repo.openCount(); n > 4 {
-		t.Errorf("20 concurrent requests opened the repository %d times", n)
+	if n := f.srv.repo.openCount(); n != 1 {
+		t.Errorf("20 concurrent requests opened the repository %d times, want once", n)
 	}
 	waitClosed(t, f.srv)
 }
@@ -390,5 +393,56 @@ func TestWebStatusOf(t *testing.T) {
 		if got := statusOf(tt.err); got != tt.want {
 			t.Errorf("statusOf(%v) = %d, want %d", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestWebWaiterGivesUp: a request that gives up while another opens the
+// repository is not left counted as a user, so the repository still
+// closes when the request that opened it is done.
+func TestWebWaiterGivesUp(t *testing.T) {
+	fx := demoRepo(t)
+	gate := make(chan struct{})
+	s := &shared{linger: -1, open: func(ctx context.Context) (*repo.Repo, error) {
+		<-gate
+		return repo.Open(ctx, fx.root, repo.Options{LockTimeout: time.Second})
+	}}
+	opened := make(chan func())
+	go func() {
+		_, release, err := s.acquire(context.Background())
+		if err != nil {
+			t.Error(err)
+			release = func() {}
+		}
+		opened <- release
+	}()
+	started := func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.opening != nil
+	}
+	for !started() {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error)
+	go func() {
+		_, _, err := s.acquire(ctx)
+		gaveUp <- err
+	}()
+	for s.waiting() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the request that gave up: %v, want context.Canceled", err)
+	}
+	close(gate)
+	release := <-opened
+	if !s.isOpen() {
+		t.Fatal("the repository is not open for the request that opened it")
+	}
+	release()
+	if s.isOpen() {
+		t.Error("the repository stayed open after its only user was done: the request that gave up is still counted")
 	}
 }

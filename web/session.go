@@ -37,11 +37,21 @@ type shared struct {
 	// earlier opening does nothing. +checklocks:mu
 	gen   int
 	timer *time.Timer // +checklocks:mu
-	// opening is closed when an open in progress ends. +checklocks:mu
-	opening chan struct{}
+	// opening is the open in progress, or nil. +checklocks:mu
+	opening *opening
 	closed  bool // +checklocks:mu
 	// opens counts successful opens, for tests. +checklocks:mu
 	opens int
+}
+
+// An opening is an open in progress. The requests that wait for it are
+// counted as users of what it opens before any of them wakes, so none can
+// release and close the repository while the others are still on their
+// way to it (each would open it again).
+type opening struct {
+	done    chan struct{} // closed when the open has ended
+	waiters int           // requests waiting for it; +checklocks:shared.mu
+	r       *repo.Repo    // what it opened, or nil; set before done closes
 }
 
 // acquire returns the open repository, opening it if needed, and a
@@ -63,39 +73,67 @@ func (s *shared) acquire(ctx context.Context) (*repo.Repo, func(), error) {
 			s.mu.Unlock()
 			return r, s.releaser(), nil
 		case s.opening != nil:
-			// Another request is opening it: wait for that and look again.
-			ch := s.opening
+			// Another request is opening it: wait for that.
+			o := s.opening
+			o.waiters++
 			s.mu.Unlock()
-			select {
-			case <-ch:
-				continue
-			case <-ctx.Done():
-				return nil, nil, ctx.Err()
+			r, ok, err := s.await(ctx, o)
+			if err != nil {
+				return nil, nil, err
 			}
+			if ok {
+				return r, s.releaser(), nil
+			}
+			continue // that open failed: try again
 		}
-		ch := make(chan struct{})
-		s.opening = ch
+		o := &opening{done: make(chan struct{})}
+		s.opening = o
 		s.mu.Unlock()
 
 		r, err := s.open(ctx)
 
 		s.mu.Lock()
 		s.opening = nil
-		close(ch)
+		if err == nil && s.closed {
+			r.Close()
+			r, err = nil, ErrClosed
+		}
+		if err == nil {
+			s.r, s.users = r, 1+o.waiters
+			s.opens++
+			o.r = r
+		}
+		close(o.done)
+		s.mu.Unlock()
 		if err != nil {
-			s.mu.Unlock()
 			return nil, nil, err
 		}
-		if s.closed {
-			s.mu.Unlock()
-			r.Close()
-			return nil, nil, ErrClosed
-		}
-		s.r, s.users = r, 1
-		s.opens++
-		s.mu.Unlock()
 		return r, s.releaser(), nil
 	}
+}
+
+// await waits for the open o, which counts this request among its
+// waiters. ok means it opened the repository and this request now uses
+// it; false with a nil error means it failed, so the caller tries again.
+func (s *shared) await(ctx context.Context, o *opening) (r *repo.Repo, ok bool, err error) {
+	select {
+	case <-o.done:
+		return o.r, o.r != nil, nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	select {
+	case <-o.done:
+		// It ended meanwhile, counting this request as a user: undo that.
+		s.mu.Unlock()
+		if o.r != nil {
+			s.release()
+		}
+	default:
+		o.waiters--
+		s.mu.Unlock()
+	}
+	return nil, false, ctx.Err()
 }
 
 // releaser returns a function ending one use of the repository.
@@ -148,6 +186,17 @@ func (s *shared) isOpen() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.r != nil
+}
+
+// waiting returns how many requests wait for an open in progress (for
+// tests).
+func (s *shared) waiting() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opening == nil {
+		return 0
+	}
+	return s.opening.waiters
 }
 
 // openCount returns how many times the repository was opened (for tests).
