@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trove-ml/trove/internal/units"
 	"github.com/trove-ml/trove/retention"
 )
 
@@ -24,30 +25,30 @@ func (p *Plan) WriteText(w io.Writer, verbose bool) error {
 	for _, pk := range p.Packs {
 		switch pk.Action {
 		case Delete:
-			fmt.Fprintf(&b, "delete pack %s  %s, %d dead blobs, nothing live\n", pk.ID.Short(), formatBytes(pk.Size), pk.Dead)
+			fmt.Fprintf(&b, "delete pack %s  %s, %d dead blobs, nothing live\n", pk.ID.Short(), units.Bytes(pk.Size), pk.Dead)
 		case Repack:
 			fmt.Fprintf(&b, "repack pack %s  %s, %.0f%% dead: %d live blobs (%s) copied, %d dead dropped\n",
-				pk.ID.Short(), formatBytes(pk.Size), 100*pk.DeadShare(), pk.Live, formatBytes(pk.LiveBytes), pk.Dead)
+				pk.ID.Short(), units.Bytes(pk.Size), 100*pk.DeadShare(), pk.Live, units.Bytes(pk.LiveBytes), pk.Dead)
 		case Young:
 			fmt.Fprintf(&b, "keep   pack %s  %s old (< grace %s)\n", pk.ID.Short(), formatAge(p.Now.Sub(pk.Created)), retention.FormatDuration(p.Safety.Grace))
 		default:
 			if verbose {
-				fmt.Fprintf(&b, "keep   pack %s  %s, %.0f%% dead\n", pk.ID.Short(), formatBytes(pk.Size), 100*pk.DeadShare())
+				fmt.Fprintf(&b, "keep   pack %s  %s, %.0f%% dead\n", pk.ID.Short(), units.Bytes(pk.Size), 100*pk.DeadShare())
 			}
 		}
 	}
 	if n, bytes := p.Unreferenced(); n > 0 {
-		fmt.Fprintf(&b, "drop   %d unreferenced index entries in packs kept (%s stays on disk until they are rewritten)\n", n, formatBytes(bytes))
+		fmt.Fprintf(&b, "drop   %d unreferenced index entries in packs kept (%s stays on disk until they are rewritten)\n", n, units.Bytes(bytes))
 	}
 	if p.InlineBlobs > 0 || p.FileMapKeys > 0 {
-		fmt.Fprintf(&b, "drop   %d inline blobs (%s), %d file-map keys\n", p.InlineBlobs, formatBytes(p.InlineBytes), p.FileMapKeys)
+		fmt.Fprintf(&b, "drop   %d inline blobs (%s), %d file-map keys\n", p.InlineBlobs, units.Bytes(p.InlineBytes), p.FileMapKeys)
 	}
 	for _, s := range p.Strays {
 		switch {
 		case s.Record:
 			fmt.Fprintf(&b, "drop   record of missing pack %s\n", s.ID.Short())
 		case s.Action == Delete:
-			fmt.Fprintf(&b, "delete stray pack %s  %s, indexed nowhere (left by a crash)\n", s.ID.Short(), formatBytes(s.Size))
+			fmt.Fprintf(&b, "delete stray pack %s  %s, indexed nowhere (left by a crash)\n", s.ID.Short(), units.Bytes(s.Size))
 		default:
 			fmt.Fprintf(&b, "keep   stray pack %s  %s old (< grace %s)\n", s.ID.Short(), formatAge(s.Age), retention.FormatDuration(p.Safety.Grace))
 		}
@@ -56,7 +57,7 @@ func (p *Plan) WriteText(w io.Writer, verbose bool) error {
 		fmt.Fprintf(&b, "problem %s\n", pr)
 	}
 	objs, bytes := p.Freed()
-	fmt.Fprintf(&b, "free   %d objects, %s\n", objs, formatBytes(bytes))
+	fmt.Fprintf(&b, "free   %d objects, %s\n", objs, units.Bytes(bytes))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -79,20 +80,6 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// formatBytes writes n with binary units, as the CLI does.
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 func formatAge(d time.Duration) string {
 	if d < 0 {
 		d = 0
@@ -111,15 +98,15 @@ func (p *RemotePlan) WriteText(w io.Writer, verbose bool) error {
 		switch pk.Action {
 		case Condemn:
 			fmt.Fprintf(&b, "condemn pack %s  %s, nothing live: out of the indexes now, deleted by a GC after %s\n",
-				pk.ID.Short(), formatBytes(pk.Size), p.StoreNow.Add(p.Safety.Grace).UTC().Format("2006-01-02 15:04"))
+				pk.ID.Short(), units.Bytes(pk.Size), p.StoreNow.Add(p.Safety.Grace).UTC().Format("2006-01-02 15:04"))
 		case Repack:
 			fmt.Fprintf(&b, "repack pack %s  %s, %.0f%% dead: %d live blobs (%s) copied, the old pack condemned\n",
-				pk.ID.Short(), formatBytes(pk.Size), 100*pk.DeadShare(), pk.Live, formatBytes(pk.LiveBytes))
+				pk.ID.Short(), units.Bytes(pk.Size), 100*pk.DeadShare(), pk.Live, units.Bytes(pk.LiveBytes))
 		case Young:
 			fmt.Fprintf(&b, "keep   pack %s  %s old (< grace %s)\n", pk.ID.Short(), formatAge(pk.Age), retention.FormatDuration(p.Safety.Grace))
 		default:
 			if verbose {
-				fmt.Fprintf(&b, "keep   pack %s  %s, %.0f%% dead\n", pk.ID.Short(), formatBytes(pk.Size), 100*pk.DeadShare())
+				fmt.Fprintf(&b, "keep   pack %s  %s, %.0f%% dead\n", pk.ID.Short(), units.Bytes(pk.Size), 100*pk.DeadShare())
 			}
 		}
 	}
@@ -133,14 +120,14 @@ func (p *RemotePlan) WriteText(w io.Writer, verbose bool) error {
 		case pk.Missing:
 			fmt.Fprintf(&b, "forget pack %s  condemned %s ago, already gone\n", pk.ID.Short(), formatAge(pk.Age))
 		default:
-			fmt.Fprintf(&b, "delete pack %s  %s, condemned %s ago\n", pk.ID.Short(), formatBytes(pk.Size), formatAge(pk.Age))
+			fmt.Fprintf(&b, "delete pack %s  %s, condemned %s ago\n", pk.ID.Short(), units.Bytes(pk.Size), formatAge(pk.Age))
 		}
 	}
 	for _, pr := range p.Problems {
 		fmt.Fprintf(&b, "problem %s\n", pr)
 	}
 	no, nb, lo, lb := p.Freed()
-	fmt.Fprintf(&b, "free   %d objects, %s now; %d objects, %s condemned for the next GC after the grace period\n", no, formatBytes(nb), lo, formatBytes(lb))
+	fmt.Fprintf(&b, "free   %d objects, %s now; %d objects, %s condemned for the next GC after the grace period\n", no, units.Bytes(nb), lo, units.Bytes(lb))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trove-ml/trove/internal/units"
 	"github.com/trove-ml/trove/objects"
 )
 
@@ -212,13 +213,13 @@ func ExecutePrune(ctx context.Context, st PruneStore, p *PrunePlan, o Options) (
 // WriteText writes the prune plan for people.
 func (p *PrunePlan) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "cache  %s in packs, budget %s\n", formatBytes(p.Before), formatBytes(p.Target))
+	fmt.Fprintf(&b, "cache  %s in packs, budget %s\n", units.Bytes(p.Before), units.Bytes(p.Target))
 	for _, pk := range p.Packs {
 		verb := "evict"
 		if pk.Action == Repack {
 			verb = "evict part of"
 		}
-		fmt.Fprintf(&b, "%s pack %s  %d chunks, %s (last used %s)\n", verb, pk.ID.Short(), pk.Evict, formatBytes(pk.EvictBytes), pk.LastUsed.UTC().Format("2006-01-02 15:04"))
+		fmt.Fprintf(&b, "%s pack %s  %d chunks, %s (last used %s)\n", verb, pk.ID.Short(), pk.Evict, units.Bytes(pk.EvictBytes), pk.LastUsed.UTC().Format("2006-01-02 15:04"))
 	}
 	if p.Protected > 0 {
 		fmt.Fprintf(&b, "keep   %d chunks of versions the remote does not have\n", p.Protected)
@@ -227,7 +228,7 @@ func (p *PrunePlan) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "keep   %d chunks the remote does not hold (push first)\n", p.Unheld)
 	}
 	n, bytes := p.Freed()
-	fmt.Fprintf(&b, "free   %d chunks, %s; %s left", n, formatBytes(bytes), formatBytes(p.After))
+	fmt.Fprintf(&b, "free   %d chunks, %s; %s left", n, units.Bytes(bytes), units.Bytes(p.After))
 	if p.After > p.Target {
 		b.WriteString(" (over budget: the rest is not on the remote)")
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/trove-ml/trove/internal/units"
 )
 
 // templateFuncs returns the functions templates use. Every one returns
@@ -18,7 +20,7 @@ import (
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
 		"vis":           visible,
-		"bytes":         humanBytes,
+		"bytes":         units.Bytes,
 		"count":         humanCount,
 		"when":          formatTime,
 		"ago":           ago,
@@ -85,20 +87,6 @@ func escapeInvisible(s string, lines bool) string {
 		}
 	}
 	return b.String()
-}
-
-// humanBytes writes a size in binary units: "1.5 MiB".
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // humanCount writes a count with thousands separators: "1,000,000".

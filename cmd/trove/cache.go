@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/trove-ml/trove/gc"
+	"github.com/trove-ml/trove/internal/units"
 	"github.com/trove-ml/trove/repo"
 )
 
@@ -141,7 +142,7 @@ func runCachePrune(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, r
 		if asJSON {
 			return printJSON(e.stdout, out)
 		}
-		fmt.Fprintf(e.stdout, "file cache: %s, would evict up to %s\n", humanBytes(out.FilesBefore), humanBytes(out.FileBytes))
+		fmt.Fprintf(e.stdout, "file cache: %s, would evict up to %s\n", units.Bytes(out.FilesBefore), units.Bytes(out.FileBytes))
 		return p.WriteText(e.stdout)
 	}
 	if out.Files, out.FileBytes, err = files.Prune(ctx, filesTarget); err != nil {
@@ -154,10 +155,10 @@ func runCachePrune(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, r
 		return printJSON(e.stdout, out)
 	}
 	if out.Files > 0 {
-		fmt.Fprintf(e.stdout, "evicted %d cached files, %s\n", out.Files, humanBytes(out.FileBytes))
+		fmt.Fprintf(e.stdout, "evicted %d cached files, %s\n", out.Files, units.Bytes(out.FileBytes))
 	}
 	fmt.Fprintf(e.stdout, "evicted %d chunks, %s (held by %s); %s of packs left, budget %s\n",
-		out.Chunks, humanBytes(out.Bytes), h.Name(), humanBytes(p.After), humanBytes(target))
+		out.Chunks, units.Bytes(out.Bytes), h.Name(), units.Bytes(p.After), units.Bytes(target))
 	if p.After > target {
 		fmt.Fprintf(e.stdout, "still over budget: the rest is not on %s (push it first) or belongs to versions it lacks\n", h.Name())
 	}

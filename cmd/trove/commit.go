@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/trove-ml/trove/internal/units"
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/repo"
@@ -178,7 +179,7 @@ func runCommit(ctx context.Context, e env, r *repo.Repo, o commitOptions, md jso
 		fmt.Fprintf(e.stdout, "%s: no change; content equals %s:v%d (%s)\n", o.name, o.name, res.Version.N, res.Version.Root.Short())
 	} else {
 		fmt.Fprintf(e.stdout, "%s:v%d %s\n", o.name, res.Version.N, res.Version.Root)
-		fmt.Fprintf(e.stdout, "  %d files, %s; %s new in the store\n", res.Files, humanBytes(res.Size), humanBytes(res.Stored))
+		fmt.Fprintf(e.stdout, "  %d files, %s; %s new in the store\n", res.Files, units.Bytes(res.Size), units.Bytes(res.Stored))
 	}
 	for _, a := range sortedKeys(res.Moved) {
 		fmt.Fprintf(e.stdout, "  moved alias %s from v%d\n", a, res.Moved[a])

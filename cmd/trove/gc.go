@@ -13,6 +13,7 @@ import (
 
 	"github.com/trove-ml/trove/gc"
 	"github.com/trove-ml/trove/gitpair"
+	"github.com/trove-ml/trove/internal/units"
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/registry"
 	"github.com/trove-ml/trove/repo"
@@ -229,7 +230,7 @@ func runGC(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, o gcOptio
 		for _, g := range res.Expired {
 			fmt.Fprintf(e.stdout, "expired %s\n", g)
 		}
-		fmt.Fprintf(e.stdout, "freed %d objects, %s: %d packs deleted, %d rewritten", res.Objects, humanBytes(res.Bytes), res.PacksDeleted, res.PacksRewritten)
+		fmt.Fprintf(e.stdout, "freed %d objects, %s: %d packs deleted, %d rewritten", res.Objects, units.Bytes(res.Bytes), res.PacksDeleted, res.PacksRewritten)
 		if out.Young > 0 {
 			fmt.Fprintf(e.stdout, "; %d packs younger than the grace period kept", out.Young)
 		}
@@ -312,7 +313,7 @@ func runRemoteGC(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, o g
 		fmt.Fprintf(e.stdout, "expired %s on %s\n", g, name)
 	}
 	fmt.Fprintf(e.stdout, "%s: deleted %d packs (%s) condemned by an earlier GC; condemned %d packs (%s, deleted by a GC after %s)",
-		name, res.Deleted, humanBytes(res.Bytes), res.Condemned, humanBytes(out.LaterBytes), retention.FormatDuration(s.Grace))
+		name, res.Deleted, units.Bytes(res.Bytes), res.Condemned, units.Bytes(out.LaterBytes), retention.FormatDuration(s.Grace))
 	if res.Rescued > 0 {
 		fmt.Fprintf(e.stdout, "; %d packs indexed again (reached by a push)", res.Rescued)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/trove-ml/trove/internal/units"
 	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/repo"
 	"github.com/trove-ml/trove/retention"
@@ -177,7 +178,7 @@ func runLog(ctx context.Context, e env, r *repo.Repo, name string, asJSON bool) 
 			// Its TTL ran out: it no longer resolves, and GC deletes it.
 			num += " (expired " + j.Expires.UTC().Format(time.DateOnly) + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", num, humanTime(j.Created), j.Files, humanBytes(j.Size),
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", num, humanTime(j.Created), j.Files, units.Bytes(j.Size),
 			j.Digest[:12], strings.Join(j.Aliases, ","), strings.Join(j.Tags, ","), desc)
 	}
 	return tw.Flush()

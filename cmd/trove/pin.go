@@ -9,6 +9,7 @@ import (
 
 	"github.com/trove-ml/trove/gitpair"
 	"github.com/trove-ml/trove/gitpair/workspace"
+	"github.com/trove-ml/trove/internal/units"
 	"github.com/trove-ml/trove/repo"
 )
 
@@ -117,7 +118,7 @@ func printPin(e env, res *workspace.PinResult) {
 }
 
 func printCheckedOut(e env, co workspace.CheckedOut) {
-	fmt.Fprintf(e.stdout, "  %s -> %s: %d files written (%s), %d up to date", co.Version, co.Pin.Path, co.Written, humanBytes(co.Bytes), co.Skipped)
+	fmt.Fprintf(e.stdout, "  %s -> %s: %d files written (%s), %d up to date", co.Version, co.Pin.Path, co.Written, units.Bytes(co.Bytes), co.Skipped)
 	if co.Removed > 0 {
 		fmt.Fprintf(e.stdout, ", %d removed", co.Removed)
 	}

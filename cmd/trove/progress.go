@@ -10,6 +10,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
+	"github.com/trove-ml/trove/internal/units"
 	"github.com/trove-ml/trove/repo"
 )
 
@@ -110,7 +111,7 @@ func (m *lineMeter) print() {
 	el := time.Since(m.start).Seconds()
 	amount := func(n int64) string {
 		if m.bytes {
-			return humanBytes(n)
+			return units.Bytes(n)
 		}
 		return fmt.Sprint(n)
 	}
@@ -119,7 +120,7 @@ func (m *lineMeter) print() {
 		line += fmt.Sprintf(" of %s (%.0f%%)", amount(total), 100*float64(done)/float64(total))
 	}
 	if m.bytes && el > 0 {
-		line += fmt.Sprintf(", %s/s", humanBytes(int64(float64(done)/el)))
+		line += fmt.Sprintf(", %s/s", units.Bytes(int64(float64(done)/el)))
 	}
 	m.l.mu.Lock()
 	fmt.Fprintln(m.l.w, line)

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/trove-ml/trove/checkout"
+	"github.com/trove-ml/trove/internal/units"
 	"github.com/trove-ml/trove/repo"
 )
 
@@ -80,7 +81,7 @@ func newPullCommand(e env) *cli.Command {
 						"warnings": append([]string{}, res.Warnings...),
 					})
 				}
-				fmt.Fprintf(e.stdout, "%s -> %s: %d files written (%s), %d up to date", v, res.Dir, res.Written, humanBytes(res.Bytes), res.Skipped)
+				fmt.Fprintf(e.stdout, "%s -> %s: %d files written (%s), %d up to date", v, res.Dir, res.Written, units.Bytes(res.Bytes), res.Skipped)
 				if res.Reflinked > 0 {
 					fmt.Fprintf(e.stdout, "; %d reflinked", res.Reflinked)
 				}
@@ -88,7 +89,7 @@ func newPullCommand(e env) *cli.Command {
 					fmt.Fprintf(e.stdout, "; %d hardlinked (read-only)", res.Hardlinked)
 				}
 				if res.Downloaded > 0 {
-					fmt.Fprintf(e.stdout, "; %s downloaded", humanBytes(res.Downloaded))
+					fmt.Fprintf(e.stdout, "; %s downloaded", units.Bytes(res.Downloaded))
 				}
 				fmt.Fprintln(e.stdout)
 				return nil
@@ -149,7 +150,7 @@ func newVerifyCommand(e env) *cli.Command {
 						fmt.Fprintf(e.stderr, "trove: warning: %s is a reference recorded without checksums: not verified\n", p)
 					}
 					if rep.OK() {
-						fmt.Fprintf(e.stdout, "%s: %s matches (%d files, %s verified)\n", dir, v, rep.Files, humanBytes(rep.Bytes))
+						fmt.Fprintf(e.stdout, "%s: %s matches (%d files, %s verified)\n", dir, v, rep.Files, units.Bytes(rep.Bytes))
 					}
 				}
 				if !rep.OK() {
@@ -202,6 +203,6 @@ func printFsck(e env, rep *repo.FsckReport) {
 		fmt.Fprintf(e.stdout, "problem  %s\n", p)
 	}
 	if rep.OK() {
-		fmt.Fprintf(e.stdout, "ok: %d live versions, %d packs, %d blobs (%s) verified\n", rep.Versions, rep.Packs, rep.Blobs, humanBytes(rep.Bytes))
+		fmt.Fprintf(e.stdout, "ok: %d live versions, %d packs, %d blobs (%s) verified\n", rep.Versions, rep.Packs, rep.Blobs, units.Bytes(rep.Bytes))
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/trove-ml/trove/internal/units"
 	"github.com/trove-ml/trove/remote"
 	"github.com/trove-ml/trove/remote/file"
 	"github.com/trove-ml/trove/remote/leaselock"
@@ -243,7 +244,7 @@ func printPush(e env, res *repo.PushResult) {
 	for _, c := range res.Registries {
 		fmt.Fprintf(e.stdout, "  %s\n", c)
 	}
-	fmt.Fprintf(e.stdout, "uploaded %d packs (%s, %d blobs)\n", res.Packs, humanBytes(res.Bytes), res.Blobs)
+	fmt.Fprintf(e.stdout, "uploaded %d packs (%s, %d blobs)\n", res.Packs, units.Bytes(res.Bytes), res.Blobs)
 }
 
 func newFetchCommand(e env) *cli.Command {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/trove-ml/trove/internal/units"
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/repo"
 	"github.com/trove-ml/trove/retention"
@@ -72,7 +73,7 @@ func newShowCommand(e env) *cli.Command {
 					fmt.Fprintf(w, "@%s", j.Creator.Host)
 				}
 				fmt.Fprintln(w)
-				fmt.Fprintf(w, "content:  %d files, %s\n", j.Files, humanBytes(j.Size))
+				fmt.Fprintf(w, "content:  %d files, %s\n", j.Files, units.Bytes(j.Size))
 				if j.TTL != "" {
 					fmt.Fprintf(w, "ttl:      %s\n", j.TTL)
 				}
