@@ -86,6 +86,9 @@ func run(ctx context.Context, args []string, e env) int {
 	if !strings.HasPrefix(msg, "trove: ") {
 		msg = "trove: " + msg
 	}
+	if errors.Is(err, refs.ErrNotFound) {
+		msg += " (list artifacts with 'trove log')"
+	}
 	fmt.Fprintln(e.stderr, msg)
 	return code
 }
@@ -101,6 +104,9 @@ func exitCodeOf(err error) int {
 		errors.Is(err, refs.ErrBadSpec),
 		errors.Is(err, refs.ErrReservedAlias),
 		errors.Is(err, refs.ErrTypeMismatch),
+		errors.Is(err, refs.ErrNotFound),
+		errors.Is(err, refs.ErrNoVersion),
+		errors.Is(err, refs.ErrDeleted),
 		isRegistryInputError(err):
 		return exitUsage
 	case errors.Is(err, objects.ErrLocked):

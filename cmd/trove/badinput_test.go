@@ -35,6 +35,7 @@ func TestBadInput(t *testing.T) {
 	}
 	many += "}"
 	os.WriteFile(filepath.Join(dir, "many.json"), []byte(many), 0o644)
+	mustTrove(t, dir, "commit", "present", "--type", "dataset", "data")
 
 	for _, tc := range []struct {
 		name string
@@ -57,6 +58,10 @@ func TestBadInput(t *testing.T) {
 		{"repo inside itself", []string{"commit", "ds", "--type", "dataset", ".trove"}, ".trove"},
 		{"unknown flag", []string{"commit", "ds", "--bogus", "data"}, "bogus"},
 		{"bad spec", []string{"show", "a/b/c/d"}, "too many"},
+		{"unknown artifact", []string{"show", "nosuch"}, "no such artifact: \"nosuch\" (list artifacts with 'trove log')"},
+		{"pull of an unknown artifact", []string{"pull", "nosuch", "-o", "out"}, "no such artifact"},
+		{"unknown version", []string{"show", "present:v9"}, "no version v9"},
+		{"unknown alias", []string{"pull", "present:nope", "-o", "out"}, "no alias \"nope\""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := trove(t, dir, tc.args...)
@@ -73,6 +78,9 @@ func TestBadInput(t *testing.T) {
 		if r.code != exitUsage || !strings.Contains(r.stderr, "permission denied") {
 			t.Fatalf("unreadable folder: exit %d: %s", r.code, r.stderr)
 		}
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
+		t.Errorf("a pull of something that does not exist made its output folder (%v)", err)
 	}
 	// None of them left a version.
 	r := trove(t, dir, "log", "ds")

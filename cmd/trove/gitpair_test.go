@@ -449,7 +449,7 @@ func TestGitPairingBadInput(t *testing.T) {
 		{"path is the project", []string{"pin", "ds", "."}, exitUsage, "the project folder itself"},
 		{"path in .trove", []string{"pin", "ds", ".trove/x"}, exitUsage, "lies in .trove"},
 		{"nested pin", []string{"pin", "ds", "data/ds/inner"}, exitUsage, "would overlap"},
-		{"unknown artifact", []string{"pin", "nope", "data/nope"}, exitError, "nope"},
+		{"unknown artifact", []string{"pin", "nope", "data/nope"}, exitUsage, "no such artifact: \"nope\""},
 		{"update of an unpinned path", []string{"pin", "--update", "data/other"}, exitUsage, "not pinned"},
 		{"unpin of an unpinned path", []string{"unpin", "data/other"}, exitUsage, "not pinned"},
 		{"checkout --rev outside Git", []string{"checkout", "--rev", "HEAD"}, exitUsage, "not in a Git work tree"},
