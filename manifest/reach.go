@@ -24,13 +24,19 @@ const maxReachDepth = 4096
 // which blobs must become visible on a remote. FileMap resolves a file's
 // content digest to its file map, or ok false for a file of one chunk
 // (whose chunk id is the digest). File, if set, is called once per file
-// entry met. All callbacks run on the caller's goroutine.
+// entry met. Prefetch, if set, is called with the tree nodes a tree node
+// names (its children and sub-folders) and the children of a file-map
+// index node, before any of them is visited, so a getter that fetches
+// nodes from a remote can fetch them together instead of one request
+// each; it is advice, and GetBlob still fetches whatever it did not. All
+// callbacks run on the caller's goroutine.
 type Reach struct {
-	Getter  BlobGetter
-	FileMap func(digest objects.ID) (mapID objects.ID, ok bool, err error)
-	Enter   func(id objects.ID, t objects.BlobType) (bool, error)
-	Leave   func(id objects.ID, t objects.BlobType) error
-	File    func(e Entry) error
+	Getter   BlobGetter
+	FileMap  func(digest objects.ID) (mapID objects.ID, ok bool, err error)
+	Enter    func(id objects.ID, t objects.BlobType) (bool, error)
+	Leave    func(id objects.ID, t objects.BlobType) error
+	File     func(e Entry) error
+	Prefetch func(ctx context.Context, ids []objects.ID)
 }
 
 // Tree walks the tree rooted at id.
@@ -78,6 +84,20 @@ func (rc *Reach) tree(ctx context.Context, id objects.ID, depth int) error {
 	if err != nil {
 		return fmt.Errorf("tree %s: %w", id.Short(), err)
 	}
+	if rc.Prefetch != nil {
+		var ids []objects.ID
+		for _, c := range n.Children {
+			ids = append(ids, c.ID)
+		}
+		for _, e := range n.Entries {
+			if e.Kind == KindDir {
+				ids = append(ids, e.Digest)
+			}
+		}
+		if len(ids) > 0 {
+			rc.Prefetch(ctx, ids)
+		}
+	}
 	for _, c := range n.Children {
 		if err := rc.tree(ctx, c.ID, depth+1); err != nil {
 			return err
@@ -119,6 +139,13 @@ func (rc *Reach) fileMapNode(ctx context.Context, id objects.ID, depth int) erro
 	n, err := DecodeFileMapNode(b)
 	if err != nil {
 		return fmt.Errorf("file map %s: %w", id.Short(), err)
+	}
+	if n.Index && rc.Prefetch != nil {
+		ids := make([]objects.ID, len(n.Items))
+		for i, it := range n.Items {
+			ids[i] = it.ID
+		}
+		rc.Prefetch(ctx, ids)
 	}
 	for _, it := range n.Items {
 		if n.Index {

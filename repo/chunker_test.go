@@ -21,21 +21,7 @@ import (
 func TestRemoteChunkerAdoption(t *testing.T) {
 	ctx := context.Background()
 	bucketDir := t.TempDir()
-	opts := Options{PackSize: 1 << 20, OpenBucket: func(context.Context, string, RemoteConfig) (remote.Bucket, error) {
-		return file.Open(bucketDir)
-	}}
-	open := func() *Repo {
-		t.Helper()
-		r, err := Init(ctx, t.TempDir(), InitOptions{}, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		if err := r.AddRemote("origin", RemoteConfig{URL: "file://" + bucketDir}); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	open := openWithRemote(t, Options{PackSize: 1 << 20}, func() (remote.Bucket, error) { return file.Open(bucketDir) })
 	commit := func(r *Repo, seed byte) {
 		t.Helper()
 		src := filepath.Join(t.TempDir(), "data")

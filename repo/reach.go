@@ -25,10 +25,13 @@ type reach struct {
 	leave   func(id objects.ID, t objects.BlobType) error
 	// file, if set, is called once per file entry met.
 	file func(e manifest.Entry) error
+	// prefetch, if set, is told which nodes the walk is about to visit
+	// (manifest.Reach.Prefetch).
+	prefetch func(ctx context.Context, ids []objects.ID)
 }
 
 func (rc *reach) walker() *manifest.Reach {
-	return &manifest.Reach{Getter: rc.g, FileMap: rc.fileMap, Enter: rc.enter, Leave: rc.leave, File: rc.file}
+	return &manifest.Reach{Getter: rc.g, FileMap: rc.fileMap, Enter: rc.enter, Leave: rc.leave, File: rc.file, Prefetch: rc.prefetch}
 }
 
 // tree walks the tree rooted at id. depth is kept for callers; the walk

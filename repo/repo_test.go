@@ -15,7 +15,26 @@ import (
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
+	"github.com/trove-ml/trove/remote"
 )
+
+// openWithRemote returns a function that makes a new repository with
+// the remote "origin", opened through bucket.
+func openWithRemote(t *testing.T, opts Options, bucket func() (remote.Bucket, error)) func() *Repo {
+	opts.OpenBucket = func(context.Context, string, RemoteConfig) (remote.Bucket, error) { return bucket() }
+	return func() *Repo {
+		t.Helper()
+		r, err := Init(context.Background(), t.TempDir(), InitOptions{}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		if err := r.AddRemote("origin", RemoteConfig{URL: "file:///origin"}); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+}
 
 func newRepo(t *testing.T) *Repo {
 	t.Helper()

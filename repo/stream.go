@@ -27,6 +27,7 @@ import (
 const (
 	streamWindow = 16 << 20
 	streamSpan   = 4 << 20
+	streamGap    = 64 << 10 // see maxGap
 	streamAhead  = 2
 )
 
@@ -307,7 +308,7 @@ func (s *streamer) check(f *streamFile, got objects.ID, n int64) error {
 			ids = append(ids, p.id)
 		}
 	}
-	spans, _, perr := s.m.r.planSpans(s.ctx, s.c, ids, streamSpan)
+	spans, _, perr := s.m.r.planSpans(s.ctx, s.c, ids, streamSpan, streamGap)
 	if perr == nil {
 		perr = s.m.r.readSpans(s.ctx, s.c, spans, noMeter{}, nil, func(st objects.Stored) error {
 			_, err := s.m.r.store.Decode(st)
@@ -469,7 +470,7 @@ func (s *streamer) fetchWindow(w *window) (map[objects.ID][]byte, error) {
 	var err error
 	if len(w.want) > 0 {
 		var spans []span
-		if spans, _, err = m.r.planSpans(ctx, c, w.want, streamSpan); err == nil {
+		if spans, _, err = m.r.planSpans(ctx, c, w.want, streamSpan, streamGap); err == nil {
 			// One arena holds the window's spans, each at its own offset.
 			at := make([]int64, len(spans)+1)
 			for i, sp := range spans {
