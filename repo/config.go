@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/trove-ml/trove/checkout"
 	"github.com/trove-ml/trove/internal/atomicfile"
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/retention"
@@ -81,8 +82,17 @@ type Defaults struct {
 	// TTL applies to versions committed with TTL "inherit" (the default).
 	TTL string `json:"ttl,omitempty"`
 	// Link is how pull places files when not told (checkout.ParseMode);
-	// empty means auto.
+	// empty means auto. Read it with PullLink.
 	Link string `json:"link,omitempty"`
+}
+
+// PullLink returns the name of how pull places files when not told: Link,
+// or auto when it is empty.
+func (d Defaults) PullLink() string {
+	if d.Link == "" {
+		return checkout.Auto.String()
+	}
+	return d.Link
 }
 
 func newConfig(project string) *Config {

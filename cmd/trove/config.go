@@ -47,12 +47,7 @@ var configKeys = map[string]configKey{
 	},
 	"pull.link": {
 		usage: "how pull places files when --link is not given: auto, reflink, hardlink or copy",
-		get: func(c *repo.Config) string {
-			if c.Defaults.Link == "" {
-				return checkout.Auto.String()
-			}
-			return c.Defaults.Link
-		},
+		get:   func(c *repo.Config) string { return c.Defaults.PullLink() },
 		set: func(c *repo.Config, v string) error {
 			m, err := checkout.ParseMode(v)
 			if err != nil {

@@ -41,11 +41,7 @@ func newPullCommand(e env) *cli.Command {
 				if err != nil {
 					return err
 				}
-				link := cmd.String("link")
-				if link == "" {
-					link = cmp.Or(r.Config.Defaults.Link, checkout.Auto.String())
-				}
-				mode, err := checkout.ParseMode(link)
+				mode, err := checkout.ParseMode(cmp.Or(cmd.String("link"), r.Config.Defaults.PullLink()))
 				if err != nil {
 					return usagef("pull: --link: %v", err)
 				}
