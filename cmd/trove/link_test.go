@@ -67,6 +67,9 @@ func TestPullHardlink(t *testing.T) {
 	}
 
 	// The project default applies when --link is not given.
+	if got := mustTrove(t, a, "config", "get", "pull.link"); got != "auto\n" {
+		t.Fatalf("pull.link before it is set: %q, want auto", got)
+	}
 	mustTrove(t, a, "config", "set", "pull.link", "hardlink")
 	troveJSON(t, a, &res, "pull", "ds", "-o", filepath.Join(a, "out3"))
 	if res.Hardlinked != 3 {
