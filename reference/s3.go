@@ -5,20 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/logging"
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/remote/retry"
@@ -92,67 +88,28 @@ func NewS3(o S3Options) *S3 {
 	return &S3{o: o}
 }
 
-// s3MaxIdleConns keeps connections for listing and concurrent downloads.
-const s3MaxIdleConns = 100
-
 // conn returns the client, making it on first use, and checks that
 // credentials can be had, so that their absence is one clear error.
 func (s *S3) conn(ctx context.Context) (*awss3.Client, error) {
 	s.once.Do(func() {
-		httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-			tr.MaxIdleConns = s3MaxIdleConns
-			tr.MaxIdleConnsPerHost = s3MaxIdleConns
-			tr.ResponseHeaderTimeout = s.o.Timeout
-		})
-		opts := []func(*config.LoadOptions) error{
-			// S3Options.Retry repeats what is worth repeating, once.
-			config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
-			config.WithHTTPClient(httpClient),
-			// Below cmd nothing prints; errors carry what the SDK would log.
-			config.WithLogger(logging.Nop{}),
-			// Content is checked against the reference's record instead.
-			config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
-		}
-		if s.o.Region != "" {
-			opts = append(opts, config.WithRegion(s.o.Region))
-		}
-		if s.o.Credentials != nil {
-			opts = append(opts, config.WithCredentialsProvider(s.o.Credentials))
-		}
-		cfg, err := config.LoadDefaultConfig(ctx, opts...)
+		client, endpoint, err := s3.NewClient(ctx, s3.ClientOptions{Region: s.o.Region, Endpoint: s.o.Endpoint,
+			PathStyle: s.o.PathStyle, Credentials: s.o.Credentials, Timeout: s.o.Timeout})
 		if err != nil {
-			s.err = fmt.Errorf("reference: load AWS configuration: %w", err)
+			s.err = fmt.Errorf("reference: %w", err)
 			return
 		}
-		if cfg.Region == "" {
-			cfg.Region = "us-east-1"
+		creds := client.Options().Credentials
+		if creds == nil {
+			s.err = fmt.Errorf("%w for s3:// references: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", ErrNoCredentials)
+			return
 		}
-		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		if _, err := creds.Retrieve(ctx); err != nil {
 			s.err = fmt.Errorf("%w for s3:// references: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (%v)", ErrNoCredentials, err)
 			return
 		}
-		s.client = awss3.NewFromConfig(cfg, func(o *awss3.Options) {
-			if s.o.Endpoint != "" {
-				o.BaseEndpoint = aws.String(s.o.Endpoint)
-			}
-			if o.BaseEndpoint != nil {
-				s.endpoint = *o.BaseEndpoint
-			}
-			o.UsePathStyle = s.o.PathStyle || localEndpoint(s.endpoint)
-			o.Retryer = aws.NopRetryer{}
-		})
+		s.client, s.endpoint = client, endpoint
 	})
 	return s.client, s.err
-}
-
-// localEndpoint reports whether an endpoint cannot have bucket subdomains.
-func localEndpoint(endpoint string) bool {
-	u, err := url.Parse(endpoint)
-	if err != nil || endpoint == "" {
-		return false
-	}
-	h := u.Hostname()
-	return h == "localhost" || net.ParseIP(h) != nil
 }
 
 // s3Entry makes the entry of one object.

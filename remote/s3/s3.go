@@ -6,18 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go/logging"
 
 	"github.com/trove-ml/trove/remote"
 	"github.com/trove-ml/trove/remote/retry"
@@ -175,44 +170,11 @@ func Open(ctx context.Context, cfg Config) (*Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.MaxIdleConns = maxIdleConns
-		tr.MaxIdleConnsPerHost = maxIdleConns
-		tr.ResponseHeaderTimeout = cfg.Timeout
-	})
-	opts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
-		config.WithHTTPClient(httpClient),
-		// Below cmd nothing prints; errors carry what the SDK would log.
-		config.WithLogger(logging.Nop{}),
-		// Responses are verified above this layer (every blob against its
-		// BLAKE3 id), and ranged reads carry no object checksum anyway.
-		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
-	}
-	if cfg.Region != "" {
-		opts = append(opts, config.WithRegion(cfg.Region))
-	}
-	if cfg.Credentials != nil {
-		opts = append(opts, config.WithCredentialsProvider(cfg.Credentials))
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	client, endpoint, err := NewClient(ctx, ClientOptions{Region: cfg.Region, Endpoint: cfg.Endpoint,
+		PathStyle: cfg.PathStyle, Credentials: cfg.Credentials, Timeout: cfg.Timeout})
 	if err != nil {
-		return nil, fmt.Errorf("remote/s3: load AWS configuration: %w", err)
+		return nil, fmt.Errorf("remote/s3: %w", err)
 	}
-	if awsCfg.Region == "" {
-		awsCfg.Region = defaultRegion
-	}
-	var endpoint string
-	client := awss3.NewFromConfig(awsCfg, func(o *awss3.Options) {
-		if cfg.Endpoint != "" {
-			o.BaseEndpoint = aws.String(cfg.Endpoint)
-		}
-		if o.BaseEndpoint != nil {
-			endpoint = *o.BaseEndpoint
-		}
-		o.UsePathStyle = cfg.PathStyle || needsPathStyle(endpoint)
-		o.Retryer = aws.NopRetryer{}
-	})
 	b := &Bucket{
 		client:      client,
 		bucket:      cfg.Bucket,
@@ -230,16 +192,6 @@ func Open(ctx context.Context, cfg Config) (*Bucket, error) {
 		return nil, b.fail("open", "", condNone, err)
 	}
 	return b, nil
-}
-
-// needsPathStyle reports whether an endpoint cannot have bucket subdomains.
-func needsPathStyle(endpoint string) bool {
-	u, err := url.Parse(endpoint)
-	if err != nil || endpoint == "" {
-		return false
-	}
-	h := u.Hostname()
-	return h == "localhost" || net.ParseIP(h) != nil
 }
 
 // Location returns "s3://bucket/prefix", or "s3://bucket" without a prefix.
