@@ -275,7 +275,7 @@ func (r *Repo) readSpans(ctx context.Context, c *conn, spans []span, meter Meter
 }
 
 // download fetches blobs from a remote into the local store, verifying
-// each, with as few ranged reads as adjacency allows.
+// each, with as few ranged reads as the blobs' places allow (planSpans).
 func (r *Repo) download(ctx context.Context, c *conn, ids []objects.ID) error {
 	spans, total, err := r.planSpans(ctx, c, ids, maxRange, maxGap)
 	if err != nil || len(spans) == 0 {
