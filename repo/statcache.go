@@ -59,8 +59,8 @@ func statOf(fi fs.FileInfo) fileStat {
 	s := fileStat{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	switch st := fi.Sys().(type) {
 	case *syscall.Stat_t:
-		s.ctime = time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec)).UnixNano()
-		s.ino, s.dev = st.Ino, uint64(st.Dev)
+		s.ctime = ctimeOf(st)
+		s.ino, s.dev = uint64(st.Ino), uint64(st.Dev)
 	case *fileinfo.Stat: // from fileinfo.ReadDir
 		s.ctime, s.ino, s.dev = st.Ctime, st.Ino, st.Dev
 	}
