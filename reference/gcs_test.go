@@ -265,6 +265,19 @@ func replay(w http.ResponseWriter, rec *httptest.ResponseRecorder, body []byte) 
 	w.Write(body)
 }
 
+// sendHalf sends upstream's answer to r with its full headers (its length
+// too) and the first half of its body, and flushes it: the caller then
+// breaks the connection or leaves it silent.
+func sendHalf(w http.ResponseWriter, r *http.Request, upstream http.Handler) {
+	rec := recorded(r, upstream)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes()[:rec.Body.Len()/2])
+	http.NewResponseController(w).Flush()
+}
+
 func isMedia(r *http.Request) bool { return r.URL.Query().Get("alt") == "media" }
 
 // TestGCSChanged: content that does not match what the server says of it
@@ -338,13 +351,7 @@ func serveFault(t *testing.T, w http.ResponseWriter, r *http.Request, f fault, u
 		conn.(interface{ SetLinger(int) error }).SetLinger(0)
 		conn.Close()
 	case cut:
-		rec := recorded(r, upstream)
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes()[:rec.Body.Len()/2])
-		http.NewResponseController(w).Flush()
+		sendHalf(w, r, upstream)
 		panic(http.ErrAbortHandler) // the connection goes, short of the body's end
 	}
 }
