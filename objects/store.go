@@ -197,9 +197,9 @@ func (s *Store) pebbleOptions(lock *pebble.Lock) *pebble.Options {
 		// L0 at two overlapping tables, and while a repository's index is
 		// under 64 MiB its base level is L6, the whole database: each
 		// command would rewrite all of it (4 MiB for 20,000 files: a
-		// re-commit took 71 ms instead of 59, as Close waits for it). Compacting at
-		// eight sublevels spreads that rewrite over eight commands; reads
-		// stay cheap, as L0 tables carry bloom filters.
+		// re-commit took 71 ms instead of 59, as Close waits for it).
+		// Compacting at eight sublevels spreads that rewrite over eight
+		// commands; reads stay cheap, as L0 tables carry bloom filters.
 		L0CompactionThreshold: 16,
 		L0StopWritesThreshold: 32,
 		Logger:                pebbleLogger{s.opts.Logf},

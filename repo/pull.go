@@ -62,7 +62,8 @@ type PullResult struct {
 }
 
 // Pull materialises a version into a folder, verifying every byte: each
-// chunk against its id and each file against its digest. A file that is
+// file against its digest, which covers its chunks (read unhashed, and
+// verified one by one only to name a bad one; checkFile). A file that is
 // already up to date is not rewritten. Each file is written as a new file
 // beside its place — unnamed (O_TMPFILE) where Linux allows, else under a
 // temp name — and linked or renamed there only once its digest checked out
