@@ -400,11 +400,11 @@ func (r *Repo) ensureContent(ctx context.Context, g *lazyGetter, e manifest.Entr
 	var missing []objects.ID
 	seen := map[objects.ID]bool{}
 	w := r.store.NewWriter()
-	rc := &reach{
-		g:        g,
-		prefetch: g.prefetch,
-		fileMap:  func(d objects.ID) (objects.ID, bool, error) { return g.fileMap(ctx, w, d) },
-		enter: func(id objects.ID, t objects.BlobType) (bool, error) {
+	rc := &manifest.Reach{
+		Getter:   g,
+		Prefetch: g.prefetch,
+		FileMap:  func(d objects.ID) (objects.ID, bool, error) { return g.fileMap(ctx, w, d) },
+		Enter: func(id objects.ID, t objects.BlobType) (bool, error) {
 			if seen[id] {
 				return false, nil
 			}
@@ -418,15 +418,14 @@ func (r *Repo) ensureContent(ctx context.Context, g *lazyGetter, e manifest.Entr
 			}
 			return false, err
 		},
-		leave: func(objects.ID, objects.BlobType) error { return nil },
 	}
 	var err error
 	switch e.Kind {
 	case manifest.KindDir:
-		err = rc.tree(ctx, e.Digest, 0)
+		err = rc.Tree(ctx, e.Digest)
 	case manifest.KindFile:
 		if e.Size > 0 {
-			err = rc.content(ctx, e.Digest)
+			err = rc.Content(ctx, e.Digest)
 		}
 	}
 	if err == nil {

@@ -170,15 +170,15 @@ func (r *Repo) uploadVersion(ctx context.Context, u *uploader, c *conn, v refs.V
 		_, ok, err := r.remoteHas(c, id)
 		return ok, err
 	}
-	rc := &reach{
-		g:       blobs{st: r.store},
-		fileMap: r.store.FileMap,
-		enter: func(id objects.ID, _ objects.BlobType) (bool, error) {
+	rc := &manifest.Reach{
+		Getter:  blobs{st: r.store},
+		FileMap: r.store.FileMap,
+		Enter: func(id objects.ID, _ objects.BlobType) (bool, error) {
 			done, err := skip(id)
 			return !done, err
 		},
-		leave: func(id objects.ID, _ objects.BlobType) error { return u.add(id) },
-		file: func(e manifest.Entry) error {
+		Leave: func(id objects.ID, _ objects.BlobType) error { return u.add(id) },
+		File: func(e manifest.Entry) error {
 			if e.Size == 0 {
 				return nil
 			}
@@ -193,7 +193,7 @@ func (r *Repo) uploadVersion(ctx context.Context, u *uploader, c *conn, v refs.V
 			return nil
 		},
 	}
-	if err := rc.tree(ctx, rec.Root, 0); err != nil {
+	if err := rc.Tree(ctx, rec.Root); err != nil {
 		return err
 	}
 	return u.add(v.Record)
