@@ -4,10 +4,10 @@ package objects
 
 import "os"
 
-// startWriteback is advice that only Linux takes; see writeback_linux.go.
+// startWriteback is advice that only Linux takes; see pagecache_linux.go.
 func startWriteback(*os.File, int64, int64) {}
 
-// dropBehind is advice that only Linux takes; see writeback_linux.go.
+// dropBehind is advice that only Linux takes; see pagecache_linux.go.
 func dropBehind(*os.File, int64, int64) {}
 
 // readAhead is advice that only Linux takes; see pagecache_linux.go.
