@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/trove-ml/trove/internal/fileinfo"
@@ -57,11 +56,7 @@ type fileStat struct {
 
 func statOf(fi fs.FileInfo) fileStat {
 	s := fileStat{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	switch st := fi.Sys().(type) {
-	case *syscall.Stat_t:
-		s.ctime = ctimeOf(st)
-		s.ino, s.dev = uint64(st.Ino), uint64(st.Dev)
-	case *fileinfo.Stat: // from fileinfo.ReadDir
+	if st, ok := fileinfo.SysOf(fi); ok {
 		s.ctime, s.ino, s.dev = st.Ctime, st.Ino, st.Dev
 	}
 	return s

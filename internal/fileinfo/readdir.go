@@ -8,7 +8,7 @@ import (
 
 // Stat is the Sys of the entries ReadDir returns on Linux: what they carry
 // of stat(2) beyond fs.FileInfo. Elsewhere Sys is a *syscall.Stat_t, as
-// from os.Lstat.
+// from os.Lstat; SysOf reads either.
 type Stat struct {
 	Ctime    int64 // ns since the epoch
 	Ino, Dev uint64
@@ -36,4 +36,14 @@ func ReadDir(dir string) ([]fs.FileInfo, error) {
 	}
 	slices.Sort(names)
 	return lstatAll(f, dir, names)
+}
+
+// SysOf returns what fi carries of stat(2) beyond fs.FileInfo, whether it
+// came from ReadDir or from os.Lstat, and false on a system whose stat
+// reports none of it.
+func SysOf(fi fs.FileInfo) (Stat, bool) {
+	if st, ok := fi.Sys().(*Stat); ok {
+		return *st, true
+	}
+	return sysStat(fi.Sys())
 }

@@ -87,3 +87,31 @@ func TestReadDirErrors(t *testing.T) {
 		t.Error("ReadDir of a file succeeded")
 	}
 }
+
+// TestSysOf: a ReadDir entry and os.Lstat of the same file say the same of
+// it through SysOf.
+func TestSysOf(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(dir, "f"), filepath.Join(dir, "g")); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, ok1 := SysOf(infos[0])
+	lstat, ok2 := SysOf(fi)
+	if !ok1 || !ok2 || listed != lstat {
+		t.Fatalf("ReadDir says %+v (%v), Lstat %+v (%v)", listed, ok1, lstat, ok2)
+	}
+	if lstat.Nlink != 2 || lstat.Ino == 0 || lstat.Ctime == 0 {
+		t.Errorf("SysOf(Lstat) = %+v, want two links, an inode and a ctime", lstat)
+	}
+}

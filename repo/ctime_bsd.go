@@ -1,8 +1,0 @@
-//go:build darwin || freebsd || netbsd
-
-package repo
-
-import "syscall"
-
-// ctimeOf returns a stat's change time in ns since the epoch.
-func ctimeOf(st *syscall.Stat_t) int64 { return st.Ctimespec.Nano() }
