@@ -63,7 +63,8 @@ const (
 
 // ChunkerParams are a repository's chunking parameters, fixed by `trove init`
 // (ARCHITECTURE.md, "Chunking"). Equal parameters split equal bytes at equal
-// points; different parameters defeat deduplication but never correctness.
+// points ([Chunker.CutHinted] aside); different parameters defeat
+// deduplication but never correctness.
 type ChunkerParams struct {
 	Algorithm string // ChunkerGear64 (or ""), ChunkerGear64NC1 or ChunkerGear64NC0
 	Min       int    // no chunk is shorter, except a stream's last
@@ -149,6 +150,7 @@ func (p ChunkerParams) clamp() ChunkerParams {
 type Chunker struct {
 	p            ChunkerParams
 	normal       int    // offset from a chunk's start where maskL takes over
+	hintMin      int    // the shortest chunk CutHinted ends at a hint
 	maskS, maskL uint64 // boundary masks before and after normal (top bits)
 	gear         [256]uint64
 }
@@ -160,7 +162,7 @@ type Chunker struct {
 func NewChunker(p ChunkerParams) *Chunker {
 	p = p.clamp()
 	bitsS, bitsL, normal, _ := p.masks()
-	c := &Chunker{p: p, normal: normal}
+	c := &Chunker{p: p, normal: normal, hintMin: max(MinChunkMin, p.Min/4)}
 	c.maskS = ^uint64(0) << (64 - bitsS)
 	c.maskL = ^uint64(0) << (64 - bitsL)
 
@@ -211,6 +213,57 @@ func (c *Chunker) Cut(data []byte, eof bool) int {
 		return end
 	}
 	return 0
+}
+
+// CutHinted is Cut for data that replaces an earlier version of itself,
+// such as a file overwritten in place: hints are the positions, relative to
+// data[0] and ascending, where that version's chunks ended. The chunk also
+// ends at the first hint before Cut's boundary that is at least Min/4 into
+// it and whose last 64 bytes alone make a boundary (for every algorithm,
+// the mask after the normal point, which every boundary that hashed a full
+// window passed). Hints past len(data) are ignored until data reaches
+// them.
+//
+// Without hints, boundaries after an edit fall back into step with the old
+// ones only when a boundary both versions reach from different chunk starts
+// is more than Min past each. A hint puts them back in step at the first
+// old boundary whose bytes the edit left alone. With [ChunkerGear64NC0], a
+// 1 MiB overwrite stores 1.22 mean chunks beyond its bytes instead of 1.33
+// (1,500 random ones). Before the
+// edit the hints change nothing, since the chunks there end where the old
+// ones did. After a shift (an insertion) the hints no longer sit on
+// boundaries and the hash check ignores them.
+//
+// The price is that equal bytes may be cut differently when they replace
+// different earlier versions, near where those versions differed: at worst
+// a chunk or two that another copy of the file does not share. Ids still
+// name bytes, so nothing is ever read wrong.
+func (c *Chunker) CutHinted(data []byte, eof bool, hints []int) int {
+	n := c.Cut(data, eof)
+	limit := n // a hint must come before Cut's boundary
+	if n == 0 {
+		limit = len(data) + 1 // Cut's boundary lies beyond data
+	}
+	for _, p := range hints {
+		if p >= limit {
+			break
+		}
+		if p >= c.hintMin && p <= len(data) && c.boundaryAt(data[p-64:p]) {
+			return p
+		}
+	}
+	return n
+}
+
+// boundaryAt reports whether the gear hash of window, 64 bytes, has the
+// bits of maskL zero: whether its last position is a boundary once a chunk
+// is past the normal point.
+func (c *Chunker) boundaryAt(window []byte) bool {
+	var h uint64
+	for _, b := range window[:64] {
+		h = h<<1 + c.gear[b]
+	}
+	return h&c.maskL == 0
 }
 
 // scan goes on with the gear hash h over data[i:stop] and returns the

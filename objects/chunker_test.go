@@ -404,20 +404,93 @@ func TestChunkerEditCost(t *testing.T) {
 	const edits, size = 200, 1 << 20
 	rnd := pseudoRandom("edit cost offsets", 8*edits)
 	noise := pseudoRandom("edit cost bytes", size)
-	var extra int
+	// extra returns the bytes that chunking edited from the chunk the edit
+	// begins in stores beyond the edit, and checks that they end where an
+	// old chunk does: everything after is shared with the old version.
+	extra := func(edited []byte, a int, hinted bool) int {
+		start := bounds[sort.SearchInts(bounds, a+1)-1] // the chunk the edit begins in
+		end := start
+		for end <= a+size || !set[end] {
+			var n int
+			if hinted {
+				k := sort.SearchInts(bounds, end+1)
+				hints := make([]int, 0, 8)
+				for ; k < len(bounds) && bounds[k] <= end+p.Max; k++ {
+					hints = append(hints, bounds[k]-end)
+				}
+				n = c.CutHinted(edited[end:], true, hints)
+			} else {
+				n = c.Cut(edited[end:], true)
+			}
+			if end += n; end > a+size+4<<20 {
+				t.Fatalf("edit at %d: chunks still out of step with the old ones 4 MiB after it", a)
+			}
+		}
+		return end - start - size
+	}
+	var plain, hinted int
 	for i := range edits {
 		a := 4<<20 + int(binary.LittleEndian.Uint32(rnd[8*i:])%uint32(len(data)-12<<20))
 		edited := append([]byte(nil), data[:a+8<<20]...)
 		copy(edited[a:], noise)
-		start := bounds[sort.SearchInts(bounds, a+1)-1] // the chunk the edit begins in
-		end := start
-		for end <= a+size || !set[end] {
-			end += c.Cut(edited[end:], true)
-		}
-		extra += end - start - size
+		plain += extra(edited, a, false)
+		hinted += extra(edited, a, true)
 	}
-	mean := len(data) / len(bounds)
-	if got := float64(extra) / edits / float64(mean); got > 1.75 {
-		t.Errorf("a 1 MiB overwrite stores %.2f mean chunks (%d bytes) beyond its bytes, want about 1.5", got, mean)
+	mean := float64(len(data) / len(bounds))
+	perEdit := func(n int) float64 { return float64(n) / edits / mean }
+	t.Logf("a 1 MiB overwrite stores %.2f mean chunks beyond its bytes, %.2f with hints", perEdit(plain), perEdit(hinted))
+	if got := perEdit(plain); got > 1.75 {
+		t.Errorf("a 1 MiB overwrite stores %.2f mean chunks beyond its bytes, want about 1.5", got)
+	}
+	if got := perEdit(hinted); got > 1.35 || hinted >= plain {
+		t.Errorf("with the old boundaries as hints a 1 MiB overwrite stores %.2f mean chunks beyond its bytes (%.2f without), want about 1.25", got, perEdit(plain))
+	}
+}
+
+// TestChunkerCutHinted checks which hints end a chunk: only those far
+// enough into it, before its own boundary, whose bytes hash to a boundary.
+func TestChunkerCutHinted(t *testing.T) {
+	p := DefaultChunkerParams()
+	c := NewChunker(p)
+	data := pseudoRandom("cut hinted", 4<<20)
+	// Find a chunk start with a hash boundary between Min/4 and Min,
+	// where Cut does not look.
+	var start, cand int
+	for pos := 0; cand == 0; pos += c.Cut(data[pos:], true) {
+		if pos > len(data)-p.Max {
+			t.Fatal("no chunk has a boundary before its minimum")
+		}
+		for q := pos + p.Min/4; q < pos+p.Min; q++ {
+			if c.boundaryAt(data[q-64 : q]) {
+				start, cand = pos, q-pos
+				break
+			}
+		}
+	}
+	d := data[start:]
+	n := c.Cut(d, true)
+	tests := []struct {
+		name  string
+		data  []byte
+		eof   bool
+		hints []int
+		want  int
+	}{
+		{"no hints", d, true, nil, n},
+		{"a boundary", d, true, []int{cand}, cand},
+		{"not a boundary", d, true, []int{cand - 1, cand + 1}, n},
+		{"the first boundary", d, true, []int{cand - 7, cand, n}, cand},
+		{"too early", d[cand-p.Min/8:], true, []int{p.Min / 8}, c.Cut(d[cand-p.Min/8:], true)},
+		{"after the chunk's own", d, true, []int{n + 100}, n},
+		{"beyond the data", d[:cand-1], false, []int{cand}, 0},
+		{"within the data so far", d[:cand], false, []int{cand}, cand},
+		{"end of the data", d[:cand+5], true, []int{cand}, cand},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := c.CutHinted(tt.data, tt.eof, tt.hints); got != tt.want {
+				t.Errorf("CutHinted(%d bytes, eof %v, %v) = %d, want %d", len(tt.data), tt.eof, tt.hints, got, tt.want)
+			}
+		})
 	}
 }

@@ -701,7 +701,7 @@ func (c *committer) file(ctx context.Context, s source) *result {
 		var err error
 		if s.info.Size() >= bigFileSize {
 			c.bigSem <- struct{}{}
-			e.Digest, e.Size, err = c.ingestBig(ctx, s.path)
+			e.Digest, e.Size, err = c.ingestBig(ctx, s.path, s.cached)
 			<-c.bigSem
 		} else {
 			e.Digest, e.Size, err = c.ingestSmall(ctx, s.path)

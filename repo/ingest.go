@@ -149,13 +149,18 @@ type chunkResult struct {
 // ingestBig streams a large file through three stages: this goroutine
 // reads blocks and cuts chunks; a second goroutine hashes the whole file;
 // pool workers hash, compress and store chunks. Blocks come from a bounded
-// pool, so memory does not grow with the file.
-func (c *committer) ingestBig(ctx context.Context, path string) (digest objects.ID, size int64, err error) {
+// pool, so memory does not grow with the file. cached is the file's stat
+// cache entry, or nil: chunks end where those of the content it records
+// did when the bytes there allow (see cutHints).
+func (c *committer) ingestBig(ctx context.Context, path string, cached []byte) (digest objects.ID, size int64, err error) {
 	f, st, statTime, err := openStable(path)
 	if err != nil {
 		return digest, 0, err
 	}
 	defer f.Close()
+	hints := c.hintsFor(ctx, cached)
+	defer hints.close()
+	maxChunk := c.chunk.Params().Max
 
 	type piece struct {
 		blk  *block
@@ -204,7 +209,8 @@ func (c *committer) ingestBig(ctx context.Context, path string) (digest objects.
 	}()
 
 	var read int64
-	rem := 0 // bytes carried over from the previous block
+	var base int64 // the file offset of cur.buf[0]
+	rem := 0       // bytes carried over from the previous block
 	cur, err := c.bufs.get(ctx)
 	if err != nil {
 		close(hashIn)
@@ -226,7 +232,7 @@ func (c *committer) ingestBig(ctx context.Context, path string) (digest objects.
 		hashIn <- piece{cur, data[rem:]}
 		pos := 0
 		for pos < len(data) {
-			cut := c.chunk.Cut(data[pos:], eof)
+			cut := c.chunk.CutHinted(data[pos:], eof, hints.window(base+int64(pos), maxChunk))
 			if cut == 0 {
 				break
 			}
@@ -263,6 +269,7 @@ func (c *committer) ingestBig(ctx context.Context, path string) (digest objects.
 			return digest, 0, err
 		}
 		rem = copy(next.buf, data[pos:])
+		base += int64(pos)
 		cur.release()
 		cur = next
 	}
