@@ -17,7 +17,9 @@ import (
 // does, and commits it again: once where the file was committed, once in a
 // folder it was pulled to. Either way the stat cache names the content the
 // file replaces, so the chunks after each edit fall back in step at the old
-// boundaries, storing fewer bytes than chunking the new content afresh.
+// boundaries, storing fewer bytes than chunking the new content afresh;
+// and an insertion after that costs the chunks around it, not one more
+// per earlier edit.
 func TestCommitInPlaceEditKeepsBoundaries(t *testing.T) {
 	ctx := context.Background()
 	const size, edits, editLen = 16 << 20, 24, 3000
@@ -82,6 +84,37 @@ func TestCommitInPlaceEditKeepsBoundaries(t *testing.T) {
 			if second.Stored != int64(stored) {
 				t.Errorf("commit says it stored %d bytes, its new chunks hold %d", second.Stored, stored)
 			}
+
+			// Insert 100 bytes near the start, rewriting the file: past
+			// the insertion the chunks fall back in step with v2's,
+			// shifted, and keep the boundaries v2 took from its hints.
+			const at = 1<<20 + 123
+			v3 := slices.Concat(v2[:at], noise(9, 100), v2[at:])
+			tmp := path + ".tmp"
+			write(t, tmp, v3)
+			if err := os.Rename(tmp, path); err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.Commit(ctx, CommitOptions{Name: "ckpt", Type: "model", Paths: []string{filepath.Dir(path)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every chunk v3 does not share with v2 lies around the
+			// insertion.
+			mapID, _, err := r.store.FileMap(objects.Sum(v3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			reach := int64(at + 2*r.Config.Chunker.Max)
+			err = manifest.ReadFileMap(ctx, blobs{st: r.store}, mapID, func(off int64, id objects.ID, n uint32) error {
+				if _, shared := got[id]; !shared && off+int64(n) > reach {
+					t.Errorf("a chunk at %d..%d, far past the insertion at %d, is not one of v2's", off, off+int64(n), at)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 		})
 	}
 }
@@ -132,30 +165,65 @@ func chunkIDs(t *testing.T, r *Repo, digest objects.ID) map[objects.ID]int {
 
 // TestCutHintsWindow checks the boundaries each chunk start is given: those
 // within a chunk's maximum after it, relative to it, however far the old
-// boundaries run ahead.
+// boundaries run ahead, shifted once the chunks are in step with shifted
+// old ones, and none once the chunks have been out of step with them for
+// hintReach.
 func TestCutHintsWindow(t *testing.T) {
-	next, stop := iter.Pull(slices.Values([]int64{100, 250, 400, 1000, 1001, 5000}))
-	h := &cutHints{next: next, stop: stop}
-	defer h.close()
-	steps := []struct {
+	type step struct {
 		off  int64
 		span int
 		want []int
+	}
+	const reach = hintReach
+	tests := []struct {
+		name  string
+		old   []int64 // the old chunk ends
+		steps []step
 	}{
-		{0, 300, []int{100, 250}},
-		{0, 300, []int{100, 250}},
-		{100, 300, []int{150, 300}},
-		{260, 100, nil},
-		{260, 800, []int{140, 740, 741}},
-		{1000, 10, []int{1}},
-		{1001, 100000, []int{3999}},
-		{6000, 100, nil},
+		{"in step", []int64{100, 250, 400, 1000, 1001, 5000}, []step{
+			{0, 300, []int{100, 250}},
+			{0, 300, []int{100, 250}},
+			{100, 300, []int{150, 300}},
+			{260, 100, nil},
+			{260, 800, []int{140, 740, 741}},
+			{1000, 10, []int{1}},
+			{1001, 100000, []int{3999}},
+			{6000, 100, nil},
+		}},
+		// Out of step for longer than hintReach: no hints until a chunk
+		// starts on an old boundary again.
+		{"out of step", []int64{10, reach + 50, reach + 100, 3 * reach}, []step{
+			{0, 20, []int{10}},
+			{5, 20, []int{5}},
+			{11, 100, nil},
+			{reach + 20, 100, nil},
+			{reach + 50, 100, []int{50}},
+			{reach + 60, 10, nil},
+			{reach + 60, 40, []int{40}},
+			{2*reach + 51, 1 << 30, nil},
+		}},
+		// 30 bytes inserted at 50: once a chunk as long as an old one
+		// ends 30 bytes after it, the hints follow the shift.
+		{"shifted", []int64{100, 200, 350, 500, 700}, []step{
+			{0, 120, []int{100}},
+			{90, 120, []int{10, 110}}, // not shifted yet
+			{230, 150, []int{120}},
+			{380, 200, []int{150}}, // [230, 380) is as long as [200, 350)
+			{530, 300, []int{200}},
+		}},
 	}
-	for _, s := range steps {
-		if got := h.window(s.off, s.span); !slices.Equal(got, s.want) {
-			t.Errorf("window(%d, %d) = %v, want %v", s.off, s.span, got, s.want)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newCutHints(iter.Pull(slices.Values(tt.old)))
+			defer h.close()
+			for _, s := range tt.steps {
+				if got := h.window(s.off, s.span); !slices.Equal(got, s.want) {
+					t.Errorf("window(%d, %d) = %v, want %v", s.off, s.span, got, s.want)
+				}
+			}
+		})
 	}
+
 	var none *cutHints
 	if got := none.window(0, 100); got != nil {
 		t.Errorf("no hints gave %v", got)
