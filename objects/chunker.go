@@ -67,7 +67,7 @@ const (
 // deduplication but never correctness.
 type ChunkerParams struct {
 	Algorithm string // ChunkerGear64 (or ""), ChunkerGear64NC1 or ChunkerGear64NC0
-	Min       int    // no chunk is shorter, except a stream's last
+	Min       int    // no chunk is shorter but a stream's last (and see CutHinted)
 	Avg       int    // target average chunk length; a power of two
 	Max       int    // no chunk is longer
 	Seed      uint64 // selects the gear table; 0 for the published default
