@@ -126,6 +126,52 @@ func FuzzChunkerCut(f *testing.F) {
 	})
 }
 
+// FuzzChunkerCutHinted checks CutHinted's contract on arbitrary input and
+// hints: it cuts where Cut does, or at the first hint before that which is
+// at least Min/4 in and whose 64 bytes hash to a boundary.
+func FuzzChunkerCutHinted(f *testing.F) {
+	c := NewChunker(ChunkerParams{Min: 512, Avg: 1024, Max: 4096, Seed: 3})
+	data := pseudoRandom("fuzz hinted", 9000)
+	var hints []byte
+	for q := c.hintMin; q < 4096; q++ { // every hash boundary of data, as a hint
+		if c.boundaryAt(data[q-64 : q]) {
+			hints = binary.LittleEndian.AppendUint16(hints, uint16(q))
+		}
+	}
+	f.Add(data, true, hints)
+	f.Add(data[:3000], false, hints)
+	f.Add(make([]byte, 5000), true, []byte{200, 0, 0, 2})
+	f.Fuzz(func(t *testing.T, data []byte, eof bool, hintBytes []byte) {
+		var hints []int
+		for i := 0; i+2 <= len(hintBytes); i += 2 {
+			hints = append(hints, int(binary.LittleEndian.Uint16(hintBytes[i:])))
+		}
+		slices.Sort(hints)
+		n := c.Cut(data, eof)
+		got := c.CutHinted(data, eof, hints)
+		if got == n {
+			for _, p := range hints {
+				if p >= c.hintMin && p <= len(data) && (p < n || n == 0) && c.boundaryAt(data[p-64:p]) {
+					t.Fatalf("CutHinted(%d bytes, eof %v) = %d, Cut's boundary, passing over the hint %d", len(data), eof, got, p)
+				}
+			}
+			return
+		}
+		i := slices.Index(hints, got)
+		switch {
+		case i < 0:
+			t.Fatalf("CutHinted(%d bytes, eof %v) = %d: neither Cut's %d nor a hint %v", len(data), eof, got, n, hints)
+		case got < c.hintMin || got > len(data) || (n > 0 && got >= n) || !c.boundaryAt(data[got-64:got]):
+			t.Fatalf("CutHinted(%d bytes, eof %v) = %d: a hint it should have passed over (Cut: %d)", len(data), eof, got, n)
+		}
+		for _, p := range hints[:i] {
+			if p >= c.hintMin && c.boundaryAt(data[p-64:p]) {
+				t.Fatalf("CutHinted(%d bytes, eof %v) = %d, passing over the earlier hint %d", len(data), eof, got, p)
+			}
+		}
+	})
+}
+
 func TestChunkerSeedChangesBoundaries(t *testing.T) {
 	data := pseudoRandom("seed", 2<<20)
 	p := DefaultChunkerParams()
