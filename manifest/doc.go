@@ -90,19 +90,20 @@
 //
 // A file larger than one chunk is described by a file map (blob type 3):
 //
-//	leaf   "TFM" 0x02, kind u8 = 1, count uvarint, count × (raw length uvarint, chunk id [32])
-//	index  "TFM" 0x02, kind u8 = 2, count uvarint, count × (span uvarint, child id [32])
+//	leaf   "TFM" 0x03, kind u8 = 1, count uvarint, count × (raw length uvarint, chunk id [32])
+//	index  "TFM" 0x03, kind u8 = 2, count uvarint, count × (span uvarint, child id [32])
 //
 // A span is the number of content bytes below a child, so [FileMapRange]
 // finds the chunks of a byte range by reading one node per level. A file
-// of at most 512 chunks is one leaf; a longer one is cut by the rules of
-// trees with content-defined cuts on the item ids (low 7 bits zero after
-// 64 items, at most 512 items a node), so an edit in the middle of a large
+// of at most 256 chunks is one leaf; a longer one is cut by the rules of
+// trees with content-defined cuts on the item ids (low 6 bits zero after
+// 32 items, at most 256 items a node), so an edit in the middle of a large
 // file rewrites one small leaf of its map and the index above it. Chunk
 // lengths are 1 to 2^32-1; an empty map (an empty file) is a leaf with no
-// items. Format 1 (version byte 0x01) is read too: the same layout, cut at
-// the low 10 bits after 256 items in nodes of up to [MaxFileMapEntries],
-// whose long leaves made every edit rewrite tens of kilobytes; a map is
+// items. Formats 1 and 2 (version bytes 0x01 and 0x02) are read too: the
+// same layout, cut at the low 10 bits after 256 items in nodes of up to
+// [MaxFileMapEntries], and at the low 7 bits after 64 items in nodes of up
+// to 512, whose longer leaves made every edit rewrite more; a map is
 // verified by the rules of its root's format (fileMapCutsOf).
 //
 // # Version records

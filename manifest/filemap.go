@@ -13,19 +13,19 @@ import (
 const (
 	// FileMapFormat is the file map format this package writes and the
 	// highest it reads.
-	FileMapFormat = 2
+	FileMapFormat = 3
 	// MinFileMapFormat is the lowest file map format this package reads.
 	MinFileMapFormat = 1
 
 	// MaxFileMapEntries is the most chunks (leaf) or children (index) a
 	// file map node of any format holds: format 1's node size, about
 	// 512 MiB of content at 64 KiB chunks (ARCHITECTURE.md, "File maps").
-	// A format 2 node holds at most [fileMapCuts.maxItems] of them.
+	// A node of a later format holds at most [fileMapCuts.maxItems] of them.
 	MaxFileMapEntries = 8192
 
 	// MaxFileMapHeight bounds the index levels of a file map. Every node
-	// but the last of a level holds at least 64 items (256 in format 1),
-	// so 6 levels cover 64^7 chunks, far beyond any file.
+	// but the last of a level holds at least 32 items (64 in format 2, 256
+	// in format 1), so 6 levels cover 32^7 chunks, 2 EiB of 64 KiB chunks.
 	MaxFileMapHeight = 6
 )
 
@@ -41,21 +41,30 @@ type fileMapCuts struct {
 	splitMask          uint16
 }
 
-// fileMapCutsOf returns the cut rules of file map format v (1 or 2).
+// fileMapCutsOf returns the cut rules of file map format v (1 to 3).
 //
 // Format 1 cut after 256 items at the low 10 bits, in nodes of up to 8,192:
 // leaves of 1,280 items (45 KB) on average, and since an edit lands in a
 // long leaf more often than a short one, about 2,100 items (73 KB) per
 // edit; a file of up to 8,192 chunks was one leaf of up to 290 KB. Format
-// 2 cuts after 64 items at the low 7 bits, in nodes of up to 512: leaves of
+// 2 cut after 64 items at the low 7 bits, in nodes of up to 512: leaves of
 // 192 items (6.7 KB), about 280 items (10 KB) per edit, plus the index above
 // them (3 KB for a 1 GiB file). Measured on the benchmark's 1 GiB file, the
-// metadata written by ten 1 MiB overwrites fell by about 0.3 MB.
+// metadata written by ten 1 MiB overwrites fell by about 0.3 MB. Format 3
+// cuts after 32 items at the low 6 bits, in nodes of up to 256: leaves of
+// 96 items (3.4 KB); the same ten overwrites write 12 nodes of 50 KB
+// instead of 12 of 110 KB, and a 1 GiB file's map has about 185 nodes
+// instead of 90. Smaller nodes would save less and less (16 items at the
+// low 5 bits: 21 nodes of 36 KB) for ever more nodes for a pull from a
+// remote to fetch (364), so format 3 stops at halving.
 func fileMapCutsOf(v byte) fileMapCuts {
-	if v == 1 {
+	switch v {
+	case 1:
 		return fileMapCuts{minItems: 256, maxItems: MaxFileMapEntries, splitMask: 1<<10 - 1}
+	case 2:
+		return fileMapCuts{minItems: 64, maxItems: 512, splitMask: 1<<7 - 1}
 	}
-	return fileMapCuts{minItems: 64, maxItems: 512, splitMask: 1<<7 - 1}
+	return fileMapCuts{minItems: 32, maxItems: 256, splitMask: 1<<6 - 1}
 }
 
 // boundary reports whether an item named id may end a node.
@@ -285,8 +294,8 @@ func (w *FileMapWriter) Add(chunk objects.ID, rawLen uint32) error {
 }
 
 // Finish stores the remaining nodes and returns the id of the file map's
-// root node. A map of no chunks is one empty leaf; a map of at most 512
-// chunks (format 2's node size) is exactly one leaf.
+// root node. A map of no chunks is one empty leaf; a map of at most 256
+// chunks (format 3's node size) is exactly one leaf.
 func (w *FileMapWriter) Finish() (objects.ID, error) {
 	nb := w.nb
 	if nb.err != nil {

@@ -64,7 +64,7 @@ func TestFileMapKnownAnswer(t *testing.T) {
 	s := newMemStore()
 	a, b := objects.Sum([]byte("a")), objects.Sum([]byte("b"))
 	id := writeFileMap(t, s, []chunk{{0, a, 300}, {300, b, 5}})
-	want := []byte("TFM\x02\x01\x02")
+	want := []byte("TFM\x03\x01\x02")
 	want = append(want, 0xac, 0x02) // 300
 	want = append(want, a[:]...)
 	want = append(want, 5)
@@ -76,7 +76,7 @@ func TestFileMapKnownAnswer(t *testing.T) {
 	if id != objects.Sum(want) {
 		t.Fatal("id is not the BLAKE3 of the node")
 	}
-	if empty := writeFileMap(t, s, nil); empty != objects.Sum([]byte("TFM\x02\x01\x00")) {
+	if empty := writeFileMap(t, s, nil); empty != objects.Sum([]byte("TFM\x03\x01\x00")) {
 		t.Errorf("empty map id %s", empty)
 	}
 }
@@ -91,6 +91,7 @@ func TestFileMapCuts(t *testing.T) {
 	}{
 		{1, 8, 7328},
 		{2, 104, 512},
+		{3, 209, 256},
 	} {
 		t.Run(fmt.Sprint("format ", tc.format), func(t *testing.T) {
 			s := newMemStore()
@@ -130,8 +131,8 @@ func TestFileMapCuts(t *testing.T) {
 }
 
 func TestFileMapRoundTrip(t *testing.T) {
-	const oneNode = 512 // format 2's node size
-	for _, n := range []int{1, 300, oneNode, oneNode + 1, 40_000} {
+	const oneNode = 256 // format 3's node size
+	for _, n := range []int{1, 200, oneNode, oneNode + 1, 40_000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			cs := testChunks(n)
 			s := newMemStore()
@@ -244,7 +245,8 @@ func TestDecodeFileMapNodeRejects(t *testing.T) {
 		want   string
 	}{
 		{"bad magic", []byte("TRT\x01\x01\x00"), ErrCorrupt, "bad magic"},
-		{"newer format", []byte("TFM\x07\x01\x00"), ErrUnsupportedFormat, "format 7 (reads 1..2)"},
+		{"newer format", []byte("TFM\x07\x01\x00"), ErrUnsupportedFormat, "format 7 (reads 1..3)"},
+		{"format 3 count over its limit", append([]byte("TFM\x03\x01\x81\x02"), make([]byte, 257*33)...), ErrCorrupt, "the limit is 256"},
 		{"format 2 count over its limit", append([]byte("TFM\x02\x01\x81\x04"), make([]byte, 513*33)...), ErrCorrupt, "the limit is 512"},
 		{"unknown kind", []byte("TFM\x01\x05\x00"), ErrCorrupt, "unknown node kind 5"},
 		{"index without children", []byte("TFM\x01\x02\x00"), ErrCorrupt, "without children"},

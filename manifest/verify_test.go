@@ -47,7 +47,7 @@ func TestVerifyTree(t *testing.T) {
 
 func TestVerifyFileMap(t *testing.T) {
 	s := newMemStore()
-	const oneNode = 512 // format 2's node size
+	const oneNode = 256 // format 3's node size
 	cs := testChunks(oneNode + 500)
 	id := writeFileMap(t, s, cs)
 	n, err := VerifyFileMap(t.Context(), s, id)
