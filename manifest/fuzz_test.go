@@ -54,6 +54,7 @@ func FuzzDecodeFileMap(f *testing.F) {
 		{},
 		{Items: []FileMapItem{{a, 300}, {b, 1<<32 - 1}}},
 		{Index: true, Items: []FileMapItem{{a, 1 << 40}}},
+		{Format: 2, Items: []FileMapItem{{a, 300}, {b, 5}}},
 	} {
 		enc, err := EncodeFileMapNode(n)
 		if err != nil {
