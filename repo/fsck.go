@@ -34,9 +34,12 @@ func (f *FsckReport) OK() bool { return len(f.Problems) == 0 }
 func (r *Repo) Fsck(ctx context.Context) (*FsckReport, error) {
 	rep := &FsckReport{Problems: []string{}, Warnings: []string{}}
 	meter := r.opts.Progress.Start("checking packs", 0, true)
+	var reported int64
 	st, err := r.store.Check(ctx, func(done, total int64) {
+		// Check reports bytes read so far; a meter counts increments.
 		meter.SetTotal(total)
-		meter.Add(done)
+		meter.Add(done - reported)
+		reported = done
 	})
 	meter.Done()
 	if err != nil {
