@@ -229,10 +229,10 @@ func (c *Chunker) Cut(data []byte, eof bool) int {
 // is more than Min past each. A hint puts them back in step at the first
 // old boundary whose bytes the edit left alone. With [ChunkerGear64NC0], a
 // 1 MiB overwrite stores 1.22 mean chunks beyond its bytes instead of 1.33
-// (1,500 random ones). Before the
-// edit the hints change nothing, since the chunks there end where the old
-// ones did. After a shift (an insertion) the hints no longer sit on
-// boundaries and the hash check ignores them.
+// (1,500 random ones). Before the edit the hints change nothing, since the
+// chunks there end where the old ones did. Hints at the old offsets after
+// a shift (an insertion) no longer sit on boundaries, and the hash check
+// ignores them; a caller that knows the shift passes them shifted.
 //
 // The price is that equal bytes may be cut differently when they replace
 // different earlier versions, near where those versions differed: at worst
