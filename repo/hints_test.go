@@ -1,12 +1,15 @@
 package repo
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"iter"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
@@ -229,4 +232,73 @@ func TestCutHintsWindow(t *testing.T) {
 		t.Errorf("no hints gave %v", got)
 	}
 	none.close()
+}
+
+// TestCommitHintsCannotHurt: hints that name content unrelated to the file,
+// or a file map the store cannot read, change nothing a user sees: the
+// commit succeeds, the version holds the file's bytes, and unrelated
+// boundaries cut nothing (their bytes do not hash to boundaries).
+func TestCommitHintsCannotHurt(t *testing.T) {
+	ctx := context.Background()
+	data := noise(11, 6<<20)
+	for _, tc := range []string{"unrelated content", "unreadable map"} {
+		t.Run(tc, func(t *testing.T) {
+			r := newRepo(t)
+			dir := filepath.Join(t.TempDir(), "data")
+			path := filepath.Join(dir, "model.bin")
+			var prev objects.ID
+			switch tc {
+			case "unrelated content":
+				other := filepath.Join(t.TempDir(), "other", "big.bin")
+				write(t, other, noise(12, 6<<20))
+				if _, err := r.Commit(ctx, CommitOptions{Name: "other", Type: "model", Paths: []string{filepath.Dir(other)}}); err != nil {
+					t.Fatal(err)
+				}
+				prev = objects.Sum(noise(12, 6<<20))
+			case "unreadable map":
+				prev = objects.Sum([]byte("content this store never had"))
+				w := r.store.NewWriter()
+				w.SetFileMap(prev, objects.Sum([]byte("no such file map")))
+				if err := w.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The stat cache says the file last held prev.
+			write(t, path, data)
+			rec := r.newStatRecorder(0)
+			rec.remember(path, fileStat{size: 1}, time.Now(), prev, 0)
+			if err := rec.commit(); err != nil {
+				t.Fatal(err)
+			}
+
+			res, err := r.Commit(ctx, CommitOptions{Name: "data", Type: "model", Paths: []string{dir}})
+			if err != nil {
+				t.Fatalf("commit with hints from %s: %v", tc, err)
+			}
+			got := chunkIDs(t, r, objects.Sum(data))
+			c := objects.NewChunker(r.Config.Chunker.Params())
+			n := 0
+			for rest := data; len(rest) > 0; n++ {
+				k := c.Cut(rest, true)
+				if _, ok := got[objects.Sum(rest[:k])]; !ok {
+					t.Fatalf("chunk %d of the file is not where a new file's chunk would be", n)
+				}
+				rest = rest[k:]
+			}
+			if len(got) != n {
+				t.Errorf("the file has %d chunks, a new file's %d", len(got), n)
+			}
+			out := t.TempDir()
+			v, err := r.Resolve(ctx, fmt.Sprintf("data:v%d", res.Version.N))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Pull(ctx, v, PullOptions{Dir: out}); err != nil {
+				t.Fatal(err)
+			}
+			if back, err := os.ReadFile(filepath.Join(out, "model.bin")); err != nil || !bytes.Equal(back, data) {
+				t.Fatalf("pulled back %d bytes (%v), not the file committed", len(back), err)
+			}
+		})
+	}
 }
