@@ -110,7 +110,7 @@ func parseEdgeKey(key []byte) (k EdgeKind, run string, record objects.ID, err er
 	if !ValidID(run) {
 		return bad()
 	}
-	if record, err = parseRecordID(rec); err != nil {
+	if record, err = objects.ParseCanonicalID(rec); err != nil {
 		return bad()
 	}
 	return k, run, record, nil
@@ -138,7 +138,7 @@ func (s *Store) scanVersion(ctx context.Context, k EdgeKind, record objects.ID, 
 func (s *Store) scanRun(ctx context.Context, k EdgeKind, run string, fn func(v VersionRef) error) error {
 	p := byRunPrefix(k, run)
 	return s.edges.Scan(ctx, p, func(key, val []byte) error {
-		rec, err := parseRecordID(string(key[len(p):]))
+		rec, err := objects.ParseCanonicalID(string(key[len(p):]))
 		if err != nil {
 			return corruptf("edge key %.120q: %v", key, err)
 		}

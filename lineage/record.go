@@ -2,12 +2,12 @@ package lineage
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/trove-ml/trove/internal/canon"
 	"github.com/trove-ml/trove/objects"
 )
 
@@ -162,7 +162,7 @@ func decodeRun(b []byte) (*Run, error) {
 		return nil, corruptf("run %.40s: %v", w.ID, err)
 	}
 	if !bytes.Equal(again, b) {
-		return nil, corruptf("run %.40s is not in canonical form (differs from byte %d)", w.ID, firstDiff(again, b))
+		return nil, corruptf("run %.40s is not in canonical form (differs from byte %d)", w.ID, canon.FirstDiff(again, b))
 	}
 	return r, nil
 }
@@ -192,7 +192,7 @@ func (w *runJSON) run() (*Run, error) {
 		out *[]VersionRef
 	}{{w.Inputs, &r.Inputs}, {w.Outputs, &r.Outputs}} {
 		for _, v := range l.in {
-			id, err := parseRecordID(v.Record)
+			id, err := objects.ParseCanonicalID(v.Record)
 			if err != nil {
 				return nil, corruptf("run %.40s: version %.40s: %v", w.ID, v.Artifact, err)
 			}
@@ -226,23 +226,4 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t.UTC(), nil
-}
-
-// parseRecordID parses an id in lower-case hex, the only spelling written.
-func parseRecordID(s string) (objects.ID, error) {
-	if len(s) != 2*objects.IDSize || !isLowerHex(s) {
-		return objects.ID{}, fmt.Errorf("record id %.70q is not %d lower-case hex digits", s, 2*objects.IDSize)
-	}
-	var id objects.ID
-	_, err := hex.Decode(id[:], []byte(s))
-	return id, err
-}
-
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/trove-ml/trove/internal/canon"
 	"github.com/trove-ml/trove/objects"
 )
 
@@ -91,7 +92,7 @@ func decodeRef(b []byte) (*runRef, error) {
 	}
 	rr := &runRef{Run: run}
 	if w.Record != "" {
-		if rr.Record, err = parseRecordID(w.Record); err != nil {
+		if rr.Record, err = objects.ParseCanonicalID(w.Record); err != nil {
 			return nil, corruptf("run ref %s: %v", run.ID, err)
 		}
 		if len(run.Inputs)+len(run.Outputs) > 0 {
@@ -107,7 +108,7 @@ func decodeRef(b []byte) (*runRef, error) {
 		return nil, corruptf("run ref %s: %v", run.ID, err)
 	}
 	if !bytes.Equal(again, b) {
-		return nil, corruptf("run ref %s is not in canonical form (differs from byte %d)", run.ID, firstDiff(again, b))
+		return nil, corruptf("run ref %s is not in canonical form (differs from byte %d)", run.ID, canon.FirstDiff(again, b))
 	}
 	return rr, nil
 }

@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/trove-ml/trove/internal/canon"
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 )
@@ -326,7 +327,7 @@ func (r *Run) validate() error {
 		return invalidf("negative pid %d", r.PID)
 	}
 	if g := r.Git; g != nil {
-		if c := g.Commit; len(c) != 40 && len(c) != 64 || !isLowerHex(c) {
+		if c := g.Commit; !canon.GitCommit(c) {
 			return invalidf("git commit %.70q is not 40 or 64 lower-case hex digits", c)
 		}
 	}
@@ -437,15 +438,6 @@ func validTime(what string, t time.Time) error {
 		return invalidf("%s time %v is outside years 1..9999", what, t)
 	}
 	return nil
-}
-
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 func invalidf(format string, args ...any) error {

@@ -2,13 +2,13 @@ package manifest
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf8"
 
+	"github.com/trove-ml/trove/internal/canon"
 	"github.com/trove-ml/trove/objects"
 )
 
@@ -103,7 +103,7 @@ func (r *Record) Encode() ([]byte, error) {
 		}
 	}
 	if g := r.Creator.Git; g != nil {
-		if c := g.Commit; len(c) != 40 && len(c) != 64 || !isLowerHex(c) {
+		if c := g.Commit; !canon.GitCommit(c) {
 			return nil, invalidf("record: git commit %q is not 40 or 64 lower-case hex digits", c)
 		}
 	}
@@ -175,15 +175,6 @@ func appendField(b []byte, key, value string) []byte {
 	return appendJSONString(b, value)
 }
 
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // recordJSON is the wire form, used only to parse; Encode writes the
 // canonical bytes itself and DecodeRecord compares against them.
 type recordJSON struct {
@@ -246,11 +237,11 @@ func DecodeRecord(b []byte) (*Record, error) {
 		TTL:         w.TTL,
 	}
 	var err error
-	if r.Root, err = parseRecordID(w.Root); err != nil {
+	if r.Root, err = objects.ParseCanonicalID(w.Root); err != nil {
 		return nil, corruptf("record: root: %v", err)
 	}
 	if w.Parent != "" {
-		if r.Parent, err = parseRecordID(w.Parent); err != nil {
+		if r.Parent, err = objects.ParseCanonicalID(w.Parent); err != nil {
 			return nil, corruptf("record: parent: %v", err)
 		}
 	}
@@ -272,28 +263,7 @@ func DecodeRecord(b []byte) (*Record, error) {
 		return nil, corruptf("record: %v", err)
 	}
 	if !bytes.Equal(again, b) {
-		return nil, corruptf("record is not in canonical form (differs from byte %d)", firstDiff(again, b))
+		return nil, corruptf("record is not in canonical form (differs from byte %d)", canon.FirstDiff(again, b))
 	}
 	return r, nil
-}
-
-// parseRecordID parses an id in lower-case hex, the only spelling Encode
-// writes; the canonical comparison would reject others anyway, but this
-// gives a clearer message.
-func parseRecordID(s string) (objects.ID, error) {
-	if len(s) != 2*objects.IDSize || !isLowerHex(s) {
-		return objects.ID{}, fmt.Errorf("%q is not %d lower-case hex digits", s, 2*objects.IDSize)
-	}
-	var id objects.ID
-	_, err := hex.Decode(id[:], []byte(s))
-	return id, err
-}
-
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
 }

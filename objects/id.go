@@ -50,6 +50,20 @@ func ParseID(s string) (ID, error) {
 	return id, nil
 }
 
+// ParseCanonicalID is ParseID for canonical encodings, which write ids
+// one way: it accepts only the 64 lower-case hex digits String writes.
+func ParseCanonicalID(s string) (ID, error) {
+	if len(s) != 2*IDSize {
+		return ID{}, fmt.Errorf("objects: id %.70q: want %d lower-case hex digits, have %d", s, 2*IDSize, len(s))
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return ID{}, fmt.Errorf("objects: id %.70q: want %d lower-case hex digits, have %q at %d", s, 2*IDSize, c, i)
+		}
+	}
+	return ParseID(s)
+}
+
 // String returns the 64-hex-digit form of id.
 func (id ID) String() string { return hex.EncodeToString(id[:]) }
 

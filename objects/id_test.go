@@ -57,6 +57,31 @@ func TestIDText(t *testing.T) {
 	}
 }
 
+// TestParseCanonicalID: canonical encodings accept an id only as String
+// writes it; ParseID also takes upper-case digits.
+func TestParseCanonicalID(t *testing.T) {
+	id := Sum([]byte("abc"))
+	if back, err := ParseCanonicalID(id.String()); err != nil || back != id {
+		t.Fatalf("ParseCanonicalID(String()) = %v, %v", back, err)
+	}
+	upper := strings.ToUpper(id.String())
+	if back, err := ParseID(upper); err != nil || back != id {
+		t.Fatalf("ParseID(%q) = %v, %v", upper, back, err)
+	}
+	for _, tc := range []struct{ s, want string }{
+		{upper, `have 'B' at 4`},
+		{id.String()[:10] + "A" + id.String()[11:], `have 'A' at 10`},
+		{id.String()[:63], "have 63"},
+		{id.String() + "0", "have 65"},
+		{strings.Repeat("g", 64), `have 'g' at 0`},
+	} {
+		_, err := ParseCanonicalID(tc.s)
+		if err == nil || !strings.Contains(err.Error(), "lower-case hex") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseCanonicalID(%q) = %v, want an error saying %q", tc.s, err, tc.want)
+		}
+	}
+}
+
 func BenchmarkHash(b *testing.B) {
 	data := pseudoRandom("hash", 64<<10)
 	b.SetBytes(int64(len(data)))
