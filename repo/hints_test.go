@@ -214,6 +214,14 @@ func TestCutHintsWindow(t *testing.T) {
 			{380, 200, []int{150}}, // [230, 380) is as long as [200, 350)
 			{530, 300, []int{200}},
 		}},
+		// 30 bytes deleted at 50: the same, shifted back.
+		{"shifted back", []int64{100, 200, 350, 500, 700}, []step{
+			{0, 120, []int{100}},
+			{140, 100, []int{60}}, // not shifted yet
+			{320, 100, []int{30}},
+			{470, 300, []int{200}}, // [320, 470) is as long as [350, 500)
+			{670, 100, nil},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
