@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,21 +66,8 @@ func TestCommitInPlaceEditKeepsBoundaries(t *testing.T) {
 			}
 			old := chunkIDs(t, r, objects.Sum(v1))
 			got := chunkIDs(t, r, objects.Sum(v2))
-			fresh := 0 // what chunking v2 as a new file would store
-			c := objects.NewChunker(r.Config.Chunker.Params())
-			for rest := v2; len(rest) > 0; {
-				n := c.Cut(rest, true)
-				if _, ok := old[objects.Sum(rest[:n])]; !ok {
-					fresh += n
-				}
-				rest = rest[n:]
-			}
-			stored := 0
-			for id, n := range got {
-				if _, ok := old[id]; !ok {
-					stored += n
-				}
-			}
+			stored := bytesNotIn(got, old)
+			fresh := bytesNotIn(newFileChunks(r, v2), old) // what chunking v2 as a new file would store
 			t.Logf("%d overwrites of %d bytes: %d new chunk bytes, %d as a new file", edits, editLen, stored, fresh)
 			if stored >= fresh {
 				t.Errorf("the edited file stored %d new chunk bytes, no fewer than the %d of chunking it afresh", stored, fresh)
@@ -164,6 +152,31 @@ func chunkIDs(t *testing.T, r *Repo, digest objects.ID) map[objects.ID]int {
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// newFileChunks returns the chunks, with their lengths, that r's chunker
+// cuts data into with no hints: those of a file committed for the first
+// time.
+func newFileChunks(r *Repo, data []byte) map[objects.ID]int {
+	c := objects.NewChunker(r.Config.Chunker.Params())
+	ids := map[objects.ID]int{}
+	for len(data) > 0 {
+		n := c.Cut(data, true)
+		ids[objects.Sum(data[:n])] = n
+		data = data[n:]
+	}
+	return ids
+}
+
+// bytesNotIn returns the bytes of the chunks of a that b does not have.
+func bytesNotIn(a, b map[objects.ID]int) int {
+	total := 0
+	for id, n := range a {
+		if _, ok := b[id]; !ok {
+			total += n
+		}
+	}
+	return total
 }
 
 // TestCutHintsWindow checks the boundaries each chunk start is given: those
@@ -283,18 +296,9 @@ func TestCommitHintsCannotHurt(t *testing.T) {
 			if err != nil {
 				t.Fatalf("commit with hints from %s: %v", tc, err)
 			}
-			got := chunkIDs(t, r, objects.Sum(data))
-			c := objects.NewChunker(r.Config.Chunker.Params())
-			n := 0
-			for rest := data; len(rest) > 0; n++ {
-				k := c.Cut(rest, true)
-				if _, ok := got[objects.Sum(rest[:k])]; !ok {
-					t.Fatalf("chunk %d of the file is not where a new file's chunk would be", n)
-				}
-				rest = rest[k:]
-			}
-			if len(got) != n {
-				t.Errorf("the file has %d chunks, a new file's %d", len(got), n)
+			got, want := chunkIDs(t, r, objects.Sum(data)), newFileChunks(r, data)
+			if !maps.Equal(got, want) {
+				t.Fatalf("the file has %d chunks, %d bytes of them not a new file's; a new file has %d", len(got), bytesNotIn(got, want), len(want))
 			}
 			out := t.TempDir()
 			v, err := r.Resolve(ctx, fmt.Sprintf("data:v%d", res.Version.N))
