@@ -4,9 +4,9 @@
 // error about a non-canonical encoding names.
 package canon
 
-// LowerHex reports whether s is made of lower-case hex digits only, the
+// lowerHex reports whether s is made of lower-case hex digits only, the
 // one spelling canonical encodings write.
-func LowerHex(s string) bool {
+func lowerHex(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
 			return false
@@ -18,7 +18,7 @@ func LowerHex(s string) bool {
 // GitCommit reports whether s spells a full Git commit id as canonical
 // encodings write it: 40 (SHA-1) or 64 (SHA-256) lower-case hex digits.
 func GitCommit(s string) bool {
-	return (len(s) == 40 || len(s) == 64) && LowerHex(s)
+	return (len(s) == 40 || len(s) == 64) && lowerHex(s)
 }
 
 // FirstDiff returns the index of the first byte where a and b differ, or

@@ -13,8 +13,8 @@ func TestLowerHex(t *testing.T) {
 		{"abcg", false},
 		{"ab cd", false},
 	} {
-		if got := LowerHex(tc.s); got != tc.want {
-			t.Errorf("LowerHex(%q) = %v, want %v", tc.s, got, tc.want)
+		if got := lowerHex(tc.s); got != tc.want {
+			t.Errorf("lowerHex(%q) = %v, want %v", tc.s, got, tc.want)
 		}
 	}
 }
