@@ -38,7 +38,10 @@
 // has not moved, nothing has left the store and the digest is used as is.
 // After a GC or a cache prune, each such file's content is looked up once
 // (and its entry brought up to the epoch); a file whose content is gone is
-// read and stored again.
+// read and stored again. An entry that no longer matches still names what
+// the file held before: a big file is chunked with that content's chunk
+// boundaries as hints (hints.go, objects.Chunker.CutHinted), so an edit in
+// place stores little beyond the bytes it changed.
 //
 // Order matters, and is the package's main invariant (PRODUCT.md
 // invariant 3): chunks, trees, file maps and the version record are
