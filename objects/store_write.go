@@ -53,8 +53,11 @@ type Writer struct {
 
 // tempPack is a pack being written to Dir/tmp. Blobs are reserved in file
 // order under Writer.mu, and their bytes written at their offsets by the
-// putting goroutines without it (pwrite), so that several goroutines copy
-// into the page cache at once. Nothing hashes the blob bytes here: the
+// putting goroutines without it (pwrite), so that no goroutine waits on
+// mu for another's copy into the page cache. (ext4 still serialises the
+// copies under the file's inode lock; taking them in turn on a mutex of
+// our own saved nothing measurable, bench/README.md, "Sixth session".)
+// Nothing hashes the blob bytes here: the
 // pack is named by its table's hash (pack format 2), and each blob's id
 // is its caller's hash of it.
 type tempPack struct {
