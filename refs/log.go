@@ -148,9 +148,14 @@ func (l *Log) Version(n int) (Version, bool) {
 
 // Latest returns the live version with the highest number.
 func (l *Log) Latest() (Version, bool) {
+	return l.latestExcept(nil)
+}
+
+// latestExcept is Latest skipping the versions numbered in skip.
+func (l *Log) latestExcept(skip []int) (Version, bool) {
 	for i := len(l.Versions) - 1; i >= 0; i-- {
-		if l.Versions[i].State == StateLive {
-			return l.Versions[i], true
+		if v := l.Versions[i]; v.State == StateLive && !slices.Contains(skip, v.N) {
+			return v, true
 		}
 	}
 	return Version{}, false

@@ -90,6 +90,12 @@ type CommitRequest struct {
 	Created time.Time
 	// Aliases and Tags are applied to the version, new or existing.
 	Aliases, Tags []string
+	// Expired lists versions the caller found expired (package
+	// retention): the content is compared with the newest live version
+	// not among them, so content equal to an expired version makes a new
+	// version rather than naming one that no longer resolves. Nothing is
+	// recorded about them here; deleting them is GC's.
+	Expired []int
 }
 
 // CommitResult says what [Refs.Commit] did.
@@ -105,8 +111,8 @@ type CommitResult struct {
 }
 
 // Commit appends a version to an artifact's log, or, when req.Root equals
-// the latest live version's root, makes no version and applies the aliases
-// and tags to that version instead. The artifact is created if it does not
+// the latest live version's root (skipping req.Expired), makes no version
+// and applies the aliases and tags to that version instead. The artifact is created if it does not
 // exist; its type is fixed by its first version, and a request of another
 // type fails with an error wrapping ErrTypeMismatch.
 func (r *Refs) Commit(ctx context.Context, req CommitRequest) (CommitResult, error) {
@@ -123,7 +129,7 @@ func (r *Refs) Commit(ctx context.Context, req CommitRequest) (CommitResult, err
 				ErrTypeMismatch, req.Name, l.Type, req.Type)
 		}
 		l.Type = req.Type
-		if latest, ok := l.Latest(); ok && latest.Root == req.Root {
+		if latest, ok := l.latestExcept(req.Expired); ok && latest.Root == req.Root {
 			res.Version, res.Unchanged = latest, true
 		} else {
 			v := Version{N: l.Next, Record: req.Record, Root: req.Root, Created: req.Created.UTC(), State: StateLive}

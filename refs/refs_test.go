@@ -87,7 +87,7 @@ func (k *memKV) Update(ctx context.Context, fn func(Txn) error) error {
 
 // TestRefs runs the scripts in testdata/refs. Directives:
 //
-//	commit name type root [alias=a,b] [tag=t]
+//	commit name type root [alias=a,b] [tag=t] [expired=(0,1)]
 //	alias set name sel alias | alias rm name alias
 //	tag name sel [add=a] [rm=b]
 //	resolve name sel
@@ -119,7 +119,7 @@ func TestRefs(t *testing.T) {
 				root := objects.Sum([]byte(arg(2)))
 				res, err := r.Commit(ctx, CommitRequest{
 					Name: arg(0), Type: arg(1), Root: root, Record: objects.Sum([]byte(arg(2) + clock.String())),
-					Created: clock, Aliases: list("alias"), Tags: list("tag"),
+					Created: clock, Aliases: list("alias"), Tags: list("tag"), Expired: numbers(t, list("expired")),
 				})
 				if err != nil {
 					return "error: " + err.Error()
@@ -272,4 +272,18 @@ func TestParseVersionNumber(t *testing.T) {
 			t.Errorf("ParseVersionNumber(%q) = %d, want %d", s, n, want)
 		}
 	}
+}
+
+// numbers parses version numbers given as directive arguments.
+func numbers(t *testing.T, ss []string) []int {
+	t.Helper()
+	var ns []int
+	for _, s := range ss {
+		n, ok := ParseVersionNumber("v" + s)
+		if !ok {
+			t.Fatalf("bad version number %q", s)
+		}
+		ns = append(ns, n)
+	}
+	return ns
 }

@@ -71,7 +71,7 @@ var ErrFileChanged = errors.New("repo: file changed while it was read")
 // visible unless everything succeeds: chunks, trees and the version record
 // are durable before the artifact's log names them.
 func (r *Repo) Commit(ctx context.Context, o CommitOptions) (*CommitResult, error) {
-	if err := r.beforeCommit(ctx, &o); err != nil { // TTL guard rail, expiry (retention.go)
+	if err := r.beforeCommit(&o); err != nil { // TTL guard rail (retention.go)
 		return nil, err
 	}
 	return r.commit(ctx, o)
@@ -82,6 +82,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 		return nil, err
 	}
 	var latest *refs.Version
+	var expired []int
 	switch l, err := r.refs.Log(ctx, o.Name); {
 	case errors.Is(err, refs.ErrNotFound):
 	case err != nil:
@@ -91,8 +92,8 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 		if l.Type != o.Type {
 			return nil, fmt.Errorf("%w: artifact %q has type %q; a commit of type %q under that name is refused (use another name)", ErrInvalid, o.Name, l.Type, o.Type)
 		}
-		if v, ok := l.Latest(); ok {
-			latest = &v
+		if latest, expired, err = r.commitBase(ctx, o.Name, l); err != nil {
+			return nil, err
 		}
 	}
 	root, err := resolveSources(o.Paths, r.Dir)
@@ -167,7 +168,7 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 	}
 	cr, err := r.refs.Commit(ctx, refs.CommitRequest{
 		Name: o.Name, Type: o.Type, Record: recID, Root: top.Digest, Created: created,
-		Aliases: o.Aliases, Tags: o.Tags,
+		Aliases: o.Aliases, Tags: o.Tags, Expired: expired,
 	})
 	if err != nil {
 		return nil, err

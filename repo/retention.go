@@ -171,11 +171,11 @@ func (r *Repo) Latest(ctx context.Context, name string, l *refs.Log) (v refs.Ver
 	return v, err == nil, err
 }
 
-// beforeCommit applies retention to a commit: an explicit TTL needs a TTL
-// admin when the project names some, and versions of the artifact whose
-// TTL ran out are recorded deleted first, so that content equal to an
-// expired "latest" makes a new version instead of naming one GC deletes.
-func (r *Repo) beforeCommit(ctx context.Context, o *CommitOptions) error {
+// beforeCommit applies the TTL guard rail to a commit: an explicit TTL
+// needs a TTL admin when the project names some. Versions whose TTL ran
+// out are not touched: only GC records them deleted, so `trove ttl set`
+// can still save one until then (see commitBase).
+func (r *Repo) beforeCommit(o *CommitOptions) error {
 	if o.TTL != "" && o.TTL != retention.Inherit {
 		if _, err := retention.ParseTTL(o.TTL); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -184,29 +184,28 @@ func (r *Repo) beforeCommit(ctx context.Context, o *CommitOptions) error {
 			return err
 		}
 	}
-	return r.ExpireLog(ctx, o.Name)
+	return nil
 }
 
-// ExpireLog records deleted the versions of an artifact whose TTL ran out
-// (retention policies are GC's to apply). A missing artifact is no error.
-func (r *Repo) ExpireLog(ctx context.Context, name string) error {
-	l, err := r.refs.Log(ctx, name)
-	if errors.Is(err, refs.ErrNotFound) {
-		return nil
-	}
+// commitBase returns what a commit to l, the log of artifact name,
+// compares its content with: the version "latest" resolves to (nil if
+// none), and the numbers of the live versions above it, whose TTL ran
+// out. Content equal to an expired version makes a new version instead of
+// naming one that no longer resolves.
+func (r *Repo) commitBase(ctx context.Context, name string, l *refs.Log) (*refs.Version, []int, error) {
+	v, ok, err := r.Latest(ctx, name, l)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	sts, err := r.Statuses(ctx, name, l, retention.Holds{})
-	if err != nil {
-		return err
+	var base *refs.Version
+	if ok {
+		base = &v
 	}
-	var expired []retention.Status
-	for _, st := range sts {
-		if st.Expired {
-			expired = append(expired, st)
+	var expired []int
+	for _, c := range l.Versions {
+		if c.State == refs.StateLive && (base == nil || c.N > base.N) {
+			expired = append(expired, c.N)
 		}
 	}
-	_, err = retention.Expire(ctx, r.refs, name, expired, r.opts.Now())
-	return err
+	return base, expired, nil
 }
