@@ -21,8 +21,8 @@
 //	per file map: file digest [32], file map id [32]
 //
 // Blob offsets are implied, as in the pack itself: the first blob starts at
-// pack.HeaderSize and each next one where the previous ends; the blobs must
-// end before the pack's table does. File-map entries record, for files of
+// pack.HeaderSize and each next one where the previous ends, and a pack's
+// size must hold its blobs and the table and footer after them. File-map entries record, for files of
 // more than one chunk, which file map describes the content with a given
 // digest (the `f` key of the local store).
 //

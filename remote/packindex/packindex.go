@@ -84,8 +84,8 @@ func Encode(ix *Index) ([]byte, error) {
 			b = binary.AppendUvarint(b, uint64(e.RawLen))
 			b = append(b, e.ID[:]...)
 		}
-		if off > p.Size {
-			return nil, fmt.Errorf("packindex: pack %s: blobs end at %d, past its size %d", p.ID.Short(), off, p.Size)
+		if err := p.fits(off); err != nil {
+			return nil, fmt.Errorf("packindex: %w", err)
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(ix.FileMaps)))
@@ -200,6 +200,10 @@ func Decode(b []byte) (*Index, error) {
 			}
 			p.Blobs = append(p.Blobs, e)
 		}
+		// Also for a pack of no blobs, which the loop never checks.
+		if err := p.fits(off); err != nil {
+			return nil, d.fail("%v", err)
+		}
 		ix.Packs = append(ix.Packs, p)
 	}
 	nf, err := d.uvarint("file-map count", MaxFileMaps)
@@ -215,4 +219,13 @@ func Decode(b []byte) (*Index, error) {
 		ix.FileMaps[i].Map, _ = d.id("file map id")
 	}
 	return ix, nil
+}
+
+// fits checks that p's size holds what its blobs say it does: the header,
+// the blobs, which end at blobsEnd, and the table and footer after them.
+func (p *Pack) fits(blobsEnd int64) error {
+	if need := blobsEnd + int64(len(p.Blobs))*pack.EntrySize + pack.FooterSize; need > p.Size {
+		return fmt.Errorf("pack %s: %d blobs ending at %d need a pack of at least %d bytes, not %d", p.ID.Short(), len(p.Blobs), blobsEnd, need, p.Size)
+	}
+	return nil
 }

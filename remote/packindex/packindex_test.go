@@ -51,6 +51,11 @@ func TestEncodeRejects(t *testing.T) {
 	if _, err := Encode(ix); err == nil {
 		t.Fatal("blobs past the pack encoded")
 	}
+	ix = sample()
+	ix.Packs[0].Size = 200 // room for the blobs, not for the table and footer
+	if _, err := Encode(ix); err == nil {
+		t.Fatal("a pack too small for its table encoded")
+	}
 }
 
 func TestDecodeRejects(t *testing.T) {
@@ -68,6 +73,12 @@ func TestDecodeRejects(t *testing.T) {
 		{"trailing", append(bytes.Clone(good), 0), ErrCorrupt},
 		{"huge pack count", append([]byte("TRVIDX\x01"), 0xff, 0xff, 0x03), ErrCorrupt},
 		{"non-minimal varint", []byte("TRVIDX\x01\x80\x00\x00"), ErrCorrupt},
+		// A pack of no blobs is still a header, a table and a footer.
+		{"empty pack of size 0", append(append([]byte("TRVIDX\x01\x01"), make([]byte, objects.IDSize)...), 0, 0, 0), ErrCorrupt},
+		// 200 bytes hold the header and blobs (158) but not the table
+		// and footer after them (294); 1000 and 200 are both two-byte
+		// varints, at byte 40.
+		{"no room for the table", mutate(func(b []byte) []byte { b[40], b[41] = 0xc8, 0x01; return b }), ErrCorrupt},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := Decode(tc.in); !errors.Is(err, tc.want) {
