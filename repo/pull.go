@@ -20,8 +20,12 @@ import (
 
 // PullOptions say where and what to materialise.
 type PullOptions struct {
-	// Dir is the output folder; it is created if missing. Files that are
-	// not in the version are left alone.
+	// Dir is the output folder; it is created if missing. A file at one
+	// of the version's paths whose content differs is replaced by the
+	// version's. Files that are not in the version are left alone: where
+	// the version has a file or folder and something else is in the way,
+	// it is removed only if trove may remove it (see clearPath), else the
+	// pull fails with ErrInTheWay.
 	Dir string
 	// Prefix restricts the pull to one file or folder of the version; it
 	// keeps its path under Dir.
@@ -69,6 +73,14 @@ type PullResult struct {
 // temp name — and linked or renamed there only once its digest checked out
 // (tempfile.go), or placed from the file cache (PullOptions.Link), so a
 // failed pull never leaves a partial file under a version's path.
+//
+// Pull never removes what the user made: where the version has a file
+// and a folder is there, or a folder and a file or symbolic link is
+// there, that is removed only if it is an empty folder, a file or link
+// trove placed or stored and nobody changed since, or a folder holding
+// only such things (clearPath); otherwise Pull stops with an error
+// wrapping ErrInTheWay, leaving that path as it was. Files placed
+// before it stopped stay, and are not written again by the next pull.
 func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResult, error) {
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
@@ -106,7 +118,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	m := newMaterializer(ctx, r, dir, v.Record.Size)
+	m := newMaterializer(ctx, r, dir, v.String(), v.Record.Size)
 	m.refs = newRefPull(o)
 	m.missing = missing
 	m.files, m.placer = files, placer
@@ -134,11 +146,15 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 		}
 	}
 	m.meter.Done()
+	// The stat cache is written also when the pull failed: its entries
+	// are true on their own, and they are what tells a later pull that
+	// the files placed so far are trove's (placedUnchanged).
+	serr := m.stat.commit()
 	if err != nil {
 		return nil, err
 	}
-	if err := m.stat.commit(); err != nil {
-		return nil, fmt.Errorf("pull: stat cache: %w", err)
+	if serr != nil {
+		return nil, fmt.Errorf("pull: stat cache: %w", serr)
 	}
 	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before, Warnings: m.refs.warningList(),
 		Reflinked: m.placed[checkout.Reflink].Load(), Hardlinked: m.placed[checkout.Hardlink].Load()}, nil
@@ -185,11 +201,12 @@ func (r *Repo) placer(mode checkout.Mode, dir string) (*checkout.Cache, *checkou
 
 // materializer writes entries of a tree under dir.
 type materializer struct {
-	r     *Repo
-	dir   string
-	g     blobs
-	pool  *pool
-	meter Meter
+	r       *Repo
+	dir     string
+	version string // NAME:vN, named in errors
+	g       blobs
+	pool    *pool
+	meter   Meter
 
 	stat *statRecorder
 
@@ -223,9 +240,9 @@ type materializer struct {
 	unnamed bool
 }
 
-func newMaterializer(ctx context.Context, r *Repo, dir string, total int64) *materializer {
+func newMaterializer(ctx context.Context, r *Repo, dir, version string, total int64) *materializer {
 	return &materializer{
-		r: r, dir: dir, g: blobs{st: r.store},
+		r: r, dir: dir, version: version, g: blobs{st: r.store},
 		pool:  newPool(ctx, r.opts.Workers),
 		meter: r.opts.Progress.Start("writing", total, true),
 		stat:  r.newStatRecorder(0),
@@ -321,7 +338,8 @@ func (m *materializer) entry(ctx context.Context, p string, e manifest.Entry) er
 	return fmt.Errorf("%w: %s has unknown kind %v", objects.ErrCorrupt, p, e.Kind)
 }
 
-// ensureDir makes p a real directory, replacing a file or symlink there.
+// ensureDir makes p a real directory, replacing a file or symlink there
+// only if trove may remove it (clear).
 func (m *materializer) ensureDir(p string) error {
 	d, err := m.dest(p)
 	if err != nil {
@@ -332,8 +350,8 @@ func (m *materializer) ensureDir(p string) error {
 	case err == nil && fi.IsDir():
 		return nil
 	case err == nil:
-		if err := os.Remove(d); err != nil {
-			return fmt.Errorf("pull: replace %s with a folder: %w", d, err)
+		if err := m.clear(d, fi, "folder"); err != nil {
+			return err
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("pull: %w", err)
@@ -344,6 +362,11 @@ func (m *materializer) ensureDir(p string) error {
 	return nil
 }
 
+// symlink makes p a symbolic link to e.Target. A file or link of other
+// content there is replaced, as a changed file at a version's path is; a
+// folder only if trove may remove it (clear). The link is recorded in the
+// stat cache, with the digest of its target as in its manifest entry, so
+// that a later pull knows it as trove's (placedUnchanged).
 func (m *materializer) symlink(p string, e manifest.Entry) error {
 	d, err := m.dest(p)
 	if err != nil {
@@ -353,29 +376,28 @@ func (m *materializer) symlink(p string, e manifest.Entry) error {
 		m.skipped.Add(1)
 		return nil
 	}
-	if err := removeAny(d); err != nil {
-		return err
+	fi, err := os.Lstat(d)
+	switch {
+	case err == nil && fi.IsDir():
+		if err := m.clear(d, fi, "symbolic link"); err != nil {
+			return err
+		}
+	case err == nil:
+		if err := os.Remove(d); err != nil {
+			return fmt.Errorf("pull: %w", err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("pull: %w", err)
 	}
+	statTime := time.Now()
 	if err := os.Symlink(e.Target, d); err != nil {
 		return fmt.Errorf("pull: %w", err)
 	}
+	if fi, err := os.Lstat(d); err == nil {
+		m.remember(d, statOf(fi), statTime, objects.Sum([]byte(e.Target)))
+	}
 	m.written.Add(1)
 	return nil
-}
-
-// removeAny removes whatever is at d, if anything.
-func removeAny(d string) error {
-	fi, err := os.Lstat(d)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() {
-		return os.RemoveAll(d)
-	}
-	return os.Remove(d)
 }
 
 // upToDate reports whether d already holds e's content, and d's stat if
@@ -489,7 +511,7 @@ func (m *materializer) current(d string, e manifest.Entry, fi fs.FileInfo) (done
 // or hardlinked to d.
 func (m *materializer) put(ctx context.Context, d string, e manifest.Entry, fill func(f *os.File) error) error {
 	if m.placer == nil {
-		st, statTime, err := replaceFile(d, fs.FileMode(e.Mode), m.unnamed, fill)
+		st, statTime, err := replaceFile(d, fs.FileMode(e.Mode), m.unnamed, m.clearForFile, fill)
 		if err != nil {
 			return err
 		}
@@ -501,8 +523,8 @@ func (m *materializer) put(ctx context.Context, d string, e manifest.Entry, fill
 		return fmt.Errorf("pull: %s: %w", d, err)
 	}
 	if fi, lerr := os.Lstat(d); lerr == nil && fi.IsDir() {
-		if err := os.RemoveAll(d); err != nil {
-			return fmt.Errorf("pull: replace folder %s with a file: %w", d, err)
+		if err := m.clearForFile(d, fi); err != nil {
+			return err
 		}
 	}
 	statTime := time.Now()
@@ -578,11 +600,13 @@ func (m *materializer) wrote(d string, e manifest.Entry, st fileStat, statTime t
 
 // replaceFile puts a new file at d: fill writes its content to a temp file
 // beside d (tempfile.go; unnamed if the caller's canOpenUnnamed said so),
-// which then gets mode and is linked or renamed over d (a folder there is
-// removed first). It returns d's stat after that and the time taken just
-// before it, for the stat cache. On any failure, fill's included, the temp
-// file is removed and d is left as it was.
-func replaceFile(d string, mode fs.FileMode, unnamed bool, fill func(f *os.File) error) (st fileStat, statTime time.Time, err error) {
+// which then gets mode and is linked or renamed over d. A file there is
+// replaced; a folder there is handed to clear, which empties it or fails
+// and leaves it as it was (materializer.clearForFile). It returns d's
+// stat after that and the time taken just before it, for the stat cache.
+// On any failure, fill's included, the temp file is removed and d is left
+// as it was.
+func replaceFile(d string, mode fs.FileMode, unnamed bool, clear func(d string, fi fs.FileInfo) error, fill func(f *os.File) error) (st fileStat, statTime time.Time, err error) {
 	t, err := createTemp(d, unnamed)
 	if err != nil {
 		return st, statTime, err
@@ -591,5 +615,5 @@ func replaceFile(d string, mode fs.FileMode, unnamed bool, fill func(f *os.File)
 		t.abort()
 		return st, statTime, err
 	}
-	return t.commit(mode)
+	return t.commit(mode, clear)
 }

@@ -279,7 +279,7 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 	// but never this object's own parent: that comes first in walk order.
 	h := objects.NewHasher()
 	var n int64
-	st, statTime, err := replaceFile(d, fs.FileMode(manifest.ModeFile), m.unnamed, func(f *os.File) error {
+	st, statTime, err := replaceFile(d, fs.FileMode(manifest.ModeFile), m.unnamed, m.clearForFile, func(f *os.File) error {
 		cw := &countWriter{w: io.MultiWriter(f, h), meter: m.meter}
 		err := m.refs.fetch.Fetch(ctx, e, cw)
 		n = cw.n

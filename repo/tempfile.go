@@ -48,8 +48,9 @@ func (t *tempFile) abort() {
 }
 
 // commit gives the temp file mode and puts it at its final place; see
-// replaceFile. On failure the temp file is removed.
-func (t *tempFile) commit(mode fs.FileMode) (st fileStat, statTime time.Time, err error) {
+// replaceFile. A folder at that place is handed to clear, which empties
+// it or fails. On failure the temp file is removed.
+func (t *tempFile) commit(mode fs.FileMode, clear func(d string, fi fs.FileInfo) error) (st fileStat, statTime time.Time, err error) {
 	defer func() {
 		if err != nil {
 			t.abort()
@@ -79,8 +80,8 @@ func (t *tempFile) commit(mode fs.FileMode) (st fileStat, statTime time.Time, er
 		if lerr != nil || !fi.IsDir() {
 			return st, statTime, fmt.Errorf("pull: %w", err)
 		}
-		if err = os.RemoveAll(t.d); err != nil {
-			return st, statTime, fmt.Errorf("pull: replace folder %s with a file: %w", t.d, err)
+		if err = clear(t.d, fi); err != nil {
+			return st, statTime, err
 		}
 		statTime = time.Now()
 		if err = os.Rename(t.name, t.d); err != nil {

@@ -215,7 +215,11 @@ func (vf *verifier) entry(ctx context.Context, p string, e manifest.Entry, full 
 			vf.mu.Lock()
 			vf.rep.Bytes += e.Size
 			vf.mu.Unlock()
-			if err == nil && vf.stat != nil {
+			// Only the version's content is remembered: a pull's entry
+			// (epoch 0) also tells a later pull that the file is one
+			// trove may remove (placedUnchanged), and an edited file is
+			// the user's.
+			if err == nil && vf.stat != nil && d == e.Digest {
 				vf.stat.remember(full, st, statTime, d, 0)
 			}
 			if err != nil || d != e.Digest {

@@ -14,11 +14,13 @@ func newCheckoutCommand(e env) *cli.Command {
 		Name:      "checkout",
 		Usage:     "materialise every version trove.lock pins, at its path",
 		ArgsUsage: " ",
-		Description: "Writes each pinned version's files at its path, only those that differ, fetching from the\n" +
-			"remote what is not here. Files that only the previously checked-out version had are\n" +
-			"removed if unchanged; anything else in the folder stays. With --rev, trove.lock is read\n" +
-			"as it is in that Git commit; the Git work tree is not touched. A pin that fails does not\n" +
-			"stop the others.\n\n" + pinExitHelp,
+		Description: "Writes each pinned version's files at its path, only those that differ (a file you edited\n" +
+			"at one of the version's paths is replaced by the version's), fetching from the remote what is\n" +
+			"not here. Files that only the previously checked-out version had are removed if unchanged;\n" +
+			"anything else in the folder stays: where the version has a file and a folder of yours is in\n" +
+			"the way, or a folder and a file of yours is, the pin fails, naming it. With --rev, trove.lock\n" +
+			"is read as it is in that Git commit; the Git work tree is not touched. A pin that fails does\n" +
+			"not stop the others.\n\n" + pinExitHelp,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "rev", Usage: "read trove.lock from Git commit `REV` (branch, tag, HEAD~1, hash)"},
 			&cli.BoolFlag{Name: "json", Usage: jsonUsage},

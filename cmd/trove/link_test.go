@@ -202,15 +202,19 @@ func TestPullReflink(t *testing.T) {
 	mustTrove(t, a, "verify", "ds", filepath.Join(a, "o2"))
 }
 
-// TestPullReplacesFolderWithFile: a folder where the version has a file
-// is replaced by the file, whichever way files are placed.
+// TestPullReplacesFolderWithFile: a folder that an earlier pull placed,
+// where the version has a file, is replaced by the file, whichever way
+// files are placed. (A folder holding a file trove did not place is not:
+// see TestPullCheckoutKeepUserData.)
 func TestPullReplacesFolderWithFile(t *testing.T) {
 	a := newProject(t)
+	writeFiles(t, a, map[string]string{"old/x/inner/file": "in the way"})
+	mustTrove(t, a, "commit", "old", "--type", "dataset", "old")
 	writeFiles(t, a, map[string]string{"data/x": "x"})
 	mustTrove(t, a, "commit", "ds", "--type", "dataset", "data")
 	for _, mode := range []string{"copy", "hardlink"} {
 		out := filepath.Join(a, "out-"+mode)
-		writeFiles(t, out, map[string]string{"x/inner/file": "in the way"})
+		mustTrove(t, a, "pull", "old", "-o", out, "--link", mode)
 		mustTrove(t, a, "pull", "ds", "-o", out, "--link", mode)
 		if got, err := os.ReadFile(filepath.Join(out, "x")); err != nil || string(got) != "x" {
 			t.Fatalf("--link %s: x = %q, %v", mode, got, err)

@@ -19,9 +19,15 @@ func newPullCommand(e env) *cli.Command {
 		Usage:     "materialise a version in a folder, verifying every byte",
 		ArgsUsage: "NAME[:ALIAS]",
 		Description: "Writes the version's files under -o DIR (default: artifacts/NAME:vN). Files already up\n" +
-			"to date are not rewritten; files not in the version are left alone. Referenced objects are\n" +
-			"downloaded from their source (the recorded version where there is one) and checked against\n" +
-			"the recorded checksum; a location recorded with --no-checksum is pulled as it is now.\n\n" + exitCodesHelp,
+			"to date are not rewritten; a file at one of the version's paths whose content differs (one\n" +
+			"you edited) is replaced by the version's. Files not in the version are left alone: where the\n" +
+			"version has a file and a folder is in the way, or a folder and a file is, trove removes it\n" +
+			"only if it is an empty folder or what trove placed there (or you committed), unchanged since;\n" +
+			"otherwise the pull stops with exit 1, naming what is in the way (files written before it\n" +
+			"stopped stay).\n" +
+			"Referenced objects are downloaded from their source (the recorded version where there is one)\n" +
+			"and checked against the recorded checksum; a location recorded with --no-checksum is pulled\n" +
+			"as it is now.\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output `DIR`"},
 			&cli.StringFlag{Name: "prefix", Usage: "pull only the file or folder at `PATH` of the version"},
