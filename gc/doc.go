@@ -12,10 +12,12 @@
 //
 // # Mark
 //
-// Roots ([FindRoots]) are every live, unexpired version in every artifact
-// log (package retention decides expiry and policies), every version
-// record a live registry link names, and every record pinned in the work
-// tree's trove.lock. Marking walks from each root record through its tree
+// Roots ([FindRoots]) are every live version in every artifact log that
+// has not expired or that a pin holds (package retention decides expiry,
+// holds and policies), every version record a live registry link names,
+// and every record pinned in the work tree's trove.lock. An expired
+// version a pin holds is kept and listed as held ([Roots.Held]): GC never
+// records a pinned version deleted, as `trove delete` never deletes one. Marking walks from each root record through its tree
 // (manifest.Reach: tree nodes, file maps, chunks) and marks what it meets
 // (about 60 bytes of memory per reachable blob). Run records are always
 // kept: lineage outlives data. A tree or file map that is not in the store
@@ -31,8 +33,9 @@
 // a new pack), and the unreferenced index entries of the packs kept are
 // dropped. Execution order, each step durable before the next:
 //
-//  1. versions that expired or that a policy expires are recorded deleted
-//     in their logs (their aliases released, their numbers never reused);
+//  1. versions that expired (and no pin holds) or that a policy expires
+//     are recorded deleted in their logs (their aliases released, their
+//     numbers never reused);
 //  2. packs are rewritten: new pack durable, then one synced index batch
 //     moves the live blobs and forgets the old pack, then its file goes;
 //  3. dead packs: index batch first, file after;

@@ -16,7 +16,7 @@ import (
 func (p *Plan) WriteText(w io.Writer, verbose bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "plan   local, grace %s, repack at %.0f%% dead\n", retention.FormatDuration(p.Safety.Grace), 100*p.Safety.RepackThreshold)
-	writeGoing(&b, p.Going)
+	writeGoing(&b, p.Going, p.Held)
 	fmt.Fprintf(&b, "keep   %s: %d blobs reachable", rootsText(p.Versions, p.Links, p.Pins), p.Reachable)
 	if p.NotLocal > 0 {
 		fmt.Fprintf(&b, " (%d trees or file maps not in this store)", p.NotLocal)
@@ -62,9 +62,12 @@ func (p *Plan) WriteText(w io.Writer, verbose bool) error {
 	return err
 }
 
-func writeGoing(b *strings.Builder, going []Going) {
+func writeGoing(b *strings.Builder, going, held []Going) {
 	for _, g := range going {
 		fmt.Fprintf(b, "expire %s\n", g)
+	}
+	for _, g := range held {
+		fmt.Fprintf(b, "keep   %s\n", g)
 	}
 }
 
@@ -92,7 +95,7 @@ func formatAge(d time.Duration) string {
 func (p *RemotePlan) WriteText(w io.Writer, verbose bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "plan   remote %s, grace %s, repack at %.0f%% dead\n", p.Remote, retention.FormatDuration(p.Safety.Grace), 100*p.Safety.RepackThreshold)
-	writeGoing(&b, p.Going)
+	writeGoing(&b, p.Going, p.Held)
 	fmt.Fprintf(&b, "keep   %s: %d blobs reachable\n", rootsText(p.Versions, p.Links, p.Pins), p.Reachable)
 	for _, pk := range p.Packs {
 		switch pk.Action {

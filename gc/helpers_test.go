@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -30,6 +31,9 @@ type world struct {
 	clock time.Time
 	set   retention.Settings
 	holds retention.Holds
+	// pins are the pins of a work tree's trove.lock, as roots (and, in
+	// holds, as holds), by path.
+	pins map[string]gc.Root
 }
 
 // epoch is the fake clock's start.
@@ -159,7 +163,11 @@ func (w *world) commit(name, ttl string, aliases []string, files []file) (refs.V
 // roots finds the roots at the fake clock's now.
 func (w *world) roots() *gc.Roots {
 	w.t.Helper()
-	rs, err := gc.FindRoots(context.Background(), w.refs, storeGetter{w.st}, gc.RootOptions{Settings: w.set, Holds: w.holds, Now: w.clock})
+	var pins []gc.Root
+	for _, p := range w.pins {
+		pins = append(pins, p)
+	}
+	rs, err := gc.FindRoots(context.Background(), w.refs, storeGetter{w.st}, gc.RootOptions{Settings: w.set, Holds: w.holds, Pins: pins, Now: w.clock})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -281,4 +289,35 @@ func (g storeGetter) GetBlob(ctx context.Context, id objects.ID) ([]byte, error)
 
 func deleteReq(name string, n int) refs.DeleteRequest {
 	return refs.DeleteRequest{Name: name, Versions: []int{n}, Reason: refs.ReasonDeleted}
+}
+
+// pin pins version v at path, as a line of trove.lock does: a root and a
+// hold by record and by content digest.
+func (w *world) pin(path string, v refs.Version) {
+	w.unpin(path)
+	if w.pins == nil {
+		w.pins = map[string]gc.Root{}
+		w.holds.Pinned = map[objects.ID][]string{}
+		w.holds.PinnedRoots = map[objects.ID][]string{}
+	}
+	w.pins[path] = gc.Root{Record: v.Record, Tree: v.Root, Why: "pin " + path}
+	w.holds.Pinned[v.Record] = append(w.holds.Pinned[v.Record], path)
+	w.holds.PinnedRoots[v.Root] = append(w.holds.PinnedRoots[v.Root], path)
+}
+
+// unpin removes the pin at path, if there is one.
+func (w *world) unpin(path string) {
+	p, ok := w.pins[path]
+	if !ok {
+		return
+	}
+	delete(w.pins, path)
+	drop := func(m map[objects.ID][]string, id objects.ID) {
+		m[id] = slices.DeleteFunc(m[id], func(s string) bool { return s == path })
+		if len(m[id]) == 0 {
+			delete(m, id)
+		}
+	}
+	drop(w.holds.Pinned, p.Record)
+	drop(w.holds.PinnedRoots, p.Tree)
 }

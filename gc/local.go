@@ -150,8 +150,9 @@ type Stray struct {
 type Plan struct {
 	Now    time.Time
 	Safety Safety
-	// Going are the versions recorded deleted first.
-	Going []Going
+	// Going are the versions recorded deleted first; Held are versions
+	// that expired but that a pin keeps (Status.HeldBy says which).
+	Going, Held []Going
 	// Roots counts what is kept, by kind; Reachable the blobs marked;
 	// NotLocal the reachable trees and file maps not in this store.
 	Versions, Links, Pins int
@@ -218,7 +219,7 @@ func PlanLocal(ctx context.Context, st Store, roots *Roots, o Options) (*Plan, e
 		return nil, err
 	}
 	now := o.now()
-	p := &Plan{Now: now, Safety: safety, Going: roots.Going, roots: roots,
+	p := &Plan{Now: now, Safety: safety, Going: roots.Going, Held: roots.Held, roots: roots,
 		Versions: roots.Versions, Links: roots.Links, Pins: roots.Pins}
 	meter := o.progress().Start("marking", int64(len(roots.Roots)), false)
 	m, err := mark(ctx, storeSource{st}, roots.Roots)

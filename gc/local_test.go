@@ -79,6 +79,21 @@ func (w *world) run(t *testing.T, d *datadriven.TestData) string {
 			return "error: " + err.Error()
 		}
 		return fmt.Sprintf("deleted %d", len(vs))
+	case "pin":
+		// pin name=A v=vN path=P: a trove.lock pin on the version.
+		l, err := w.refs.Log(ctx, arg("name"))
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		v, err := l.Resolve(arg("v"))
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		w.pin(arg("path"), v)
+		return "ok"
+	case "unpin":
+		w.unpin(arg("path"))
+		return "ok"
 	case "default-ttl":
 		t, err := retention.ParseTTL(arg("ttl"))
 		if err != nil {

@@ -92,7 +92,8 @@ type RemotePlan struct {
 	StoreNow time.Time // the store's clock: ages
 	Safety   Safety
 	Going    []Going
-	// Roots and marking, as in Plan.
+	// Held, roots and marking, as in Plan.
+	Held                  []Going
 	Versions, Links, Pins int
 	Reachable, NotHere    int
 	// Packs lists indexed packs (keep, young, condemn, repack) and
@@ -156,7 +157,7 @@ func PlanRemote(ctx context.Context, rep *remote.Repository, o RemoteOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	p.roots, p.Going = roots, roots.Going
+	p.roots, p.Going, p.Held = roots, roots.Going, roots.Held
 	p.Versions, p.Links, p.Pins = roots.Versions, roots.Links, roots.Pins
 	meter = o.progress().Start("marking", int64(len(roots.Roots)), false)
 	m, err := mark(ctx, src, roots.Roots)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/trove-ml/trove/manifest"
@@ -52,17 +53,25 @@ type Going struct {
 	Policy   retention.Policy
 }
 
-// String names the version and why it goes.
+// String names the version and why it goes, or, for a version a pin
+// holds, why it stays.
 func (g Going) String() string {
-	return fmt.Sprintf("%s:v%d %s", g.Artifact, g.Status.Version.N, g.Status.Why(g.Policy))
+	s := fmt.Sprintf("%s:v%d %s", g.Artifact, g.Status.Version.N, g.Status.Why(g.Policy))
+	if !g.Status.Goes() {
+		s += ", held by " + strings.Join(g.Status.HeldBy, ", ")
+	}
+	return s
 }
 
 // Roots is the result of [FindRoots].
 type Roots struct {
 	// Roots lists what is live, sorted by record.
 	Roots []Root
-	// Going lists versions that go, by artifact and number.
-	Going []Going
+	// Going lists versions that go, by artifact and number; Held lists
+	// versions that expired but stay because a pin holds them (as
+	// `trove delete` refuses a pinned version, a TTL does not get round
+	// the pin). They are roots, counted in Versions.
+	Going, Held []Going
 	// Versions, Links and Pins count the roots of each kind.
 	Versions, Links, Pins int
 	// Statuses maps every artifact to what retention said of its live
@@ -124,6 +133,9 @@ func FindRoots(ctx context.Context, logs Logs, records manifest.BlobGetter, o Ro
 				rs.Going = append(rs.Going, Going{Artifact: name, Status: st, Policy: o.Settings.Policies[name]})
 				continue
 			}
+			if st.Expired {
+				rs.Held = append(rs.Held, Going{Artifact: name, Status: st, Policy: o.Settings.Policies[name]})
+			}
 			rs.Versions++
 			v := st.Version
 			add(Root{Record: v.Record, Tree: v.Root, Why: fmt.Sprintf("%s:v%d", name, v.N)})
@@ -161,13 +173,15 @@ func FindRoots(ctx context.Context, logs Logs, records manifest.BlobGetter, o Ro
 		rs.Roots = append(rs.Roots, *r)
 	}
 	sort.Slice(rs.Roots, func(i, j int) bool { return idLess(rs.Roots[i].Record, rs.Roots[j].Record) })
-	sort.Slice(rs.Going, func(i, j int) bool {
-		a, b := rs.Going[i], rs.Going[j]
-		if a.Artifact != b.Artifact {
-			return a.Artifact < b.Artifact
-		}
-		return a.Status.Version.N < b.Status.Version.N
-	})
+	for _, gs := range [][]Going{rs.Going, rs.Held} {
+		sort.Slice(gs, func(i, j int) bool {
+			a, b := gs[i], gs[j]
+			if a.Artifact != b.Artifact {
+				return a.Artifact < b.Artifact
+			}
+			return a.Status.Version.N < b.Status.Version.N
+		})
+	}
 	return rs, nil
 }
 

@@ -30,8 +30,10 @@ type Holds struct {
 	// Pinned maps records pinned in the work tree's trove.lock to the
 	// paths that pin them, and PinnedRoots the pinned content digests
 	// (root trees) likewise: a pinned version that collapsed into an equal
-	// one on push is found by its digest. A pin holds against policies and
-	// is a GC root, but does not stop a TTL: only a registry link does.
+	// one on push is found by its digest. A pin holds its version against
+	// policies and against expiry alike (as `trove delete` refuses a
+	// pinned version): an expired, pinned version no longer resolves by
+	// name, but it does not go. Only a registry link turns a TTL off.
 	Pinned      map[objects.ID][]string
 	PinnedRoots map[objects.ID][]string
 }
@@ -56,18 +58,20 @@ type Status struct {
 	// ByPolicy is true when the artifact's retention policy expires the
 	// version (applied by GC; the version still resolves until then).
 	ByPolicy bool
-	// HeldBy lists what holds the version against policies: registry
+	// HeldBy lists what holds the version: against policies, registry
 	// links ("registry link"), pins ("pin PATH"), custom aliases
-	// ("alias best") when the policy keeps aliased versions.
+	// ("alias best") when the policy keeps aliased versions; once it has
+	// expired, pins only (a link turns the TTL off instead, and an alias
+	// is released). A held version does not go.
 	HeldBy []string
 	// Problem, if not empty, says why a stored TTL could not be read; the
 	// version is then treated as never expiring, the safe side.
 	Problem string
 }
 
-// Goes reports whether the version is to be deleted: expired or expired
-// by policy.
-func (s *Status) Goes() bool { return s.Expired || s.ByPolicy }
+// Goes reports whether the version is to be deleted: expired and not
+// pinned, or expired by policy.
+func (s *Status) Goes() bool { return (s.Expired && len(s.HeldBy) == 0) || s.ByPolicy }
 
 // Remaining returns the time left before expiry at now (0 if expired),
 // and false when the version never expires.
@@ -108,6 +112,9 @@ func Evaluate(ctx context.Context, name string, l *refs.Log, set Settings, h Hol
 		if !st.TTL.IsNever() {
 			st.Expires = v.Created.Add(st.TTL.Period())
 			st.Expired = !now.Before(st.Expires)
+		}
+		if st.Expired {
+			st.HeldBy = pinsOf(h, v)
 		}
 		out = append(out, st)
 	}
@@ -168,14 +175,7 @@ func applyPolicy(sts []Status, l *refs.Log, p Policy, h Holds) {
 		if live := h.Linked[st.Version.Record]; live {
 			st.HeldBy = append(st.HeldBy, "registry link")
 		}
-		for _, path := range h.Pinned[st.Version.Record] {
-			st.HeldBy = append(st.HeldBy, "pin "+path)
-		}
-		if len(h.Pinned[st.Version.Record]) == 0 {
-			for _, path := range h.PinnedRoots[st.Version.Root] {
-				st.HeldBy = append(st.HeldBy, "pin "+path)
-			}
-		}
+		st.HeldBy = append(st.HeldBy, pinsOf(h, st.Version)...)
 		if p.KeepAliased {
 			for _, a := range l.AliasesOf(st.Version.N) {
 				st.HeldBy = append(st.HeldBy, "alias "+a)
@@ -185,6 +185,20 @@ func applyPolicy(sts []Status, l *refs.Log, p Policy, h Holds) {
 			st.ByPolicy = true
 		}
 	}
+}
+
+// pinsOf returns the holds ("pin PATH") of the pins on v: by its record,
+// else by its content digest.
+func pinsOf(h Holds, v refs.Version) []string {
+	paths := h.Pinned[v.Record]
+	if len(paths) == 0 {
+		paths = h.PinnedRoots[v.Root]
+	}
+	var out []string
+	for _, path := range paths {
+		out = append(out, "pin "+path)
+	}
+	return out
 }
 
 // Latest returns the live, unexpired version with the highest number:

@@ -9,7 +9,8 @@ import (
 )
 
 // Expire records in an artifact's log, as deleted, the versions that sts
-// (from [Evaluate] on that log) says go: expired ones with reason
+// (from [Evaluate] on that log) says go ([Status.Goes]; a pinned version
+// does not, expired or not): expired ones with reason
 // refs.ReasonExpired as of their expiry, those a policy expires with
 // refs.ReasonRetention as of now. Their aliases are released; numbers are
 // never reused. Inside the update it checks that each version is still
@@ -22,7 +23,10 @@ func Expire(ctx context.Context, rs *refs.Refs, name string, sts []Status, now t
 		want := map[int]Status{}
 		var ns []int
 		for _, s := range sts {
-			if (reason == refs.ReasonExpired && s.Expired) || (reason == refs.ReasonRetention && s.ByPolicy && !s.Expired) {
+			if !s.Goes() {
+				continue
+			}
+			if (reason == refs.ReasonExpired && s.Expired) || (reason == refs.ReasonRetention && !s.Expired) {
 				want[s.Version.N] = s
 				ns = append(ns, s.Version.N)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v3"
 
@@ -78,11 +79,13 @@ func newAliasCommand(e env) *cli.Command {
 				},
 			},
 			{
-				Name:        "ls",
-				Usage:       "list an artifact's aliases",
-				ArgsUsage:   "NAME",
-				Description: exitCodesHelp,
-				Flags:       []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
+				Name:  "ls",
+				Usage: "list an artifact's aliases",
+				Description: "Lists the aliases as NAME:ALIAS resolves them now: latest is the newest version whose\n" +
+					"TTL has not run out, and a custom alias on an expired version is shown released (it\n" +
+					"resolves to nothing; 'trove ttl set NAME:vN D' before the next GC brings it back).\n\n" + exitCodesHelp,
+				ArgsUsage: "NAME",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					a, err := argsExactly(cmd, 1, "NAME")
 					if err != nil {
@@ -93,26 +96,63 @@ func newAliasCommand(e env) *cli.Command {
 						if err != nil {
 							return err
 						}
-						out := map[string]string{}
-						if v, ok := l.Latest(); ok {
-							out["latest"] = fmt.Sprintf("v%d", v.N)
+						als, err := r.Aliases(ctx, a[0], l)
+						if err != nil {
+							return err
 						}
-						for al, n := range l.Aliases {
-							out[al] = fmt.Sprintf("v%d", n)
-						}
-						if cmd.Bool("json") {
-							return printJSON(e.stdout, out)
-						}
-						tw := newTable(e.stdout)
-						for _, k := range sortedKeys(out) {
-							fmt.Fprintf(tw, "%s\t%s\n", k, out[k])
-						}
-						return tw.Flush()
+						return printAliases(e, a[0], als, cmd.Bool("json"))
 					})
 				},
 			},
 		},
 	}
+}
+
+// aliasesJSON is what `alias ls --json` prints.
+type aliasesJSON struct {
+	Artifact string      `json:"artifact"`
+	Aliases  []aliasJSON `json:"aliases"`
+}
+
+// aliasJSON is one alias. Version is what it resolves to, and is empty
+// when it is released: Released then names the version it was on and why
+// (that version's TTL ran out), and Expired says when.
+type aliasJSON struct {
+	Alias    string     `json:"alias"`
+	Version  string     `json:"version,omitempty"`
+	Released string     `json:"released,omitempty"`
+	Expired  *time.Time `json:"expired,omitempty"`
+}
+
+func printAliases(e env, name string, als []repo.Alias, asJSON bool) error {
+	if asJSON {
+		out := aliasesJSON{Artifact: name, Aliases: []aliasJSON{}}
+		for _, al := range als {
+			j := aliasJSON{Alias: al.Name, Released: al.Released}
+			if al.Released == "" {
+				j.Version = fmt.Sprintf("v%d", al.Version.N)
+			} else if !al.Expired.IsZero() {
+				t := al.Expired.UTC()
+				j.Expired = &t
+			}
+			out.Aliases = append(out.Aliases, j)
+		}
+		return printJSON(e.stdout, out)
+	}
+	tw := newTable(e.stdout)
+	latest := false
+	for _, al := range als {
+		latest = latest || al.Name == "latest"
+		if al.Released != "" {
+			fmt.Fprintf(tw, "%s\treleased: %s\n", al.Name, al.Released)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\tv%d\n", al.Name, al.Version.N)
+	}
+	if !latest {
+		fmt.Fprintf(tw, "latest\tnone: no version of %s resolves\n", name)
+	}
+	return tw.Flush()
 }
 
 func newTagCommand(e env) *cli.Command {

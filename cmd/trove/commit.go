@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/urfave/cli/v3"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/repo"
+	"github.com/trove-ml/trove/retention"
 )
 
 type commitOptions struct {
@@ -33,7 +36,9 @@ func newCommitCommand(e env) *cli.Command {
 		ArgsUsage: "NAME [PATH...] [--ref URI...]",
 		Description: "A folder contributes its contents at the version's root, a file its base name;\n" +
 			"--prefix puts them under a folder. Content equal to the artifact's latest version makes\n" +
-			"no new version: trove says which version it equals and applies --alias and --tag to it.\n\n" +
+			"no new version: trove says which version it equals and applies --alias and --tag to it;\n" +
+			"-m, --meta and --meta-file are not applied (a version's description and metadata are fixed\n" +
+			"when it is made), nor is --ttl ('trove ttl set NAME:vN D' sets it): trove warns which.\n\n" +
 			refHelp + "\n\n" + exitCodesHelp,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Usage: "artifact `TYPE` (dataset, model, …); required for a new artifact"},
@@ -134,6 +139,10 @@ type commitJSON struct {
 	Size      int64          `json:"size"`
 	Read      int64          `json:"bytesRead"`
 	Stored    int64          `json:"bytesStored"`
+	// NotApplied lists the flags of an unchanged commit that were not
+	// applied to the version it equals (-m, --meta, --meta-file, --ttl):
+	// description and metadata are fixed when a version is made.
+	NotApplied []string `json:"notApplied"`
 }
 
 func runCommit(ctx context.Context, e env, r *repo.Repo, o commitOptions, md json.RawMessage) error {
@@ -164,15 +173,23 @@ func runCommit(ctx context.Context, e env, r *repo.Repo, o commitOptions, md jso
 		return err
 	}
 	aliases := append([]string{"v" + fmt.Sprint(res.Version.N)}, l.AliasesOf(res.Version.N)...)
-	if latest, ok := l.Latest(); ok && latest.N == res.Version.N {
+	// "latest" as Resolve sees it: the newest version whose TTL has not run out.
+	if latest, ok, err := r.Latest(ctx, o.name, l); err == nil && ok && latest.N == res.Version.N {
 		aliases = append(aliases, "latest")
 	}
 	sort.Strings(aliases)
+	notApplied := []string{}
+	if res.Unchanged {
+		if notApplied, err = unapplied(ctx, r, o, md, res.Version); err != nil {
+			return err
+		}
+		warnUnapplied(e, o.name, res.Version.N, o.ttl, notApplied)
+	}
 	if o.json {
 		return printJSON(e.stdout, commitJSON{
 			Artifact: o.name, Version: fmt.Sprintf("v%d", res.Version.N), Digest: res.Version.Root.String(),
 			Unchanged: res.Unchanged, Aliases: aliases, Moved: res.Moved,
-			Files: res.Files, Size: res.Size, Read: res.Read, Stored: res.Stored,
+			Files: res.Files, Size: res.Size, Read: res.Read, Stored: res.Stored, NotApplied: notApplied,
 		})
 	}
 	if res.Unchanged {
@@ -185,6 +202,80 @@ func runCommit(ctx context.Context, e env, r *repo.Repo, o commitOptions, md jso
 		fmt.Fprintf(e.stdout, "  moved alias %s from v%d\n", a, res.Moved[a])
 	}
 	return nil
+}
+
+// unapplied returns the flags of a commit that made no version (its
+// content equals v) whose values v does not already have: -m, --meta,
+// --meta-file (a version's description and metadata are in its hashed
+// record, fixed when it is made) and --ttl (commit sets a TTL only on the
+// version it makes).
+func unapplied(ctx context.Context, r *repo.Repo, o commitOptions, md json.RawMessage, v refs.Version) ([]string, error) {
+	out := []string{}
+	if o.desc == "" && len(o.meta) == 0 && o.metaFile == "" && o.ttl == "" {
+		return out, nil
+	}
+	rec, err := r.Record(ctx, v.Record)
+	if err != nil {
+		return nil, err
+	}
+	if o.desc != "" && o.desc != rec.Description {
+		out = append(out, "-m")
+	}
+	if (len(o.meta) > 0 || o.metaFile != "") && !sameMetadata(md, rec.Metadata) {
+		if len(o.meta) > 0 {
+			out = append(out, "--meta")
+		}
+		if o.metaFile != "" {
+			out = append(out, "--meta-file")
+		}
+	}
+	ttl := v.TTL // a `trove ttl set` override wins over the record
+	if ttl == "" {
+		ttl = rec.TTL
+	}
+	if o.ttl != "" && !sameTTL(o.ttl, ttl) {
+		out = append(out, "--ttl")
+	}
+	return out, nil
+}
+
+// sameMetadata compares canonical metadata; no object and {} are equal.
+func sameMetadata(a, b json.RawMessage) bool {
+	empty := func(m json.RawMessage) bool { return len(m) == 0 || string(m) == "{}" }
+	return bytes.Equal(a, b) || empty(a) && empty(b)
+}
+
+// sameTTL compares TTL spellings by meaning ("36h" is "1d12h"; none is
+// inherit).
+func sameTTL(a, b string) bool {
+	if b == "" {
+		b = retention.Inherit
+	}
+	ta, errA := retention.ParseTTL(a)
+	tb, errB := retention.ParseTTL(b)
+	return errA == nil && errB == nil && ta == tb
+}
+
+// warnUnapplied says on stderr which flags an unchanged commit did not
+// apply to NAME:vN, why, and how to get what they asked for.
+func warnUnapplied(e env, name string, n int, ttl string, flags []string) {
+	var fixed []string
+	hasTTL := false
+	for _, f := range flags {
+		if f == "--ttl" {
+			hasTTL = true
+			continue
+		}
+		fixed = append(fixed, f)
+	}
+	if len(fixed) > 0 {
+		fmt.Fprintf(e.stderr, "trove: warning: %s not applied: the content equals %s:v%d, so no version was made, and a version's description and metadata are fixed when it is made (commit changed content to record new ones)\n",
+			strings.Join(fixed, ", "), name, n)
+	}
+	if hasTTL {
+		fmt.Fprintf(e.stderr, "trove: warning: --ttl not applied: the content equals %s:v%d, so no version was made; to give that version this TTL, run 'trove ttl set %s:v%d %s'\n",
+			name, n, name, n, ttl)
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -32,7 +32,8 @@ func newGCCommand(e env) *cli.Command {
 		Name:  "gc",
 		Usage: "delete expired versions and what nothing live reaches, here or on a remote",
 		Description: "Marks from every live root (unexpired versions, registry links, pins in trove.lock;\n" +
-			"runs are always kept) and sweeps the rest: expired versions are recorded deleted,\n" +
+			"runs are always kept) and sweeps the rest: expired versions are recorded deleted, except\n" +
+			"those a pin holds (kept, and listed; 'trove ttl set' makes them resolve again),\n" +
 			"dead packs deleted, packs mostly dead rewritten. Deletion is final: nothing comes back.\n" +
 			"--dry-run prints the plan: what expires, which packs go, and the objects and bytes freed.\n\n" +
 			"On a remote (--remote), nothing younger than the grace period (default 24h) is touched,\n" +
@@ -144,9 +145,12 @@ func (s storeBlobs) GetBlob(ctx context.Context, id objects.ID) ([]byte, error) 
 }
 
 type gcJSON struct {
-	Remote    string   `json:"remote,omitempty"`
-	DryRun    bool     `json:"dryRun"`
-	Expired   []string `json:"expired"`
+	Remote  string   `json:"remote,omitempty"`
+	DryRun  bool     `json:"dryRun"`
+	Expired []string `json:"expired"`
+	// Held lists versions that expired but that a pin in trove.lock
+	// keeps: GC neither records them deleted nor sweeps their content.
+	Held      []string `json:"held"`
 	Reachable int      `json:"reachable"`
 	Deleted   int      `json:"packsDeleted"`
 	Rewritten int      `json:"packsRewritten"`
@@ -186,7 +190,7 @@ func runGC(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, o gcOptio
 		if err != nil {
 			return err
 		}
-		out := gcJSON{DryRun: o.dryRun, Expired: []string{}, Reachable: p.Reachable, Problems: append([]string{}, p.Problems...)}
+		out := gcJSON{DryRun: o.dryRun, Expired: []string{}, Held: heldText(p.Held), Reachable: p.Reachable, Problems: append([]string{}, p.Problems...)}
 		for _, g := range p.Going {
 			out.Expired = append(out.Expired, g.String())
 		}
@@ -230,6 +234,7 @@ func runGC(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, o gcOptio
 		for _, g := range res.Expired {
 			fmt.Fprintf(e.stdout, "expired %s\n", g)
 		}
+		printHeld(e, p.Held)
 		fmt.Fprintf(e.stdout, "freed %d objects, %s: %d packs deleted, %d rewritten", res.Objects, units.Bytes(res.Bytes), res.PacksDeleted, res.PacksRewritten)
 		if out.Young > 0 {
 			fmt.Fprintf(e.stdout, "; %d packs younger than the grace period kept", out.Young)
@@ -270,7 +275,7 @@ func runRemoteGC(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, o g
 	if err != nil {
 		return fmt.Errorf("remote %s: %w", name, err)
 	}
-	out := gcJSON{Remote: name, DryRun: o.dryRun, Expired: []string{}, Reachable: p.Reachable, Problems: append([]string{}, p.Problems...)}
+	out := gcJSON{Remote: name, DryRun: o.dryRun, Expired: []string{}, Held: heldText(p.Held), Reachable: p.Reachable, Problems: append([]string{}, p.Problems...)}
 	for _, g := range p.Going {
 		out.Expired = append(out.Expired, g.String())
 	}
@@ -312,6 +317,7 @@ func runRemoteGC(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, o g
 	for _, g := range res.Expired {
 		fmt.Fprintf(e.stdout, "expired %s on %s\n", g, name)
 	}
+	printHeld(e, p.Held)
 	fmt.Fprintf(e.stdout, "%s: deleted %d packs (%s) condemned by an earlier GC; condemned %d packs (%s, deleted by a GC after %s)",
 		name, res.Deleted, units.Bytes(res.Bytes), res.Condemned, units.Bytes(out.LaterBytes), retention.FormatDuration(s.Grace))
 	if res.Rescued > 0 {
@@ -322,4 +328,22 @@ func runRemoteGC(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, o g
 		fmt.Fprintf(e.stderr, "trove: gc: %s\n", pr)
 	}
 	return nil
+}
+
+// heldText lists the expired versions a pin keeps, for --json.
+func heldText(held []gc.Going) []string {
+	out := []string{}
+	for _, g := range held {
+		out = append(out, g.String())
+	}
+	return out
+}
+
+// printHeld says which expired versions a pin keeps, and how to keep them
+// resolvable by name too.
+func printHeld(e env, held []gc.Going) {
+	for _, g := range held {
+		fmt.Fprintf(e.stdout, "kept %s (no longer resolves by name; 'trove ttl set %s:v%d 30d' or never extends it)\n",
+			g, g.Artifact, g.Status.Version.N)
+	}
 }

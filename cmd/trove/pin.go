@@ -123,6 +123,9 @@ func printCheckedOut(e env, co workspace.CheckedOut) {
 		fmt.Fprintf(e.stdout, ", %d removed", co.Removed)
 	}
 	fmt.Fprintln(e.stdout)
+	if co.Warning != "" {
+		fmt.Fprintf(e.stderr, "trove: warning: %s\n", co.Warning)
+	}
 }
 
 func newUnpinCommand(e env) *cli.Command {

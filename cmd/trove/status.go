@@ -17,7 +17,8 @@ func newStatusCommand(e env) *cli.Command {
 		ArgsUsage: " ",
 		Description: "Checks every pin of trove.lock, offline: whether its path is missing or differs from the\n" +
 			"pinned version, whether its alias names another version now ('trove pin --update PATH'\n" +
-			"moves it), and whether the default remote holds the version (as last seen; 'trove fetch'\n" +
+			"moves it), whether the version's TTL ran out (the pin keeps it from GC; 'trove ttl set'\n" +
+			"extends it), and whether the default remote holds the version (as last seen; 'trove fetch'\n" +
 			"refreshes that). A file is read only if its size, times or inode changed since trove last\n" +
 			"read or wrote it ('trove verify' reads every byte). Exits 3 if anything needs attention.\n\n" + pinExitHelp,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
@@ -77,6 +78,9 @@ func printStatus(e env, st *workspace.Status) {
 		if p.AliasError != "" {
 			s = append(s, "alias gone")
 		}
+		if p.Expired != "" {
+			s = append(s, "expired (kept by the pin)")
+		}
 		if p.Unpushed {
 			s = append(s, "not pushed to "+st.Remote)
 		}
@@ -96,6 +100,9 @@ func printStatus(e env, st *workspace.Status) {
 		}
 		if p.AliasError != "" {
 			fmt.Fprintf(e.stdout, "%s: alias %s: %s\n", p.Pin.Path, p.Pin.Alias, p.AliasError)
+		}
+		if p.Expired != "" {
+			fmt.Fprintln(e.stdout, p.Expired)
 		}
 	}
 }

@@ -48,6 +48,9 @@ type CheckedOut struct {
 	Bytes int64 `json:"bytes"`
 	// Error says why this pin could not be materialised.
 	Error string `json:"error,omitempty"`
+	// Warning, if not empty, says what needs attention though the pin
+	// was materialised: its version's TTL ran out.
+	Warning string `json:"warning,omitempty"`
 }
 
 // Checkout materialises every pin of trove.lock (the work tree's, or
@@ -103,7 +106,9 @@ func (w *Workspace) checkoutPin(ctx context.Context, p gitpair.Pin, st *state) (
 	if err != nil {
 		return co, err
 	}
-	return w.materialise(ctx, p, v, st)
+	co, err = w.materialise(ctx, p, v, st)
+	co.Warning = w.expiry(ctx, p, v)
+	return co, err
 }
 
 // materialise writes version v at pin p's path and records it in st.

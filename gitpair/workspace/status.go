@@ -53,6 +53,9 @@ type PinStatus struct {
 	AliasNow string `json:"aliasNow,omitempty"`
 	// AliasError says why the alias no longer resolves, if it does not.
 	AliasError string `json:"aliasError,omitempty"`
+	// Expired says that the version's TTL ran out and how to extend it:
+	// the pin keeps it from GC, but it no longer resolves by name.
+	Expired string `json:"expired,omitempty"`
 	// Unpushed: the default remote was not last seen holding the version,
 	// so a clone of the code could not get its data.
 	Unpushed bool `json:"unpushed"`
@@ -60,7 +63,7 @@ type PinStatus struct {
 
 // Clean reports whether nothing about the pin needs attention.
 func (s PinStatus) Clean() bool {
-	return s.Unavailable == "" && !s.Missing && !s.Modified && !s.Behind && s.AliasError == "" && !s.Unpushed
+	return s.Unavailable == "" && !s.Missing && !s.Modified && !s.Behind && s.AliasError == "" && s.Expired == "" && !s.Unpushed
 }
 
 // Status checks every pin of the work tree's trove.lock without touching
@@ -109,6 +112,7 @@ func (w *Workspace) pinStatus(ctx context.Context, p gitpair.Pin, remote string)
 		return ps, err
 	}
 	ps.Version = v.String()
+	ps.Expired = w.expiry(ctx, p, v)
 	dir, err := w.diskPath(p.Path)
 	if err != nil {
 		return ps, err

@@ -14,6 +14,7 @@ import (
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/repo"
+	"github.com/trove-ml/trove/retention"
 )
 
 // Sentinel errors callers branch on.
@@ -134,7 +135,7 @@ func (w *Workspace) find(ctx context.Context, p gitpair.Pin, fetch bool) (*repo.
 		}
 	}
 	if v == nil {
-		fix := fmt.Sprintf("pin another version ('trove pin --update %s' follows %q) or remove the pin ('trove unpin %s')", p.Path, p.Alias, p.Path)
+		fix := w.repinHint(ctx, p)
 		switch {
 		case gone != nil:
 			return nil, fmt.Errorf("%w: %s: pinned %s (record %s) %s; %s", ErrPinGone, p.Path, p.Name(), p.Record.Short(), gone.DeletedText(), fix)
@@ -148,10 +149,58 @@ func (w *Workspace) find(ctx context.Context, p gitpair.Pin, fetch bool) (*repo.
 		return nil, fmt.Errorf("%w: %s: pinned %s (record %s) is neither here nor on the remote: it expired or was deleted, or whoever pinned it has not pushed it; %s", ErrPinGone, p.Path, p.Name(), p.Record.Short(), fix)
 	}
 	res, err := w.r.Resolve(ctx, fmt.Sprintf("%s:v%d", p.Artifact, v.N))
+	if errors.Is(err, repo.ErrExpired) {
+		// The pin holds its version: GC keeps it, and its content, however
+		// its TTL ran out (package retention), so it still checks out.
+		res, err = w.held(ctx, p.Artifact, *v)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: pinned %s: %w", p.Path, p.Name(), err)
 	}
 	return res, nil
+}
+
+// held returns live version v of artifact name without the expiry check
+// of Repo.Resolve: for a version a pin holds.
+func (w *Workspace) held(ctx context.Context, name string, v refs.Version) (*repo.Resolved, error) {
+	l, err := w.r.Refs().Log(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := w.r.Record(ctx, v.Record)
+	if err != nil {
+		return nil, fmt.Errorf("%s:v%d: %w", name, v.N, err)
+	}
+	return &repo.Resolved{Name: name, Log: l, Version: v, Record: rec}, nil
+}
+
+// expiry returns, for a pinned version whose TTL ran out, a warning
+// saying so and how to extend it; "" otherwise.
+func (w *Workspace) expiry(ctx context.Context, p gitpair.Pin, v *repo.Resolved) string {
+	sts, err := w.r.Statuses(ctx, v.Name, v.Log, retention.Holds{})
+	if err != nil {
+		return ""
+	}
+	st, ok := retention.Find(sts, v.Version.N)
+	if !ok || !st.Expired {
+		return ""
+	}
+	return fmt.Sprintf("%s: %s %s: the pin keeps it from GC, but it no longer resolves by name, and goes at the first GC after it is unpinned; extend it with 'trove ttl set %s 30d' (or never)",
+		p.Path, v, st.Why(retention.Policy{}), v)
+}
+
+// repinHint says how to replace a pin whose version is gone: 'trove pin
+// --update' only when the alias it follows names a version that resolves
+// (an alias "vN" never moves), else pinning the artifact's latest.
+func (w *Workspace) repinHint(ctx context.Context, p gitpair.Pin) string {
+	unpin := fmt.Sprintf("remove the pin ('trove unpin %s')", p.Path)
+	if now, err := w.r.Resolve(ctx, p.Follows()); err == nil && now.Version.Record != p.Record {
+		return fmt.Sprintf("pin %s ('trove pin --update %s' follows %q there) or %s", now, p.Path, p.Alias, unpin)
+	}
+	if latest, err := w.r.Resolve(ctx, p.Artifact); err == nil {
+		return fmt.Sprintf("%q names no version that resolves; pin another ('trove pin %s:latest %s' pins %s) or %s", p.Alias, p.Artifact, p.Path, latest, unpin)
+	}
+	return unpin
 }
 
 // match looks for the pin's version in the local log. When there is no
