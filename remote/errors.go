@@ -19,7 +19,8 @@ var (
 	// names the object (someone else changed it, or it is gone).
 	ErrPreconditionFailed = errors.New("remote: precondition failed")
 	// ErrPermission: the store refused access (wrong credentials, bucket
-	// policy, file permissions).
+	// policy, file permissions), or no credentials could be found to ask
+	// it with.
 	ErrPermission = errors.New("remote: permission denied")
 	// ErrInvalidKey: a key that [CheckKey] rejects.
 	ErrInvalidKey = errors.New("remote: invalid key")
@@ -31,6 +32,11 @@ var (
 	// ErrNotSupported: the store does not implement a requested feature,
 	// for example conditional writes.
 	ErrNotSupported = errors.New("remote: not supported")
+	// ErrUnreachable: no answer came from the store at all: its host name
+	// does not resolve, the connection is refused, or TLS fails. Errors
+	// wrapping it may still be transient (a server restarting refuses
+	// connections for a while); [IsTransient] says.
+	ErrUnreachable = errors.New("remote: unreachable")
 )
 
 // transientError marks its cause as worth retrying.

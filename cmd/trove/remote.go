@@ -22,27 +22,19 @@ import (
 // openBucket is the one place that maps a remote's URL scheme to a
 // backend. Every bucket is wrapped in retries for transient failures.
 func openBucket(ctx context.Context, name string, cfg repo.RemoteConfig) (remote.Bucket, error) {
-	u, err := url.Parse(cfg.URL)
+	u, err := parseRemoteURL(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: remote URL %q: %v", repo.ErrInvalid, cfg.URL, err)
+		return nil, err
 	}
 	var b remote.Bucket
 	switch u.Scheme {
 	case "file":
-		if u.Host != "" && u.Host != "localhost" {
-			return nil, fmt.Errorf("%w: remote URL %q: file URLs name a local path (file:///path)", repo.ErrInvalid, cfg.URL)
-		}
 		b, err = file.Open(u.Path)
 	case "s3":
-		if u.Host == "" {
-			return nil, fmt.Errorf("%w: remote URL %q: want s3://BUCKET[/PREFIX]", repo.ErrInvalid, cfg.URL)
-		}
 		b, err = s3.Open(ctx, s3.Config{
 			Bucket: u.Host, Prefix: strings.Trim(u.Path, "/"), Region: cfg.Region, Endpoint: cfg.Endpoint,
 			SSE: cfg.SSE, SSEKMSKeyID: cfg.KMSKeyID,
 		})
-	default:
-		return nil, fmt.Errorf("%w: remote URL %q: unknown scheme %q (use s3://BUCKET/PREFIX or file:///PATH)", repo.ErrInvalid, cfg.URL, u.Scheme)
 	}
 	if err != nil {
 		return nil, err
@@ -58,12 +50,61 @@ func openBucket(ctx context.Context, name string, cfg repo.RemoteConfig) (remote
 	return b, nil
 }
 
+// parseRemoteURL checks a remote's URL and endpoint, before it is added and
+// whenever it is opened: a config written by hand, or by a trove that
+// accepted credentials in URLs, is refused too, so that the secret is
+// taken out of it rather than used.
+func parseRemoteURL(cfg repo.RemoteConfig) (*url.URL, error) {
+	if err := refuseCredentials("remote URL", cfg.URL); err != nil {
+		return nil, err
+	}
+	if err := refuseCredentials("endpoint", cfg.Endpoint); err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: remote URL %q: %v", repo.ErrInvalid, cfg.URL, errors.Unwrap(err))
+	}
+	switch u.Scheme {
+	case "file":
+		if u.Host != "" && u.Host != "localhost" {
+			return nil, fmt.Errorf("%w: remote URL %q: file URLs name a local path (file:///path)", repo.ErrInvalid, cfg.URL)
+		}
+	case "s3":
+		if u.Host == "" {
+			return nil, fmt.Errorf("%w: remote URL %q: want s3://BUCKET[/PREFIX]", repo.ErrInvalid, cfg.URL)
+		}
+	default:
+		return nil, fmt.Errorf("%w: remote URL %q: unknown scheme %q (use s3://BUCKET/PREFIX or file:///PATH)", repo.ErrInvalid, cfg.URL, u.Scheme)
+	}
+	return u, nil
+}
+
+// refuseCredentials refuses a URL that carries credentials (user info,
+// "s3://KEY:SECRET@bucket"): remote URLs and endpoints are written to
+// .trove/config, which is committed with the code, and printed. The
+// message never shows them: it names the URL with them hidden, the URL to
+// use instead and where credentials go.
+func refuseCredentials(what, raw string) error {
+	clean, found := remote.URLCredentials(raw)
+	if !found {
+		return nil
+	}
+	how := "give credentials as " + s3.CredentialsHelp
+	if strings.HasPrefix(raw, "file:") {
+		how = "a file remote needs none"
+	}
+	return usagef("%s %s: credentials never go in a URL (.trove/config is committed with the code): use %s, and %s",
+		what, remote.RedactURL(raw), clean, how)
+}
+
 func newRemoteCommand(e env) *cli.Command {
 	return &cli.Command{
 		Name:  "remote",
 		Usage: "add, list and remove bucket remotes (s3://BUCKET/PREFIX, file:///PATH)",
-		Description: "Remotes are recorded in .trove/config without credentials: S3 credentials come from the\n" +
-			"standard AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, instance roles).\n\n" + exitCodesHelp,
+		Description: "Remotes are recorded in .trove/config without credentials, and a URL carrying some\n" +
+			"(s3://KEY:SECRET@bucket) is refused: S3 credentials come from the standard AWS chain\n" +
+			"(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, and instance roles for AWS endpoints).\n\n" + exitCodesHelp,
 		Commands: []*cli.Command{
 			{
 				Name:      "add",
@@ -89,7 +130,11 @@ func newRemoteCommand(e env) *cli.Command {
 					}
 					rc := repo.RemoteConfig{URL: a[1], Endpoint: cmd.String("endpoint"), Region: cmd.String("region"),
 						SSE: cmd.String("sse"), KMSKeyID: cmd.String("kms-key-id")}
-					if u, err := url.Parse(rc.URL); err == nil && u.Scheme == "file" && !filepath.IsAbs(u.Path) {
+					u, err := parseRemoteURL(rc)
+					if err != nil {
+						return err
+					}
+					if u.Scheme == "file" && !filepath.IsAbs(u.Path) {
 						return usagef("remote add: %q: a file remote needs an absolute path (file:///path)", rc.URL)
 					}
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
@@ -119,17 +164,24 @@ func newRemoteCommand(e env) *cli.Command {
 				Flags:       []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
-						if cmd.Bool("json") {
-							out := r.Config.Remotes
-							if out == nil {
-								out = map[string]repo.RemoteConfig{}
+						// A config written by hand, or by an older trove, may
+						// hold credentials in a URL: they are never shown,
+						// and the user is told to take them out.
+						out := map[string]repo.RemoteConfig{}
+						for _, n := range r.RemoteNames() {
+							rc := r.Config.Remotes[n]
+							if refuseCredentials("", rc.URL) != nil || refuseCredentials("", rc.Endpoint) != nil {
+								fmt.Fprintf(e.stderr, "trove: remote %s: .trove/config holds credentials in its URL; remove the remote (trove remote rm %s), add it again without them, and change the secret if the config was ever committed\n", n, n)
 							}
+							rc.URL, rc.Endpoint = remote.RedactURL(rc.URL), remote.RedactURL(rc.Endpoint)
+							out[n] = rc
+						}
+						if cmd.Bool("json") {
 							return printJSON(e.stdout, out)
 						}
 						tw := newTable(e.stdout)
 						for _, n := range r.RemoteNames() {
-							rc := r.Config.Remotes[n]
-							fmt.Fprintf(tw, "%s\t%s\t%s\n", n, rc.URL, rc.Endpoint)
+							fmt.Fprintf(tw, "%s\t%s\t%s\n", n, out[n].URL, out[n].Endpoint)
 						}
 						return tw.Flush()
 					})
@@ -156,8 +208,11 @@ func newRemoteCommand(e env) *cli.Command {
 // writes, without which concurrent pushes could lose refs.
 func probeRemote(ctx context.Context, name string, rc repo.RemoteConfig) error {
 	b, err := openBucket(ctx, name, rc)
+	if errors.Is(err, remote.ErrUnreachable) {
+		return fmt.Errorf("remote %s: %w (--endpoint), or add the remote with --no-probe to skip this check", name, err)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("remote %s: %w", name, err)
 	}
 	sb, ok := remote.As[*s3.Bucket](b)
 	if !ok {

@@ -18,7 +18,12 @@
 // in-memory provider): they come from the SDK's standard chain, so
 // AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, web identity
 // and instance roles all work, and AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_S3)
-// points the client at another server unless Config.Endpoint is set. HTTPS
+// points the client at another server unless Config.Endpoint is set. The
+// instance metadata service that supplies instance roles is asked only for
+// AWS's own endpoints (see [NewClient]); an endpoint carrying user info is
+// refused. Failures to get credentials, to reach the server, to find the
+// bucket or to be let in are told in a sentence naming the cause and the
+// fix, the SDK's error kept in the chain but not in the message. HTTPS
 // endpoints are verified against the system's certificate store. Endpoints
 // on an IP address or localhost use path-style addressing.
 //

@@ -45,8 +45,8 @@ const (
 
 // Config says which bucket to open and how to write to it. Credentials are
 // deliberately absent from anything persisted: they come from the standard
-// AWS chain (environment, shared files, SSO, IMDS) unless a program passes a
-// provider in Credentials.
+// AWS chain (environment, shared files, SSO, and IMDS for AWS endpoints)
+// unless a program passes a provider in Credentials.
 type Config struct {
 	// Bucket is the bucket's name. Required.
 	Bucket string
@@ -61,7 +61,7 @@ type Config struct {
 	// "https://minio.example.com:9000". It wins over AWS_ENDPOINT_URL and
 	// AWS_ENDPOINT_URL_S3, which the SDK honours when it is empty; with none
 	// of them, AWS S3 is used. HTTPS endpoints are verified against the
-	// system's certificate store.
+	// system's certificate store. User info (credentials) in it is refused.
 	Endpoint string
 	// PathStyle addresses the bucket in the path (host/bucket/key) rather
 	// than the host name (bucket.host/key). It is turned on automatically
@@ -146,6 +146,9 @@ func (cfg Config) normalize() (Config, error) {
 		return cfg, fmt.Errorf("remote/s3: negative timeout %v", cfg.Timeout)
 	}
 	if cfg.Endpoint != "" {
+		if _, found := remote.URLCredentials(cfg.Endpoint); found {
+			return cfg, fmt.Errorf("remote/s3: endpoint %q: credentials never go in the endpoint URL; give them as %s", remote.RedactURL(cfg.Endpoint), CredentialsHelp)
+		}
 		if u, err := url.Parse(cfg.Endpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			return cfg, fmt.Errorf("remote/s3: endpoint %q: want http(s)://host[:port]", cfg.Endpoint)
 		}
@@ -157,7 +160,9 @@ func (cfg Config) normalize() (Config, error) {
 // that the bucket exists and the credentials may use it (one HeadBucket), so
 // that a wrong name, region or key fails here with a clear message rather
 // than in the middle of a push. A missing bucket wraps
-// [remote.ErrBucketNotFound]; refused credentials wrap [remote.ErrPermission].
+// [remote.ErrBucketNotFound]; missing or refused credentials wrap
+// [remote.ErrPermission]; a server that does not answer wraps
+// [remote.ErrUnreachable].
 //
 // The SDK's own retries are off: a request is made once, and failures that
 // may pass are marked [remote.IsTransient] for the retry wrapper
