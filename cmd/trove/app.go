@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -70,7 +72,12 @@ func usagef(format string, args ...any) error {
 func run(ctx context.Context, args []string, e env) int {
 	e.args = args
 	app := newApp(e)
+	var unknown error
+	catchUnknownCommands(app, &unknown)
 	err := app.Run(ctx, args)
+	if err == nil {
+		err = unknown
+	}
 	code := exitOK
 	if err != nil {
 		code = exitCodeOf(err)
@@ -82,7 +89,7 @@ func run(ctx context.Context, args []string, e env) int {
 	if err == nil {
 		return exitOK
 	}
-	msg := err.Error()
+	msg := errorMessage(err)
 	if !strings.HasPrefix(msg, "trove: ") {
 		msg = "trove: " + msg
 	}
@@ -107,7 +114,9 @@ func exitCodeOf(err error) int {
 		errors.Is(err, refs.ErrNotFound),
 		errors.Is(err, refs.ErrNoVersion),
 		errors.Is(err, refs.ErrDeleted),
-		isRegistryInputError(err):
+		errors.Is(err, repo.ErrNoRemote),
+		isRegistryInputError(err),
+		isPathInputError(err):
 		return exitUsage
 	case errors.Is(err, objects.ErrLocked):
 		return exitLocked
@@ -136,6 +145,14 @@ func isRegistryInputError(err error) bool {
 	return false
 }
 
+// isPathInputError reports whether err is a folder that could not be made
+// because the path the user chose (pull -o FILE) is, or runs through, a
+// file. Nothing was written there.
+func isPathInputError(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && pe.Op == "mkdir" && errors.Is(pe.Err, syscall.ENOTDIR)
+}
+
 func newApp(e env) *cli.Command {
 	app := &cli.Command{
 		Name:      "trove",
@@ -145,10 +162,11 @@ func newApp(e env) *cli.Command {
 		ErrWriter: e.stderr,
 		Reader:    e.stdin,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "C", Usage: "run as if trove was started in `DIR`"},
+			&cli.StringFlag{Name: "C", Usage: "run as if trove was started in `DIR` (which must exist)"},
 			&cli.BoolFlag{Name: "no-progress", Usage: "never show progress", Sources: cli.EnvVars("TROVE_NO_PROGRESS")},
 			&cli.DurationFlag{Name: "lock-timeout", Value: 2 * time.Minute, Usage: "how long to wait for another trove process to release the repository", Sources: cli.EnvVars("TROVE_LOCK_TIMEOUT")},
 		},
+		Before:                checkWorkDir,
 		EnableShellCompletion: true,
 		// Errors are printed once, by run, with an exit code of our own.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
@@ -189,7 +207,7 @@ func newApp(e env) *cli.Command {
 			newUICommand(e),
 		},
 	}
-	markUsageErrors(app)
+	markUsageErrors(app, e.args)
 	noHelpArgument(app)
 	return app
 }
@@ -208,17 +226,6 @@ func noHelpArgument(cmd *cli.Command) {
 	}
 }
 
-// markUsageErrors makes every command report flag errors as usage errors
-// (exit status 2) instead of printing its own message.
-func markUsageErrors(cmd *cli.Command) {
-	cmd.OnUsageError = func(_ context.Context, _ *cli.Command, err error, _ bool) error {
-		return &usageError{err}
-	}
-	for _, sub := range cmd.Commands {
-		markUsageErrors(sub)
-	}
-}
-
 // absPath makes a command-line path absolute against the folder trove
 // works in (-C DIR, or the current folder).
 func absPath(cmd *cli.Command, p string) (string, error) {
@@ -234,6 +241,26 @@ func absPath(cmd *cli.Command, p string) (string, error) {
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
+
+// checkWorkDir refuses a -C that names no folder, before any command
+// runs: as with git -C, trove never creates it (trove init would have made
+// a repository there) nor looks for a repository above it.
+func checkWorkDir(ctx context.Context, cmd *cli.Command) (context.Context, error) {
+	d := cmd.String("C")
+	if d == "" {
+		return ctx, nil
+	}
+	fi, err := os.Stat(d)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return ctx, usagef("-C %s: the folder does not exist", d)
+	case err != nil:
+		return ctx, usagef("-C %s: %v", d, errors.Unwrap(err))
+	case !fi.IsDir():
+		return ctx, usagef("-C %s: not a folder", d)
+	}
+	return ctx, nil
+}
 
 // workDir returns the folder trove works in: -C or the current one.
 func workDir(cmd *cli.Command) (string, error) {
@@ -281,7 +308,175 @@ func withRepo(ctx context.Context, cmd *cli.Command, e env, fn func(r *repo.Repo
 func argsExactly(cmd *cli.Command, n int, usage string) ([]string, error) {
 	a := cmd.Args().Slice()
 	if len(a) != n {
-		return nil, usagef("%s: want %d argument(s): %s (see trove %s --help)", cmd.Name, n, usage, cmd.Name)
+		return nil, usagef("%s: want %d argument(s): %s %s", commandPath(cmd), n, usage, helpHint(cmd))
 	}
 	return a, nil
+}
+
+// commandPath names cmd as a user types it after "trove": "alias set";
+// "" for trove itself.
+func commandPath(cmd *cli.Command) string {
+	return strings.Join(cmd.Path()[1:], " ")
+}
+
+// helpHint points at cmd's help: "(see trove alias set --help)". Every
+// usage error ends with one, so it must name the whole command path: the
+// help of "set" alone does not exist.
+func helpHint(cmd *cli.Command) string {
+	return "(see " + cmd.FullName() + " --help)"
+}
+
+// usageMessage prefixes msg with cmd's path and ends it with its help hint.
+func usageMessage(cmd *cli.Command, msg string) string {
+	if p := commandPath(cmd); p != "" {
+		msg = p + ": " + msg
+	}
+	return msg + " " + helpHint(cmd)
+}
+
+// Messages of urfave/cli's flag parser that usageErrorOf rewrites.
+const (
+	cliUnknownFlag = "flag provided but not defined: -"
+	cliNoFlagValue = "flag needs an argument: "
+)
+
+// markUsageErrors makes every command report flag errors as usage errors
+// (exit status 2) naming the command, the flag as typed on the command
+// line args, and the command's help, instead of urfave/cli's bare "flag
+// provided but not defined: -badflag".
+func markUsageErrors(cmd *cli.Command, args []string) {
+	cmd.OnUsageError = func(_ context.Context, cmd *cli.Command, err error, _ bool) error {
+		return usageErrorOf(cmd, err, args)
+	}
+	for _, sub := range cmd.Commands {
+		markUsageErrors(sub, args)
+	}
+}
+
+func usageErrorOf(cmd *cli.Command, err error, args []string) error {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, cliUnknownFlag):
+		name := strings.TrimPrefix(msg, cliUnknownFlag)
+		msg = "unknown flag " + typedFlag(name, args)
+		if s := closest(name, flagNames(cmd)); s != "" {
+			msg += fmt.Sprintf("; did you mean --%s?", s)
+		}
+	case strings.HasPrefix(msg, cliNoFlagValue):
+		f := strings.TrimPrefix(msg, cliNoFlagValue)
+		if !strings.HasPrefix(f, "-") { // a short flag at the end of a group: -xo
+			f = "-" + f
+		}
+		msg = "flag " + f + " needs a value"
+	}
+	return &usageError{errors.New(usageMessage(cmd, msg))}
+}
+
+// typedFlag returns the command-line argument that spelled flag name
+// (without dashes, as urfave/cli reports it): "--badflag", "-badflag",
+// "--badflag" of "--badflag=1".
+func typedFlag(name string, args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		f, _, _ := strings.Cut(a, "=")
+		if strings.HasPrefix(f, "-") && strings.TrimLeft(f, "-") == name {
+			return f
+		}
+	}
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// flagNames lists the long names of cmd's visible flags.
+func flagNames(cmd *cli.Command) []string {
+	var names []string
+	for _, f := range cmd.VisibleFlags() {
+		for _, n := range f.Names() {
+			if len(n) > 1 {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+// catchUnknownCommands makes a name that is no command ("trove comit",
+// "trove alias sett", "trove help sett", "trove sett --help") a usage
+// error kept in *errp: urfave/cli reports it only through
+// CommandNotFound, which cannot fail, and would otherwise print "No help
+// topic for 'comit'" with exit status 1. Under a command that has no
+// subcommands, the name is an argument of the command: "trove show
+// mnist:v1 --help" shows show's help.
+func catchUnknownCommands(cmd *cli.Command, errp *error) {
+	cmd.CommandNotFound = func(ctx context.Context, cmd *cli.Command, name string) {
+		if len(cmd.VisibleCommands()) == 0 {
+			if l := cmd.Lineage(); len(l) > 1 {
+				_ = cli.ShowCommandHelp(ctx, l[1], cmd.Name)
+				return
+			}
+		}
+		var names []string
+		for _, sub := range cmd.VisibleCommands() {
+			names = append(names, sub.Names()...)
+		}
+		msg := fmt.Sprintf("unknown command %q", name)
+		if s := closest(name, names); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		*errp = &usageError{errors.New(usageMessage(cmd, msg))}
+	}
+	for _, sub := range cmd.Commands {
+		catchUnknownCommands(sub, errp)
+	}
+}
+
+// closest returns the one of names that typed most likely misspells: the
+// nearest within an edit distance of a third of its length (at least 1),
+// or the only name typed begins. It returns "" when none is close.
+func closest(typed string, names []string) string {
+	best, bestDist := "", max(1, len(typed)/3)+1
+	var prefixed []string
+	for _, n := range names {
+		if d := editDistance(typed, n); d < bestDist {
+			best, bestDist = n, d
+		}
+		if strings.HasPrefix(n, typed) {
+			prefixed = append(prefixed, n)
+		}
+	}
+	if best == "" && len(prefixed) == 1 {
+		best = prefixed[0]
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b:
+// insertions, deletions, substitutions and swaps of neighbours, each 1.
+func editDistance(a, b string) int {
+	// d[i][j] is the distance between a[:i] and b[:j].
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }

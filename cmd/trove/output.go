@@ -2,9 +2,18 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/trove-ml/trove/lineage"
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/reference"
+	"github.com/trove-ml/trove/registry"
+	"github.com/trove-ml/trove/repo"
+	"github.com/trove-ml/trove/retention"
 )
 
 // jsonFlag is the --json flag of read commands.
@@ -25,4 +34,51 @@ func humanTime(t time.Time) string {
 		return "-"
 	}
 	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+// errorClasses are the sentinels that only classify an error (and so
+// choose its exit status). Joined beside the detail, as in
+// errors.Join(repo.ErrInvalid, errors.New("verify: x is not a folder")),
+// they add nothing the user can act on.
+var errorClasses = []error{
+	repo.ErrInvalid, manifest.ErrInvalid, registry.ErrInvalid,
+	retention.ErrInvalid, reference.ErrInvalid, lineage.ErrInvalid,
+}
+
+// errorMessage renders err as the one sentence trove prints for it. A
+// joined error whose parts are a class sentinel and the detail
+// ("repo: invalid input\nverify: x is not a folder") prints as the detail
+// alone, on one line (several details are separated by "; ").
+func errorMessage(err error) string {
+	msg := err.Error()
+	var j interface{ Unwrap() []error }
+	if !strings.Contains(msg, "\n") || !errors.As(err, &j) {
+		return msg
+	}
+	var parts []string
+	var classOnly []string
+	for _, e := range j.Unwrap() {
+		if e == nil {
+			continue
+		}
+		if isErrorClass(e) {
+			classOnly = append(classOnly, e.Error())
+			continue
+		}
+		parts = append(parts, e.Error())
+	}
+	if len(classOnly) == 0 || len(parts) == 0 {
+		return msg // no class to drop: a list of problems keeps its lines
+	}
+	joined := j.(error).Error()
+	return strings.Replace(msg, joined, strings.Join(parts, "; "), 1)
+}
+
+func isErrorClass(err error) bool {
+	for _, c := range errorClasses {
+		if err == c { //nolint:errorlint // the bare sentinel, not one wrapping it
+			return true
+		}
+	}
+	return false
 }

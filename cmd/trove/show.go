@@ -16,14 +16,34 @@ import (
 
 type showJSON struct {
 	versionJSON
-	Type     string           `json:"type"`
-	Metadata json.RawMessage  `json:"metadata,omitempty"`
-	Creator  manifest.Creator `json:"creator"`
-	TTL      string           `json:"ttl,omitempty"`
-	Parent   string           `json:"parent,omitempty"`
+	Type     string          `json:"type"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+	Creator  creatorJSON     `json:"creator"`
+	TTL      string          `json:"ttl,omitempty"`
+	Parent   string          `json:"parent,omitempty"`
 	// LoggedBy and UsedBy are the runs that logged and used the version.
 	LoggedBy []runInfoJSON `json:"loggedBy"`
 	UsedBy   []runInfoJSON `json:"usedBy"`
+}
+
+// creatorJSON is [manifest.Creator] with the keys of the rest of the
+// output, which are also those of the version record's canonical encoding
+// (manifest.Record.Encode). manifest.Creator has no JSON tags, and needs
+// none: the record's canonical, hashed form is written by hand, so the
+// output's spelling is chosen here.
+type creatorJSON struct {
+	User string   `json:"user"`
+	Host string   `json:"host,omitempty"`
+	Run  string   `json:"run,omitempty"`
+	Git  *gitJSON `json:"git,omitempty"`
+}
+
+func newCreatorJSON(c manifest.Creator) creatorJSON {
+	j := creatorJSON{User: c.User, Host: c.Host, Run: c.Run}
+	if c.Git != nil {
+		j.Git = &gitJSON{Commit: c.Git.Commit, Dirty: c.Git.Dirty}
+	}
+	return j
 }
 
 func newShowCommand(e env) *cli.Command {
@@ -51,7 +71,7 @@ func newShowCommand(e env) *cli.Command {
 				if err != nil {
 					return err
 				}
-				j := showJSON{versionJSON: vj, Type: v.Record.Type, Metadata: v.Record.Metadata, Creator: v.Record.Creator, TTL: v.Record.TTL}
+				j := showJSON{versionJSON: vj, Type: v.Record.Type, Metadata: v.Record.Metadata, Creator: newCreatorJSON(v.Record.Creator), TTL: v.Record.TTL}
 				if !v.Record.Parent.IsZero() {
 					j.Parent = v.Record.Parent.String()
 				}
