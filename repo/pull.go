@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/trove-ml/trove/checkout"
@@ -87,6 +88,9 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			return nil, fmt.Errorf("%w: pull: output folder %s: it, or a folder above it, is a file; name a folder", ErrInvalid, o.Dir)
+		}
 		return nil, fmt.Errorf("pull: %w", err)
 	}
 	files, placer, err := r.placer(o.Link, dir)

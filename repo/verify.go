@@ -53,8 +53,13 @@ func (r *Repo) VerifyWith(ctx context.Context, v *Resolved, dir string, o Verify
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
-		return nil, errors.Join(ErrInvalid, errors.New("verify: "+dir+" is not a folder"))
+	switch fi, err := os.Stat(abs); {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%w: verify: %s: the folder does not exist", ErrInvalid, dir)
+	case err != nil:
+		return nil, fmt.Errorf("%w: verify: %w", ErrInvalid, err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("%w: verify: %s is not a folder", ErrInvalid, dir)
 	}
 	vf := &verifier{r: r, g: blobs{st: r.store}, pool: newPool(ctx, r.opts.Workers),
 		meter: r.opts.Progress.Start("verifying", v.Record.Size, true), ro: refVerify{o: o}}

@@ -160,7 +160,7 @@ func newTagCommand(e env) *cli.Command {
 		return func(ctx context.Context, cmd *cli.Command) error {
 			a := cmd.Args().Slice()
 			if len(a) < 2 {
-				return usagef("tag %s: want NAME[:ALIAS] TAG...", cmd.Name)
+				return usagef("%s: want NAME[:ALIAS] TAG... %s", commandPath(cmd), helpHint(cmd))
 			}
 			name, sel, err := splitSpec(a[0])
 			if err != nil {

@@ -50,6 +50,20 @@ var errorClasses = []error{
 // ("repo: invalid input\nverify: x is not a folder") prints as the detail
 // alone, on one line (several details are separated by "; ").
 func errorMessage(err error) string {
+	msg := joinedMessage(err)
+	// A class at the front ("repo: invalid input: x is not a folder")
+	// only chose the exit status; the detail is the message.
+	for _, c := range errorClasses {
+		if rest, ok := strings.CutPrefix(msg, c.Error()+": "); ok {
+			return rest
+		}
+	}
+	return msg
+}
+
+// joinedMessage is err's message, with a class sentinel joined beside the
+// detail dropped (see errorMessage).
+func joinedMessage(err error) string {
 	msg := err.Error()
 	var j interface{ Unwrap() []error }
 	if !strings.Contains(msg, "\n") || !errors.As(err, &j) {

@@ -46,6 +46,7 @@ func TestUsageErrorsPointToHelpThatExists(t *testing.T) {
 		{[]string{"registry", "alias", "set"}, "trove: registry alias set: want 2 argument(s): registry/REG/COLL:vN ALIAS (see trove registry alias set --help)\n"},
 		{[]string{"remote", "add", "x"}, "trove: remote add: want 2 argument(s): NAME URL (see trove remote add --help)\n"},
 		{[]string{"show"}, "trove: show: want 1 argument(s): NAME[:ALIAS] (see trove show --help)\n"},
+		{[]string{"tag", "add", "mnist"}, "trove: tag add: want NAME[:ALIAS] TAG... (see trove tag add --help)\n"},
 		{[]string{"nosuchcmd"}, "trove: unknown command \"nosuchcmd\" (see trove --help)\n"},
 		{[]string{"alias", "nosuch"}, "trove: alias: unknown command \"nosuch\" (see trove alias --help)\n"},
 		{[]string{"commit", "mnist", "--badflag", "data"}, "trove: commit: unknown flag --badflag (see trove commit --help)\n"},
@@ -185,7 +186,7 @@ func TestVerifyNotAFolder(t *testing.T) {
 	dir := usageProject(t)
 	missing := filepath.Join(dir, "nope")
 	for _, tc := range []struct{ arg, want string }{
-		{missing, missing},
+		{missing, missing + ": the folder does not exist"},
 		{"file", "file is not a folder"},
 	} {
 		r := trove(t, dir, "verify", "mnist:v0", tc.arg)
@@ -206,7 +207,7 @@ func TestErrorMessage(t *testing.T) {
 		{errors.Join(repo.ErrInvalid, detail), "verify: /x is not a folder"},
 		{fmt.Errorf("pull: %w", errors.Join(repo.ErrInvalid, detail)), "pull: verify: /x is not a folder"},
 		{errors.Join(repo.ErrInvalid, detail, errors.New("and more")), "verify: /x is not a folder; and more"},
-		{fmt.Errorf("%w: bad", repo.ErrInvalid), "repo: invalid input: bad"},
+		{fmt.Errorf("%w: bad", repo.ErrInvalid), "bad"},
 		{errors.Join(repo.ErrInvalid), "repo: invalid input"},
 		{plain, "pack 1: bad\npack 2: bad"}, // a list of problems keeps its lines
 	} {
@@ -269,8 +270,8 @@ func TestBadNameExitCodes(t *testing.T) {
 		{[]string{"push"}, "no such remote"},
 		{[]string{"fetch", "-r", "nope"}, `no such remote: "nope"`},
 		{[]string{"gc", "--remote", "nope"}, `no such remote: "nope"`},
-		{[]string{"pull", "mnist", "-o", "file"}, "file: not a directory"},
-		{[]string{"pull", "mnist", "-o", "file/sub"}, "file: not a directory"},
+		{[]string{"pull", "mnist", "-o", "file"}, "/file: it, or a folder above it, is a file; name a folder\n"},
+		{[]string{"pull", "mnist", "-o", "file/sub"}, "/file/sub: it, or a folder above it, is a file; name a folder\n"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			r := trove(t, dir, tc.args...)
