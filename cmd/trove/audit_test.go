@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -102,6 +103,18 @@ func TestPinHoldsThroughTTL(t *testing.T) {
 	r = trove(t, dir, "status")
 	if r.code != exitMismatch || !strings.Contains(r.stdout, "expired (kept by the pin)") {
 		t.Fatalf("status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if out := mustTrove(t, dir, "ttl", "show", "ds"); !strings.Contains(out, "expired (kept by pin data/ds)") {
+		t.Fatalf("ttl show:\n%s", out)
+	}
+	// The post-checkout hook is quiet about pins it leaves as they are,
+	// but not about this one.
+	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	r = trove(t, dir, "hooks", "run", "post-checkout", "x", "y", "1")
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: data/ds: ds:v0 expired on") {
+		t.Fatalf("post-checkout hook: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// Extended, it resolves again and nothing needs attention.
 	mustTrove(t, dir, "ttl", "set", "ds:v0", "never")

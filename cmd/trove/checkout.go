@@ -55,6 +55,9 @@ func runCheckout(ctx context.Context, e env, w *workspace.Workspace, rev string,
 			continue // reported with the error
 		}
 		if quiet && co.Written == 0 && co.Removed == 0 {
+			if co.Warning != "" { // the hook is quiet, not the warning
+				fmt.Fprintf(e.stderr, "trove: warning: %s\n", co.Warning)
+			}
 			continue
 		}
 		printCheckedOut(e, co)

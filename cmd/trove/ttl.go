@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -260,6 +261,8 @@ func newTTLShowCommand(e env) *cli.Command {
 						exp, rem = humanTime(st.Expires), j.Remaining
 					}
 					switch {
+					case st.Expired && !st.Goes():
+						rem = "expired (kept by " + strings.Join(st.HeldBy, ", ") + ")"
 					case st.Expired:
 						rem = "expired (GC deletes it)"
 					case st.ByPolicy:
