@@ -80,6 +80,11 @@ type Reference struct {
 	VersionID string
 }
 
+// ChecksumBLAKE3 is the ChecksumKind of content trove hashed itself: the
+// checksum is the BLAKE3 of the content, in hex, as is the entry's Digest.
+// The other kinds are the sources' own (package reference).
+const ChecksumBLAKE3 = "b3"
+
 // IsDir reports whether e is a directory.
 func (e Entry) IsDir() bool { return e.Kind == KindDir }
 

@@ -125,7 +125,11 @@ const (
 // W&B names files by MD5, which trove does not keep: md5 is called for
 // each file, in order, and returns the base64 of the MD5 of its content
 // (the caller hashes the bytes, from a pulled copy or the store); its
-// error stops the export and is returned unchanged. A reference's digest
+// error stops the export and is returned unchanged. It is called too for
+// each reference whose checksum is a BLAKE3 ([ChecksumBLAKE3]: a local
+// file, or an HTTP object served with no ETag), whose MD5 W&B records as
+// its digest (the caller reads the source and checks it against the
+// BLAKE3). Any other reference's digest
 // is its checksum (an ETag for S3, GCS and HTTP, as W&B records it), with
 // "etag" and "versionID" in "extra" as W&B writes them; a location-only
 // reference gets its URI as digest, as W&B does with checksum off.
@@ -165,7 +169,16 @@ func WriteWandb(ctx context.Context, w io.Writer, g BlobGetter, root objects.ID,
 			b = append(b, `,"size":`...)
 			b = strconv.AppendInt(b, e.Size, 10)
 		case KindRef:
-			b = appendJSONString(b, e.Ref.Checksum)
+			sum := e.Ref.Checksum
+			if e.Ref.ChecksumKind == ChecksumBLAKE3 {
+				// Content trove hashed itself (a local file, or an HTTP
+				// object with no ETag): W&B records its MD5.
+				var err error
+				if sum, err = md5(p, e); err != nil {
+					return err
+				}
+			}
+			b = appendJSONString(b, sum)
 			b = appendField(b, "ref", e.Ref.URI)
 			b = append(b, `,"size":`...)
 			b = strconv.AppendInt(b, e.Size, 10)

@@ -133,3 +133,39 @@ func TestExportWriteError(t *testing.T) {
 		t.Errorf("WriteJSON to a failing writer: %v", err)
 	}
 }
+
+// TestWriteWandbHashedReference: a reference whose checksum is a BLAKE3
+// (a local file) gets the MD5 W&B records, from md5; one with a source's
+// own checksum (an ETag) keeps it, and md5 is not asked.
+func TestWriteWandbHashedReference(t *testing.T) {
+	s := newMemStore()
+	digest := objects.Sum([]byte("local"))
+	root, _, _ := writeDir(t, s,
+		Entry{Name: "f", Kind: KindRef, Size: 5, Digest: digest, Ref: &Reference{URI: "file:///data/f", ChecksumKind: ChecksumBLAKE3, Checksum: digest.String()}},
+		Entry{Name: "r", Kind: KindRef, Size: 3, Ref: &Reference{URI: "s3://b/k", ChecksumKind: "etag", Checksum: `"e"`}},
+	)
+	var asked []string
+	var buf bytes.Buffer
+	err := WriteWandb(t.Context(), &buf, s, root, func(p string, e Entry) (string, error) {
+		asked = append(asked, p)
+		return "md5-of-" + p, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Contents map[string]struct{ Digest, Ref string } `json:"contents"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatalf("%v in\n%s", err, buf.String())
+	}
+	if len(asked) != 1 || asked[0] != "f" {
+		t.Errorf("md5 asked for %q, want only f", asked)
+	}
+	if f := m.Contents["f"]; f.Digest != "md5-of-f" || f.Ref != "file:///data/f" {
+		t.Errorf("hashed reference %+v", f)
+	}
+	if r := m.Contents["r"]; r.Digest != `"e"` {
+		t.Errorf("ETag reference %+v", r)
+	}
+}

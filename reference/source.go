@@ -22,7 +22,7 @@ const (
 	// KindBLAKE3 is the BLAKE3 of the content in hex (local files; HTTP
 	// objects served with neither ETag nor Last-Modified and length). The
 	// entry's Digest holds the same value.
-	KindBLAKE3 = "b3"
+	KindBLAKE3 = manifest.ChecksumBLAKE3
 	// KindHTTPLastModified is an HTTP Last-Modified date (in the form of
 	// [net/http.TimeFormat]); the entry's Size is the Content-Length that
 	// came with it.

@@ -139,9 +139,19 @@ func newManifestCommand(e env) *cli.Command {
 				if format == "trove" {
 					return manifest.WriteJSON(ctx, e.stdout, r.Blobs(), v.Record.Root)
 				}
+				refs, closeRefs := newResolver(r)
+				defer func() { _ = closeRefs() }() // only a cache write can fail: it costs hashing next time
 				return manifest.WriteWandb(ctx, e.stdout, r.Blobs(), v.Record.Root, func(p string, ent manifest.Entry) (string, error) {
 					h := md5.New()
-					if err := r.WriteFileContent(ctx, h, ent); err != nil {
+					var err error
+					if ent.Kind == manifest.KindRef {
+						// Read from its source, and checked against the
+						// BLAKE3 recorded at commit.
+						err = refs.Fetch(ctx, ent, h)
+					} else {
+						err = r.WriteFileContent(ctx, h, ent)
+					}
+					if err != nil {
 						return "", fmt.Errorf("%s: %w", p, err)
 					}
 					return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil

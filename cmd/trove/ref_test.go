@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -310,5 +313,30 @@ func TestRefBadInput(t *testing.T) {
 	})
 	if n := versionCount(t, proj, "bad"); n != 0 {
 		t.Fatalf("%d versions written", n)
+	}
+}
+
+// TestRefFileWandbManifest: in W&B's manifest layout a file:// reference
+// has the base64 MD5 of its content as digest, as W&B records one; a
+// source changed since the commit is an error, not a wrong digest.
+func TestRefFileWandbManifest(t *testing.T) {
+	proj := newProject(t)
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"w.bin": "weights"})
+	mustTrove(t, proj, "commit", "m", "--type", "model", "--ref", "file://"+filepath.Join(src, "w.bin"))
+	var m struct {
+		Contents map[string]struct{ Digest, Ref string } `json:"contents"`
+	}
+	out := mustTrove(t, proj, "manifest", "m", "--format", "wandb")
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("%v in\n%s", err, out)
+	}
+	sum := md5.Sum([]byte("weights"))
+	if e := m.Contents["w.bin"]; e.Digest != base64.StdEncoding.EncodeToString(sum[:]) || e.Ref != "file://"+filepath.Join(src, "w.bin") {
+		t.Fatalf("w.bin: %+v in\n%s", e, out)
+	}
+	writeFiles(t, src, map[string]string{"w.bin": "WEIGHTS"})
+	if r := trove(t, proj, "manifest", "m", "--format", "wandb"); r.code == 0 || !strings.Contains(r.stderr, "w.bin") || !strings.Contains(r.stderr, "changed") {
+		t.Fatalf("manifest of a changed source: exit %d\n%s", r.code, r.stderr)
 	}
 }
