@@ -2,6 +2,7 @@ package reference
 
 import (
 	"fmt"
+	"github.com/trove-ml/trove/remote"
 	"net/url"
 	"path"
 	"strings"
@@ -63,6 +64,12 @@ type Location struct {
 func Parse(raw string) (Location, error) {
 	if p := uriProblem(raw); p != "" {
 		return Location{}, fmt.Errorf("%w: %q: %s", ErrInvalid, clip(raw), p)
+	}
+	if clean, found := remote.URLCredentials(raw); found {
+		// The URI is stored in the version and shown by ls, so a secret in
+		// it would be shared with everyone who can read the version; the
+		// message does not repeat it.
+		return Location{}, fmt.Errorf("%w: %q: credentials in the URI would be recorded in the version: use %q, and give credentials through the environment", ErrInvalid, clip(remote.RedactURL(raw)), clip(clean))
 	}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
@@ -143,10 +150,6 @@ func parseHTTP(raw string) (Location, error) {
 	switch {
 	case u.Host == "":
 		return Location{}, fmt.Errorf("%w: %q: no host: want %s://HOST/PATH", ErrInvalid, clip(raw), u.Scheme)
-	case u.User != nil:
-		// The URI is stored in the version and shown by ls, so a password
-		// in it would be shared with everyone who can read the version.
-		return Location{}, fmt.Errorf("%w: %q: credentials in the URL would be recorded in the version; use a URL without user:password@", ErrInvalid, clip(raw))
 	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
 		return Location{}, fmt.Errorf("%w: %q: a fragment (#…) names no object; leave it out", ErrInvalid, clip(raw))
 	}

@@ -26,6 +26,10 @@ func TestParse(t *testing.T) {
 		{in: "file:///data/a%20b", want: Location{Scheme: "file", Path: "/data/a b"}, name: "a b"},
 
 		{in: "", err: "empty URI"},
+		{in: "s3://AKIA:SECRET@bucket/x", err: `"s3://***@bucket/x": credentials in the URI`},
+		{in: "s3://AKIA:SE/CRET@bucket/x", err: `"s3://***@bucket/x": credentials in the URI`},
+		{in: "https://user:SECRET@host/f", err: `"https://***@host/f": credentials in the URI`},
+		{in: "file://user@/data/x", err: "credentials in the URI"},
 		{in: "ftp://host/x", err: `unknown scheme "ftp"`},
 		{in: "s3:/bucket/x", err: "two slashes"},
 		{in: "/data/mnist", err: "not a URI"},
@@ -48,8 +52,8 @@ func TestParse(t *testing.T) {
 		loc, err := Parse(tc.in)
 		switch {
 		case tc.err != "":
-			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("Parse(%q) = %+v, %v; want an ErrInvalid saying %q", tc.in, loc, err, tc.err)
+			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("Parse(%q) = %+v, %v; want an ErrInvalid saying %q (and no secret)", tc.in, loc, err, tc.err)
 			}
 			continue
 		case err != nil:
