@@ -238,7 +238,7 @@ func hostName() string {
 	return h
 }
 
-// runInfoJSON is how read commands show a run (stable; docs/CLI.md).
+// runInfoJSON is how read commands show a run: the Run object of docs/CLI.md (stable).
 type runInfoJSON struct {
 	ID       string     `json:"id"`
 	Name     string     `json:"name,omitempty"`
