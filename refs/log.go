@@ -80,6 +80,11 @@ const (
 // Encode returns the canonical encoding of l: fixed field order, sorted map
 // keys, sorted tag lists, no insignificant space.
 func (l *Log) Encode() ([]byte, error) {
+	// A log that breaks its invariants is never written: read back, it
+	// would fail every command on the artifact.
+	if err := l.check(); err != nil {
+		return nil, err
+	}
 	c := *l
 	c.Format = LogFormat
 	for t, ns := range c.Tags {
@@ -107,7 +112,16 @@ func DecodeLog(b []byte) (*Log, error) {
 	return &l, nil
 }
 
+// MaxVersions bounds an artifact's version numbers: Next, the number the
+// next version gets, is at most MaxVersions. No artifact comes near it
+// (a version a second for 30,000 years); a log claiming more is damaged
+// or hostile, and counting on from it would overflow.
+const MaxVersions = 1 << 40
+
 func (l *Log) check() error {
+	if l.Next < 0 || l.Next > MaxVersions {
+		return fmt.Errorf("%w: artifact log: next version number %d (the limit is %d)", ErrCorrupt, l.Next, MaxVersions)
+	}
 	prev := -1
 	for _, v := range l.Versions {
 		if v.N <= prev || v.N >= l.Next {

@@ -218,6 +218,9 @@ func TestDecodeLogRejects(t *testing.T) {
 		{"number reused", `{"format":1,"type":"d","counter":1,"next":2,"versions":[{"n":1,"record":"` + zeros + `","root":"` + zeros + `","created":"2026-01-01T00:00:00Z","state":"live"},{"n":1,"record":"` + zeros + `","root":"` + zeros + `","created":"2026-01-01T00:00:00Z","state":"live"}]}`},
 		{"number past next", `{"format":1,"type":"d","counter":1,"next":0,"versions":[{"n":0,"record":"` + zeros + `","root":"` + zeros + `","created":"2026-01-01T00:00:00Z","state":"live"}]}`},
 		{"dangling alias", `{"format":1,"type":"d","counter":1,"next":0,"versions":[],"aliases":{"best":3}}`},
+		// A commit counting on from it would overflow into negative numbers.
+		{"next past the limit", `{"format":1,"type":"d","counter":1,"next":9223372036854775807,"versions":[]}`},
+		{"negative next", `{"format":1,"type":"d","counter":1,"next":-1,"versions":[]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := DecodeLog([]byte(tc.in)); !errors.Is(err, ErrCorrupt) {
@@ -228,6 +231,27 @@ func TestDecodeLogRejects(t *testing.T) {
 }
 
 var zeros = strings.Repeat("0", 64)
+
+// TestCommitAtTheLimit: a log whose numbers are used up refuses a new
+// version, and is left as it was, rather than being written with a number
+// no reader accepts.
+func TestCommitAtTheLimit(t *testing.T) {
+	ctx := context.Background()
+	kv := newMemKV()
+	r := New(kv)
+	l := &Log{Type: "d", Next: MaxVersions}
+	if err := r.Replace(ctx, "m", l); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Commit(ctx, CommitRequest{Name: "m", Type: "d", Root: objects.Sum([]byte("x")), Record: objects.Sum([]byte("r")), Created: time.Now()})
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("commit past the last number = %v, want an error", err)
+	}
+	got, err := r.Log(ctx, "m")
+	if err != nil || got.Next != MaxVersions || len(got.Versions) != 0 {
+		t.Fatalf("log after the refused commit: %+v, %v", got, err)
+	}
+}
 
 func FuzzDecodeLog(f *testing.F) {
 	f.Add([]byte(`{"format":1,"type":"d","counter":1,"next":1,"versions":[{"n":0,"record":"` + zeros + `","root":"` + zeros + `","created":"2026-01-01T00:00:00Z","state":"live"}],"aliases":{"a":0},"tags":{"t":[0]}}`))
