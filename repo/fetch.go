@@ -24,6 +24,10 @@ type FetchOptions struct {
 type FetchResult struct {
 	Remote    string            `json:"remote"`
 	Artifacts []FetchedArtifact `json:"artifacts"`
+	// Skipped says which artifact logs on the remote were not fetched,
+	// and why: a name no trove could have given an artifact is a damaged
+	// or foreign bucket's, and is never made a local ref.
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // FetchedArtifact says what changed in one artifact's local log.
@@ -60,6 +64,10 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 	}
 	res := &FetchResult{Remote: c.name}
 	for _, name := range names {
+		if err := manifest.ValidateName("artifact name", name); err != nil {
+			res.Skipped = append(res.Skipped, fmt.Sprintf("remote %s: artifacts/%s: %v", c.name, name, err))
+			continue
+		}
 		fa, err := r.fetchLog(ctx, c, name)
 		if err != nil {
 			return res, err
@@ -88,6 +96,9 @@ func (r *Repo) fetchLog(ctx context.Context, c *conn, name string) (*FetchedArti
 	theirs, err := refs.DecodeLog(cur.Body)
 	if err != nil {
 		return nil, fmt.Errorf("remote %s: artifact %q: %w", c.name, name, err)
+	}
+	if err := r.checkRemoteLog(ctx, c, name, theirs); err != nil {
+		return nil, err
 	}
 	base, err := r.trackedLog(c, name)
 	if err != nil {

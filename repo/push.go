@@ -214,6 +214,9 @@ func (r *Repo) pushLog(ctx context.Context, c *conn, name string, include func(r
 			if theirs, err = refs.DecodeLog(cur.Body); err != nil {
 				return nil, fmt.Errorf("remote %s: artifact %q: %w", c.name, name, err)
 			}
+			if err := r.checkRemoteLog(ctx, c, name, theirs); err != nil {
+				return nil, err
+			}
 		}
 		base, err := r.trackedLog(c, name)
 		if err != nil {

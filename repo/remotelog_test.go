@@ -1,0 +1,176 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trove-ml/trove/objects"
+	"github.com/trove-ml/trove/refs"
+	"github.com/trove-ml/trove/remote"
+	"github.com/trove-ml/trove/remote/file"
+)
+
+// TestRemoteLogRootMustMatchRecord: a remote log whose version names one
+// root while its record names another is refused by fetch and push, before
+// anything is merged: trusted, it made a fetch's commit of new content say
+// "no change", and a push collapse our version into the remote's.
+func TestRemoteLogRootMustMatchRecord(t *testing.T) {
+	ctx := context.Background()
+	bucketDir := t.TempDir()
+	open := openWithRemote(t, Options{}, func() (remote.Bucket, error) { return file.Open(bucketDir) })
+	a := open()
+	src, other := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(src, "a.txt"), []byte("the real content"))
+	write(t, filepath.Join(other, "new.txt"), []byte("other content"))
+	ds, err := a.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := a.Commit(ctx, CommitOptions{Name: "tmp", Type: "dataset", Paths: []string{other}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Point ds:v0's root, in the remote's log only, at tmp's content.
+	var logFile string
+	err = filepath.WalkDir(bucketDir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Base(p) == "ds" && strings.Contains(p, "artifacts") {
+			logFile = p
+		}
+		return err
+	})
+	if err != nil || logFile == "" {
+		t.Fatalf("no remote log for ds under %s (%v)", bucketDir, err)
+	}
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := strings.ReplaceAll(string(b), ds.Version.Root.String(), tmp.Version.Root.String())
+	if forged == string(b) {
+		t.Fatal("the log does not name ds:v0's root")
+	}
+	if err := os.WriteFile(logFile, []byte(forged), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		what string
+		do   func() error
+	}{
+		{"fetch into a fresh repository", func() error {
+			_, err := open().Fetch(ctx, FetchOptions{})
+			return err
+		}},
+		{"push of the repository that made ds", func() error {
+			write(t, filepath.Join(src, "b.txt"), []byte("more"))
+			if _, err := a.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
+				return err
+			}
+			_, err := a.Push(ctx, PushOptions{})
+			return err
+		}},
+	} {
+		err := tc.do()
+		if !errors.Is(err, objects.ErrCorrupt) || !strings.Contains(err.Error(), `artifact "ds" v0`) {
+			t.Errorf("%s: %v, want ErrCorrupt naming ds v0", tc.what, err)
+		}
+	}
+	// The maker's own log was not touched: ds:v0 is still its content.
+	v, err := a.Resolve(ctx, "ds:v0")
+	if err != nil || v.Version.Root != ds.Version.Root {
+		t.Fatalf("ds:v0 after the refused push: %v, root %v", err, v)
+	}
+}
+
+// TestFetchSkipsBadNames: an artifact log on the remote under a name no
+// trove gives an artifact (a damaged or foreign bucket) is skipped, said
+// so, and never made a local ref; the others are fetched.
+func TestFetchSkipsBadNames(t *testing.T) {
+	ctx := context.Background()
+	bucketDir := t.TempDir()
+	open := openWithRemote(t, Options{}, func() (remote.Bucket, error) { return file.Open(bucketDir) })
+	a := open()
+	src := t.TempDir()
+	write(t, filepath.Join(src, "a.txt"), []byte("a"))
+	if _, err := a.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var logFile string
+	_ = filepath.WalkDir(bucketDir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Base(p) == "ds" && strings.Contains(p, "artifacts") {
+			logFile = p
+		}
+		return err
+	})
+	body, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"sub/deep", "bad name"} {
+		p := filepath.Join(filepath.Dir(logFile), filepath.FromSlash(bad))
+		write(t, p, body)
+	}
+	b := open()
+	res, err := b.Fetch(ctx, FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Artifacts) != 1 || res.Artifacts[0].Name != "ds" {
+		t.Errorf("fetched %+v, want ds only", res.Artifacts)
+	}
+	if len(res.Skipped) != 2 || !strings.Contains(strings.Join(res.Skipped, "\n"), `artifacts/bad name`) {
+		t.Errorf("skipped %q, want both bad names", res.Skipped)
+	}
+	var names []string
+	err = b.Refs().Artifacts(ctx, func(name string, _ *refs.Log) error {
+		names = append(names, name)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 1 || names[0] != "ds" {
+		t.Errorf("local artifacts %q, want [ds]", names)
+	}
+}
+
+// TestFsckAfterFetch: a version fetched and not pulled has its record here
+// and its tree and content on the remote; fsck finds nothing wrong with
+// it, and a pull verifies it as it comes.
+func TestFsckAfterFetch(t *testing.T) {
+	ctx := context.Background()
+	bucketDir := t.TempDir()
+	open := openWithRemote(t, Options{}, func() (remote.Bucket, error) { return file.Open(bucketDir) })
+	a := open()
+	src := t.TempDir()
+	write(t, filepath.Join(src, "d", "a.txt"), []byte("a"))
+	write(t, filepath.Join(src, "big.bin"), noise(7, 300<<10))
+	if _, err := a.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b := open()
+	if _, err := b.Fetch(ctx, FetchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := b.Fsck(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) != 0 || rep.Versions != 1 {
+		t.Fatalf("fsck after fetch: %d versions, problems %q", rep.Versions, rep.Problems)
+	}
+}
