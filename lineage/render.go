@@ -33,7 +33,7 @@ type nodeJSON struct {
 	More     bool     `json:"more,omitempty"`
 	// versions
 	Artifact string   `json:"artifact,omitempty"`
-	Version  *int     `json:"version,omitempty"`
+	Version  string   `json:"version,omitempty"` // "vN", as trove spells versions everywhere
 	Type     string   `json:"type,omitempty"`
 	State    string   `json:"state"`
 	Links    []string `json:"links,omitempty"`
@@ -66,8 +66,7 @@ func (g *Graph) WriteJSON(w io.Writer) error {
 	for _, n := range g.Nodes {
 		j := nodeJSON{Kind: n.Kind, ID: n.ID, Label: n.Label(), Distance: n.Distance, More: n.More}
 		if n.Kind == VersionNode {
-			v := n.Version.Version
-			j.Artifact, j.Version, j.Type, j.State, j.Links = n.Version.Artifact, &v, n.Type, n.VersionState, n.Links
+			j.Artifact, j.Version, j.Type, j.State, j.Links = n.Version.Artifact, fmt.Sprintf("v%d", n.Version.Version), n.Type, n.VersionState, n.Links
 		} else if r := n.Run; r != nil {
 			j.Name, j.JobType, j.State, j.Signal = r.Name, r.JobType, string(r.State), r.Signal
 			if r.State == StateFinished || r.State == StateFailed {

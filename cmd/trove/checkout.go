@@ -45,7 +45,7 @@ func runCheckout(ctx context.Context, e env, w *workspace.Workspace, rev string,
 		return err
 	}
 	if asJSON {
-		if jerr := printJSON(e.stdout, res); jerr != nil {
+		if jerr := printJSON(e.stdout, checkoutInfo(res)); jerr != nil {
 			return jerr
 		}
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -100,7 +101,7 @@ func TestCLIDocSections(t *testing.T) {
 // jsonDataMaps are the fields whose value is an object keyed by data
 // (alias -> version), not by field names.
 var jsonDataMaps = map[string]bool{
-	"movedAliases": true, "moved": true, "aliases": true, "config": true,
+	"movedAliases": true, "aliases": true, "config": true,
 	"metadata": true, "renumbered": true, "collapsed": true,
 }
 
@@ -121,38 +122,96 @@ func jsonKeys(v any, keys map[string]bool) {
 	}
 }
 
+// cliDocShared returns the description of the shared object called name
+// ("**Pin**" up to the next object or section) in doc, or "".
+func cliDocShared(doc, name string) string {
+	lines := strings.Split(doc, "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "**"+name+"**") {
+			continue
+		}
+		end := len(lines)
+		for j := i + 1; j < len(lines); j++ {
+			if strings.HasPrefix(lines[j], "**") || strings.HasPrefix(lines[j], "## ") || strings.HasPrefix(lines[j], "### ") {
+				end = j
+				break
+			}
+		}
+		return strings.Join(lines[i:end], "\n")
+	}
+	return ""
+}
+
 // TestCLIDocFields runs commands whose JSON is a fixed struct and checks
 // that each field name they print is named (as `key`, or in a path as
-// `report.key`) in their section of docs/CLI.md.
+// `report.key`) in their section of docs/CLI.md, or in the shared objects
+// the section says it prints.
 func TestCLIDocFields(t *testing.T) {
+	t.Setenv("TROVE_TEST_AS_MAIN", "1") // push --background's child is this binary
 	doc := readCLIDoc(t)
 	dir := newProject(t)
 	writeFiles(t, dir, map[string]string{"data/a.csv": "a,b\n1,2\n", "data/sub/b.txt": "hello\n"})
 	mustTrove(t, dir, "commit", "mnist", "--type", "dataset", filepath.Join(dir, "data"), "--alias", "raw")
 	writeFiles(t, dir, map[string]string{"data/a.csv": "a,b\n1,2\n3,4\n"})
+	// Another project pushes mnist first, so this one's are renumbered.
+	url := fileRemote(t)
+	other := newProject(t)
+	writeFiles(t, other, map[string]string{"d/x.txt": "x\n"})
+	mustTrove(t, other, "commit", "mnist", "--type", "dataset", filepath.Join(other, "d"))
+	mustTrove(t, other, "remote", "add", "origin", url)
+	mustTrove(t, other, "push")
+	mustTrove(t, dir, "remote", "add", "origin", url)
 
 	for _, tc := range []struct {
 		before []string // a command to run first, if any
 		path   string   // the command's path, as in its heading
 		args   []string // its arguments, before --json
+		shared []string // shared objects whose fields the section prints
 	}{
 		// A new version that takes "best" from v0 (movedAliases), then the
 		// same content again with -m (unchanged, notApplied).
-		{[]string{"alias", "set", "mnist:v0", "best"}, "commit", []string{"mnist", filepath.Join(dir, "data"), "--alias", "best"}},
-		{nil, "commit", []string{"mnist", filepath.Join(dir, "data"), "-m", "again"}},
-		{nil, "alias ls", []string{"mnist"}},
-		{nil, "fsck", nil},
+		{[]string{"alias", "set", "mnist:v0", "best"}, "commit", []string{"mnist", filepath.Join(dir, "data"), "--alias", "best"}, nil},
+		{nil, "commit", []string{"mnist", filepath.Join(dir, "data"), "-m", "again"}, nil},
+		{nil, "alias ls", []string{"mnist"}, nil},
+		{nil, "fsck", nil, nil},
+		{nil, "verify", []string{"mnist:v1", filepath.Join(dir, "data")}, nil},
+		{nil, "remote ls", nil, nil},
+		{nil, "lineage", []string{"mnist"}, nil},
+		{[]string{"link", "mnist:v0", "registry/dataset/c", "--alias", "prod"}, "link", []string{"mnist:v1", "registry/dataset/c", "--alias", "prod"}, nil},
+		{nil, "pin", []string{"mnist:v0", filepath.Join(dir, "pinned")}, []string{"Pin", "Checked-out pin"}},
+		{nil, "pin", []string{"mnist:v1", filepath.Join(dir, "pinned")}, []string{"Pin", "Checked-out pin"}},
+		{nil, "checkout", nil, []string{"Pin", "Checked-out pin"}},
+		{[]string{"pull", "mnist:v0", "-o", filepath.Join(dir, "pinned")}, "status", nil, []string{"Pin"}},
+		{nil, "push", nil, nil},
+		{nil, "push", []string{"--background"}, nil},
+		{nil, "push", []string{"--wait"}, nil},
+		{nil, "fetch", nil, nil},
 	} {
 		section, ok := cliDocSection(doc, tc.path)
 		if !ok {
 			t.Errorf("docs/CLI.md has no section for trove %s", tc.path)
 			continue
 		}
+		for _, s := range tc.shared {
+			o := cliDocShared(doc, s)
+			if o == "" {
+				t.Errorf("docs/CLI.md has no shared object %q", s)
+			}
+			section += "\n" + o
+		}
 		if tc.before != nil {
 			mustTrove(t, dir, tc.before...)
 		}
 		var v any
-		troveJSON(t, dir, &v, append(strings.Fields(tc.path), tc.args...)...)
+		r := trove(t, dir, append(append(strings.Fields(tc.path), tc.args...), "--json")...)
+		if r.code != exitOK && r.code != exitMismatch {
+			t.Errorf("trove %s %v --json: exit %d\n%s", tc.path, tc.args, r.code, r.stderr)
+			continue
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+			t.Errorf("trove %s %v --json: %v\n%s", tc.path, tc.args, err, r.stdout)
+			continue
+		}
 		keys := map[string]bool{}
 		jsonKeys(v, keys)
 		if len(keys) == 0 {

@@ -129,16 +129,18 @@ func readMetadata(e env, file string, kv []string) (json.RawMessage, error) {
 }
 
 type commitJSON struct {
-	Artifact  string         `json:"artifact"`
-	Version   string         `json:"version"`
-	Digest    string         `json:"digest"`
-	Unchanged bool           `json:"unchanged"`
-	Aliases   []string       `json:"aliases"`
-	Moved     map[string]int `json:"movedAliases,omitempty"`
-	Files     int64          `json:"files"`
-	Size      int64          `json:"size"`
-	Read      int64          `json:"bytesRead"`
-	Stored    int64          `json:"bytesStored"`
+	Artifact  string   `json:"artifact"`
+	Version   string   `json:"version"`
+	Digest    string   `json:"digest"`
+	Unchanged bool     `json:"unchanged"`
+	Aliases   []string `json:"aliases"`
+	// Moved maps each alias this commit took from another version to
+	// that version ("vN"), as link's movedAliases.
+	Moved  map[string]string `json:"movedAliases,omitempty"`
+	Files  int64             `json:"files"`
+	Size   int64             `json:"size"`
+	Read   int64             `json:"bytesRead"`
+	Stored int64             `json:"bytesStored"`
 	// NotApplied lists the flags of an unchanged commit that were not
 	// applied to the version it equals (-m, --meta, --meta-file, --ttl):
 	// description and metadata are fixed when a version is made.
@@ -188,7 +190,7 @@ func runCommit(ctx context.Context, e env, r *repo.Repo, o commitOptions, md jso
 	if o.json {
 		return printJSON(e.stdout, commitJSON{
 			Artifact: o.name, Version: fmt.Sprintf("v%d", res.Version.N), Digest: res.Version.Root.String(),
-			Unchanged: res.Unchanged, Aliases: aliases, Moved: res.Moved,
+			Unchanged: res.Unchanged, Aliases: aliases, Moved: movedAliases(res.Moved),
 			Files: res.Files, Size: res.Size, Read: res.Read, Stored: res.Stored, NotApplied: notApplied,
 		})
 	}

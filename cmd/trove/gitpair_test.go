@@ -291,12 +291,15 @@ func TestPinStatusCheckout(t *testing.T) {
 	mustTrove(t, dir, "commit", "ds", "--type", "dataset", src, "--alias", "best")
 
 	var pr struct {
-		Pin      gitpair.Pin
-		Checkout struct{ Written int64 }
-		Ignored  string
+		Pin      pinJSON
+		Checkout struct {
+			Name    string
+			Written int64
+		}
+		Ignored string
 	}
 	troveJSON(t, dir, &pr, "pin", "ds:best", "data/ds")
-	if pr.Pin.Path != "data/ds" || pr.Pin.Version != 0 || pr.Pin.Alias != "best" || pr.Checkout.Written != 2 || pr.Ignored != "" {
+	if pr.Pin.Path != "data/ds" || pr.Pin.Version != "v0" || pr.Pin.Alias != "best" || pr.Checkout.Name != "ds:v0" || pr.Checkout.Written != 2 || pr.Ignored != "" {
 		t.Fatalf("pin = %+v", pr)
 	}
 	lock, err := os.ReadFile(filepath.Join(dir, "trove.lock"))
@@ -307,7 +310,8 @@ func TestPinStatusCheckout(t *testing.T) {
 	type statusJSON struct {
 		Remote string
 		Pins   []struct {
-			Version                             string
+			Pin                                 pinJSON
+			Name                                string
 			Missing, Modified, Behind, Unpushed bool
 			AliasNow                            string
 			Unavailable                         string
@@ -316,7 +320,7 @@ func TestPinStatusCheckout(t *testing.T) {
 	}
 	var st statusJSON
 	troveJSON(t, dir, &st, "status")
-	if len(st.Pins) != 1 || st.Pins[0].Version != "ds:v0" || st.Pins[0].Missing || st.Pins[0].Modified || st.Pins[0].Behind || st.Pins[0].Unpushed {
+	if len(st.Pins) != 1 || st.Pins[0].Name != "ds:v0" || st.Pins[0].Pin.Version != "v0" || st.Pins[0].Missing || st.Pins[0].Modified || st.Pins[0].Behind || st.Pins[0].Unpushed {
 		t.Fatalf("status = %+v", st)
 	}
 
@@ -368,7 +372,7 @@ func TestPinStatusCheckout(t *testing.T) {
 	var log []struct{ Version, Digest string }
 	troveJSON(t, dir, &log, "log", "ds")
 	troveJSON(t, dir, &pr, "pin", log[1].Digest[:12], "data/first")
-	if pr.Pin.Version != 0 || pr.Pin.Alias != "v0" {
+	if pr.Pin.Version != "v0" || pr.Pin.Alias != "v0" {
 		t.Fatalf("pin by digest = %+v", pr.Pin)
 	}
 
@@ -424,9 +428,10 @@ func TestStatusTrustsStatCache(t *testing.T) {
 		strings.Join(st.Pins[0].Changes.Changed, ",") != "a.txt" || st.Pins[0].HashedBytes != int64(len("ALPHA\n")) {
 		t.Fatalf("status after an edit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	var vr struct{ Report repo.VerifyReport }
+	var vr verifyJSON
 	r = trove(t, dir, "verify", "ds", filepath.Join(dir, "data", "ds"), "--json")
-	if r.code != exitMismatch || json.Unmarshal([]byte(r.stdout), &vr) != nil || vr.Report.Bytes != size {
+	if r.code != exitMismatch || json.Unmarshal([]byte(r.stdout), &vr) != nil || vr.Report.Bytes != size ||
+		vr.Name != "ds:v0" || vr.Artifact != "ds" || vr.Version != "v0" || strings.Join(vr.Report.Changed, ",") != "a.txt" {
 		t.Fatalf("verify: exit %d, want %d, and %d bytes read, want %d\n%s%s", r.code, exitMismatch, vr.Report.Bytes, size, r.stdout, r.stderr)
 	}
 }

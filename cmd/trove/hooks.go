@@ -35,7 +35,7 @@ func newHooksCommand(e env) *cli.Command {
 	}
 	printChanges := func(cmd *cli.Command, chs []gitpair.HookChange) error {
 		if cmd.Bool("json") {
-			return printJSON(e.stdout, chs)
+			return printJSON(e.stdout, nonNil(chs))
 		}
 		for _, c := range chs {
 			fmt.Fprintf(e.stdout, "%-13s %s (%s)", c.Hook, c.Action, c.Path)

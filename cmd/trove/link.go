@@ -23,7 +23,7 @@ type linkResultJSON struct {
 	Existing          bool              `json:"existing"`
 	CreatedCollection bool              `json:"createdCollection"`
 	Aliases           []string          `json:"aliases"`
-	Moved             map[string]string `json:"moved,omitempty"`
+	Moved             map[string]string `json:"movedAliases,omitempty"`
 	TTL               string            `json:"ttl"`
 }
 
@@ -86,13 +86,7 @@ func newLinkCommand(e env) *cli.Command {
 					Collection: p, Version: fmt.Sprintf("v%d", res.Link.N),
 					Artifact: v.Name, ArtifactVersion: fmt.Sprintf("v%d", v.Version.N), Record: v.Version.Record.String(),
 					Existing: res.Existing, CreatedCollection: res.CreatedCollection,
-					Aliases: nonNil(c.AliasesOf(res.Link.N)), TTL: "off",
-				}
-				for al, n := range res.Moved {
-					if j.Moved == nil {
-						j.Moved = map[string]string{}
-					}
-					j.Moved[al] = fmt.Sprintf("v%d", n)
+					Aliases: nonNil(c.AliasesOf(res.Link.N)), Moved: movedAliases(res.Moved), TTL: "off",
 				}
 				if cmd.Bool("json") {
 					return printJSON(e.stdout, j)

@@ -114,13 +114,10 @@ func runArtifacts(ctx context.Context, e env, r *repo.Repo, asJSON bool) error {
 func versionInfo(ctx context.Context, r *repo.Repo, name string, l *refs.Log, v refs.Version, sts []retention.Status) (versionJSON, error) {
 	j := versionJSON{
 		Artifact: name, Version: fmt.Sprintf("v%d", v.N), Digest: v.Root.String(), Record: v.Record.String(),
-		State: v.State, Created: v.Created, Aliases: l.AliasesOf(v.N), Tags: l.TagsOf(v.N),
+		State: v.State, Created: v.Created, Aliases: nonNil(l.AliasesOf(v.N)), Tags: nonNil(l.TagsOf(v.N)),
 	}
 	if latest, ok := retention.Latest(sts); ok && latest.Version.N == v.N {
 		j.Aliases = append([]string{"latest"}, j.Aliases...)
-	}
-	if j.Tags == nil {
-		j.Tags = []string{}
 	}
 	if st, ok := retention.Find(sts, v.N); ok && !st.Expires.IsZero() {
 		j.Expires, j.Expired = &st.Expires, st.Expired

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,6 +24,55 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// nonNil returns s, or an empty slice for nil: every list in a --json
+// document is [] when empty, never null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// versionName spells version number n as every --json document does: "vN".
+func versionName(n int) string { return "v" + strconv.Itoa(n) }
+
+// versionNames spells version numbers as "vN", in order; never nil.
+func versionNames(ns []int) []string {
+	out := make([]string, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, versionName(n))
+	}
+	return out
+}
+
+// versionMap spells a map from version number to version number (local to
+// remote, on renumbering) with "vN" keys and values; nil stays nil, for
+// the optional fields that carry it.
+func versionMap(m map[int]int) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[versionName(k)] = versionName(v)
+	}
+	return out
+}
+
+// movedAliases spells the aliases a command moved (alias -> the number of
+// the version it moved from) as commit and link print them: alias -> "vN";
+// nil when none moved, for the optional field that carries it.
+func movedAliases(m map[string]int) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for a, n := range m {
+		out[a] = versionName(n)
+	}
+	return out
 }
 
 func newTable(w io.Writer) *tabwriter.Writer {

@@ -92,7 +92,7 @@ func newPinCommand(e env) *cli.Command {
 					return err
 				}
 				if cmd.Bool("json") {
-					return printJSON(e.stdout, res)
+					return printJSON(e.stdout, pinResultInfo(res))
 				}
 				printPin(e, res)
 				return nil
@@ -151,7 +151,7 @@ func newUnpinCommand(e env) *cli.Command {
 					return err
 				}
 				if cmd.Bool("json") {
-					return printJSON(e.stdout, map[string]any{"unpinned": old})
+					return printJSON(e.stdout, map[string]any{"unpinned": pinInfo(old)})
 				}
 				fmt.Fprintf(e.stdout, "%s: unpinned %s (the files stay)\n", old.Path, old.Name())
 				return nil

@@ -132,7 +132,7 @@ func newVerifyCommand(e env) *cli.Command {
 					return err
 				}
 				if cmd.Bool("json") {
-					if err := printJSON(e.stdout, map[string]any{"version": v.String(), "ok": rep.OK(), "report": rep}); err != nil {
+					if err := printJSON(e.stdout, verifyJSON{Name: v.String(), Artifact: v.Name, Version: versionName(v.Version.N), OK: rep.OK(), Report: verifyReportInfo(rep)}); err != nil {
 						return err
 					}
 				} else {

@@ -164,13 +164,6 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 func newRegistryCommand(e env) *cli.Command {
 	return &cli.Command{
 		Name:        "registry",

@@ -98,6 +98,18 @@ func refuseCredentials(what, raw string) error {
 		what, remote.RedactURL(raw), clean, how)
 }
 
+// remoteJSON is one remote as remote ls --json prints it, sorted by name;
+// URL and Endpoint never show credentials.
+type remoteJSON struct {
+	Name     string `json:"name"`
+	URL      string `json:"url"`
+	Endpoint string `json:"endpoint,omitempty"`
+	Region   string `json:"region,omitempty"`
+	SSE      string `json:"sse,omitempty"`
+	KMSKeyID string `json:"kmsKeyId,omitempty"`
+	Locking  string `json:"locking,omitempty"`
+}
+
 func newRemoteCommand(e env) *cli.Command {
 	return &cli.Command{
 		Name:  "remote",
@@ -167,21 +179,23 @@ func newRemoteCommand(e env) *cli.Command {
 						// A config written by hand, or by an older trove, may
 						// hold credentials in a URL: they are never shown,
 						// and the user is told to take them out.
-						out := map[string]repo.RemoteConfig{}
+						out := []remoteJSON{}
 						for _, n := range r.RemoteNames() {
 							rc := r.Config.Remotes[n]
 							if refuseCredentials("", rc.URL) != nil || refuseCredentials("", rc.Endpoint) != nil {
 								fmt.Fprintf(e.stderr, "trove: remote %s: .trove/config holds credentials in its URL; remove the remote (trove remote rm %s), add it again without them, and change the secret if the config was ever committed\n", n, n)
 							}
-							rc.URL, rc.Endpoint = remote.RedactURL(rc.URL), remote.RedactURL(rc.Endpoint)
-							out[n] = rc
+							out = append(out, remoteJSON{
+								Name: n, URL: remote.RedactURL(rc.URL), Endpoint: remote.RedactURL(rc.Endpoint),
+								Region: rc.Region, SSE: rc.SSE, KMSKeyID: rc.KMSKeyID, Locking: rc.Locking,
+							})
 						}
 						if cmd.Bool("json") {
 							return printJSON(e.stdout, out)
 						}
 						tw := newTable(e.stdout)
-						for _, n := range r.RemoteNames() {
-							fmt.Fprintf(tw, "%s\t%s\t%s\n", n, out[n].URL, out[n].Endpoint)
+						for _, rj := range out {
+							fmt.Fprintf(tw, "%s\t%s\t%s\n", rj.Name, rj.URL, rj.Endpoint)
 						}
 						return tw.Flush()
 					})
@@ -260,15 +274,17 @@ func newPushCommand(e env) *cli.Command {
 					return err
 				}
 				if cmd.Bool("wait") {
-					return waitBackgroundPush(ctx, e, root)
+					return waitBackgroundPush(ctx, e, root, cmd.Bool("json"))
 				}
-				return startBackgroundPush(e, root, e.args)
+				return startBackgroundPush(e, root, e.args, cmd.Bool("json"))
 			}
-			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
-				res, err := r.Push(ctx, repo.PushOptions{Remote: cmd.String("remote"), Names: names})
+			var res *repo.PushResult
+			err := withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				var err error
+				res, err = r.Push(ctx, repo.PushOptions{Remote: cmd.String("remote"), Names: names})
 				if res != nil {
 					if cmd.Bool("json") {
-						if jerr := printJSON(e.stdout, res); jerr != nil {
+						if jerr := printJSON(e.stdout, pushInfo(res)); jerr != nil {
 							return jerr
 						}
 					} else {
@@ -277,8 +293,73 @@ func newPushCommand(e env) *cli.Command {
 				}
 				return err
 			})
+			// A background push leaves its result for push --wait --json.
+			if p := e.getenv(pushResultEnv); p != "" {
+				writePushResult(p, res, err)
+			}
+			return err
 		},
 	}
+}
+
+// pushJSON is what push --json prints (docs/CLI.md).
+type pushJSON struct {
+	Remote            string               `json:"remote"`
+	Artifacts         []pushedArtifactJSON `json:"artifacts"`
+	Packs             int                  `json:"packs"`
+	Blobs             int                  `json:"blobs"`
+	Bytes             int64                `json:"bytes"`
+	RegistryConflicts []string             `json:"registryConflicts,omitempty"`
+}
+
+// pushedArtifactJSON says what a push did to one artifact's log. Versions
+// are "vN"; Renumbered and Collapsed map a local "vN" to the remote's.
+type pushedArtifactJSON struct {
+	Name       string            `json:"name"`
+	Versions   []string          `json:"versions"`
+	Renumbered map[string]string `json:"renumbered,omitempty"`
+	Collapsed  map[string]string `json:"collapsed,omitempty"`
+	Conflicts  []string          `json:"conflicts,omitempty"`
+}
+
+func pushInfo(res *repo.PushResult) *pushJSON {
+	j := &pushJSON{
+		Remote: res.Remote, Artifacts: []pushedArtifactJSON{}, Packs: res.Packs, Blobs: res.Blobs, Bytes: res.Bytes,
+		RegistryConflicts: res.Registries,
+	}
+	for _, a := range res.Artifacts {
+		j.Artifacts = append(j.Artifacts, pushedArtifactJSON{
+			Name: a.Name, Versions: versionNames(a.Versions),
+			Renumbered: versionMap(a.Renumbered), Collapsed: versionMap(a.Collapsed), Conflicts: a.Conflicts,
+		})
+	}
+	return j
+}
+
+// fetchJSON is what fetch --json prints (docs/CLI.md).
+type fetchJSON struct {
+	Remote    string                `json:"remote"`
+	Artifacts []fetchedArtifactJSON `json:"artifacts"`
+	// Skipped says which logs on the remote were not fetched, and why
+	// (a name no trove gives an artifact); also on stderr as warnings.
+	Skipped []string `json:"skipped"`
+}
+
+// fetchedArtifactJSON says what a fetch changed in one artifact's log:
+// New lists versions ("vN") not here before; Renumbered maps the local
+// "vN" of a version not pushed yet to its "vN" now.
+type fetchedArtifactJSON struct {
+	Name       string            `json:"name"`
+	New        []string          `json:"new"`
+	Renumbered map[string]string `json:"renumbered,omitempty"`
+}
+
+func fetchInfo(res *repo.FetchResult) fetchJSON {
+	j := fetchJSON{Remote: res.Remote, Artifacts: []fetchedArtifactJSON{}, Skipped: nonNil(res.Skipped)}
+	for _, a := range res.Artifacts {
+		j.Artifacts = append(j.Artifacts, fetchedArtifactJSON{Name: a.Name, New: versionNames(a.New), Renumbered: versionMap(a.Renumbered)})
+	}
+	return j
 }
 
 func printPush(e env, res *repo.PushResult) {
@@ -319,8 +400,11 @@ func newFetchCommand(e env) *cli.Command {
 				if err != nil {
 					return err
 				}
+				for _, s := range res.Skipped {
+					fmt.Fprintf(e.stderr, "trove: warning: skipped %s\n", s)
+				}
 				if cmd.Bool("json") {
-					return printJSON(e.stdout, res)
+					return printJSON(e.stdout, fetchInfo(res))
 				}
 				for _, a := range res.Artifacts {
 					fmt.Fprintf(e.stdout, "%s: %d new version(s)\n", a.Name, len(a.New))

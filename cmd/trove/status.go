@@ -32,7 +32,7 @@ func newStatusCommand(e env) *cli.Command {
 					return err
 				}
 				if cmd.Bool("json") {
-					if err := printJSON(e.stdout, st); err != nil {
+					if err := printJSON(e.stdout, statusInfo(st)); err != nil {
 						return err
 					}
 				} else {

@@ -121,7 +121,7 @@ func runTTLSet(ctx context.Context, e env, r *repo.Repo, o ttlSetOptions) error 
 	if err != nil {
 		return err
 	}
-	var out []ttlVersionJSON
+	out := []ttlVersionJSON{}
 	now := r.Now()
 	for _, art := range sortedKeys(targets) {
 		if err := r.Refs().SetTTL(ctx, art, targets[art], o.ttl); err != nil {

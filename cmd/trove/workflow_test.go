@@ -61,7 +61,7 @@ func TestWorkflow(t *testing.T) {
 	os.Remove(filepath.Join(dir, "data/sub/b.txt"))
 	var c1 commitJSON
 	troveJSON(t, dir, &c1, "commit", "mnist", "data", "--alias", "raw", "--tag", "cleaned")
-	if c1.Version != "v1" || c1.Moved["raw"] != 0 {
+	if c1.Version != "v1" || c1.Moved["raw"] != "v0" {
 		t.Fatalf("second commit = %+v, want v1 taking alias raw from v0", c1)
 	}
 	// Only the changed bytes are new.
