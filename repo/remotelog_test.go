@@ -174,3 +174,33 @@ func TestFsckAfterFetch(t *testing.T) {
 		t.Fatalf("fsck after fetch: %d versions, problems %q", rep.Versions, rep.Problems)
 	}
 }
+
+// TestVerifyAfterFetch: verify compares a folder with a version fetched
+// and not pulled, reading its tree from the remote as a pull would.
+func TestVerifyAfterFetch(t *testing.T) {
+	ctx := context.Background()
+	bucketDir := t.TempDir()
+	open := openWithRemote(t, Options{}, func() (remote.Bucket, error) { return file.Open(bucketDir) })
+	a := open()
+	src := t.TempDir()
+	write(t, filepath.Join(src, "d", "a.txt"), []byte("a"))
+	write(t, filepath.Join(src, "b.txt"), []byte("b"))
+	if _, err := a.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b := open()
+	v, err := b.ResolveOrFetch(ctx, "ds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := b.Verify(ctx, v, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Missing)+len(rep.Extra)+len(rep.Changed) != 0 {
+		t.Fatalf("verify of the committed folder: %+v", rep)
+	}
+}

@@ -61,7 +61,7 @@ func (r *Repo) VerifyWith(ctx context.Context, v *Resolved, dir string, o Verify
 	case !fi.IsDir():
 		return nil, fmt.Errorf("%w: verify: %s is not a folder", ErrInvalid, dir)
 	}
-	vf := &verifier{r: r, g: blobs{st: r.store}, pool: newPool(ctx, r.opts.Workers),
+	vf := &verifier{r: r, g: r.getter(), pool: newPool(ctx, r.opts.Workers),
 		meter: r.opts.Progress.Start("verifying", v.Record.Size, true), ro: refVerify{o: o}}
 	if o.StatCache {
 		vf.stat = r.newStatRecorder(0)
@@ -91,7 +91,7 @@ func (r *Repo) VerifyWith(ctx context.Context, v *Resolved, dir string, o Verify
 
 type verifier struct {
 	r     *Repo
-	g     blobs
+	g     manifest.BlobGetter // tree nodes not here come from the remote
 	pool  *pool
 	meter Meter
 	mu    sync.Mutex
