@@ -1,67 +1,121 @@
 package repo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/trove-ml/trove/internal/fileinfo"
+	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 )
 
-// ErrInTheWay means a pull found, at a path where the version has a file
-// or folder, something of another kind that trove may not remove (see
-// clearPath), and stopped. The error names the path, says what is there,
-// and what to do; that path is left as it was, and files placed before
-// the pull stopped stay.
+// ErrInTheWay means a pull found, at one of the version's paths,
+// something that trove may not replace and that is not the version's:
+// a file, symbolic link or folder of the user's, or one trove placed that
+// changed since (see Repo.Pull and clearPath). The error names the paths
+// (the first maxInTheWay, then a count), what is there, and what to do,
+// and says whether anything was written: a pull looks through the
+// version's paths before it writes (materializer.check), so usually
+// nothing was; where it found one only while writing, the files placed
+// before stay. PullOptions.Force replaces such things instead.
 var ErrInTheWay = errors.New("repo: something trove did not place is in the way")
 
 // maxInTheWay bounds the paths an ErrInTheWay names; the rest are counted.
 const maxInTheWay = 3
 
-// clearPath removes what is at d, found by Lstat as fi, where the version
-// has a want ("file", "folder", "symbolic link"), if trove may remove it:
+// wayList collects the paths of a pull that trove may not replace, the
+// first maxInTheWay by path (whatever order the checks end in) and a
+// count. It is safe for concurrent use.
+type wayList struct {
+	mu    sync.Mutex
+	items []wayItem // sorted by rel, at most maxInTheWay; guarded by mu
+	n     int       // guarded by mu
+}
+
+// wayItem is one path of a pull in the way: rel, the path under the
+// output folder, and its description, "NAME:vN's file P: what is there".
+type wayItem struct{ rel, text string }
+
+func (l *wayList) add(rel, text string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	i := sort.Search(len(l.items), func(i int) bool { return l.items[i].rel > rel })
+	if i == maxInTheWay {
+		return
+	}
+	l.items = append(l.items, wayItem{})
+	copy(l.items[i+1:], l.items[i:])
+	l.items[i] = wayItem{rel, text}
+	if len(l.items) > maxInTheWay {
+		l.items = l.items[:maxInTheWay]
+	}
+}
+
+// err returns the ErrInTheWay error for the paths collected, nil if none.
+// written says whether the pull may have written files already.
+func (l *wayList) err(m *materializer, written bool) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == 0 {
+		return nil
+	}
+	texts := make([]string, len(l.items))
+	for i, it := range l.items {
+		texts[i] = it.text
+	}
+	s := strings.Join(texts, "; ")
+	if l.n > len(l.items) {
+		s += fmt.Sprintf(" and %d more", l.n-len(l.items))
+	}
+	it, they := "it", "it"
+	if l.n > 1 {
+		it, they = "them", "they"
+	}
+	done := "Nothing was written"
+	if written {
+		done = fmt.Sprintf("Nothing there was changed (other files of %s may already be in place)", m.version)
+	}
+	fix := "pull into another folder"
+	if m.forceHint != "" {
+		fix = m.forceHint + " to replace " + it
+	}
+	return fmt.Errorf("%w of %s (in %s). trove did not place %s, or %s changed since. %s: move %s away and try again, or %s",
+		ErrInTheWay, s, m.dir, it, they, done, it, fix)
+}
+
+// lookThrough says whether what is at d, found by Lstat as fi, where the
+// version has a want ("file", "folder", "symbolic link"), is trove's to
+// remove:
 //
 //   - an empty folder, or a folder holding only folders;
 //   - a file or symbolic link for which placed says yes: trove put it
 //     there (or stored it) and it is unchanged since (placedUnchanged);
 //   - a folder holding only such things and folders.
 //
-// Anything else is the user's, and clearPath then removes nothing and
-// returns an error wrapping ErrInTheWay that names d as rel, a path under
-// the output folder dir, and lists what of the user's is there. placed
-// may be nil: nothing is known to be trove's.
-//
-// The folder is looked through whole before anything goes, and removed
-// with os.Remove file by file and folder by folder, deepest first, never
-// os.RemoveAll: a file the user adds meanwhile makes a folder's removal
-// fail, and nothing of theirs is lost.
-func clearPath(dir, rel, version, want string, d string, fi fs.FileInfo, placed func(string, fs.FileInfo) bool) error {
-	mine := func(p string, fi fs.FileInfo) bool { return placed != nil && placed(p, fi) }
-	inTheWay := func(what string) error {
-		return fmt.Errorf("%w of %s's %s %s: %s (in %s). Nothing there was changed (other files of %s may already be in place): move it away and try again, or pull into another folder",
-			ErrInTheWay, version, want, rel, what, dir, version)
-	}
+// If it is, lookThrough returns the files and folders to remove (none for
+// a file or link: d itself goes), else what describes the user's things,
+// naming up to maxInTheWay of them by their paths under rel, d's path
+// under the output folder. It removes nothing.
+func lookThrough(rel, version string, d string, fi fs.FileInfo, placed func(string, fs.FileInfo) bool) (what string, files, dirs []string, err error) {
 	if !fi.IsDir() {
-		if !mine(d, fi) {
-			kind := "file"
-			if !fi.Mode().IsRegular() {
-				kind = fileinfo.KindName(fi.Mode())
-			}
-			return inTheWay(fmt.Sprintf("a %s not in %s", kind, version))
+		if placed(d, fi) {
+			return "", nil, nil, nil
 		}
-		if err := os.Remove(d); err != nil {
-			return fmt.Errorf("pull: replace %s with a %s: %w", d, want, err)
-		}
-		return nil
+		return fmt.Sprintf("a %s not in %s", kindOf(fi), version), nil, nil, nil
 	}
-	var files, dirs, theirs []string
+	var theirs []string
 	n := 0
-	err := filepath.WalkDir(d, func(p string, de fs.DirEntry, err error) error {
+	err = filepath.WalkDir(d, func(p string, de fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -73,7 +127,7 @@ func clearPath(dir, rel, version, want string, d string, fi fs.FileInfo, placed 
 		if err != nil {
 			return err
 		}
-		if mine(p, info) {
+		if placed(p, info) {
 			files = append(files, p)
 			return nil
 		}
@@ -83,14 +137,52 @@ func clearPath(dir, rel, version, want string, d string, fi fs.FileInfo, placed 
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("pull: look through the folder in the way of %s %s: %w", want, d, err)
+		return "", nil, nil, err
 	}
 	if n > 0 {
-		what := fmt.Sprintf("a folder holding %d %s not in %s: %s", n, plural(n, "file"), version, strings.Join(theirs, ", "))
+		what = fmt.Sprintf("a folder holding %d %s not in %s: %s", n, plural(n, "file"), version, strings.Join(theirs, ", "))
 		if n > len(theirs) {
 			what += fmt.Sprintf(" and %d more", n-len(theirs))
 		}
-		return inTheWay(what)
+		return what, nil, nil, nil
+	}
+	return "", files, dirs, nil
+}
+
+// kindOf names the kind of file fi describes: "file" for a regular one.
+func kindOf(fi fs.FileInfo) string {
+	if fi.Mode().IsRegular() {
+		return "file"
+	}
+	return fileinfo.KindName(fi.Mode())
+}
+
+// clearPath removes what is at d, found by Lstat as fi, where the version
+// has a want, if trove may remove it (lookThrough, with m.troves: with
+// PullOptions.Force, anything). Anything else is the user's, and
+// clearPath then removes nothing and returns an error wrapping
+// ErrInTheWay that names d and lists what of the user's is there.
+//
+// The folder is looked through whole before anything goes, and removed
+// with os.Remove file by file and folder by folder, deepest first, never
+// os.RemoveAll: a file the user adds meanwhile makes a folder's removal
+// fail, and nothing of theirs is lost.
+func (m *materializer) clearPath(d string, fi fs.FileInfo, want string) error {
+	rel := m.rel(d)
+	what, files, dirs, err := lookThrough(rel, m.version, d, fi, m.troves)
+	if err != nil {
+		return fmt.Errorf("pull: look through the folder in the way of %s %s: %w", want, d, err)
+	}
+	if what != "" {
+		l := &wayList{}
+		l.add(rel, wayText(m.version, want, rel, what))
+		return l.err(m, true)
+	}
+	if !fi.IsDir() {
+		if err := os.Remove(d); err != nil {
+			return fmt.Errorf("pull: replace %s with a %s: %w", d, want, err)
+		}
+		return nil
 	}
 	for _, f := range files {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -107,6 +199,17 @@ func clearPath(dir, rel, version, want string, d string, fi fs.FileInfo, placed 
 	return nil
 }
 
+// wayText describes one path in the way: "NAME:vN's file P: what".
+func wayText(version, want, rel, what string) string {
+	return fmt.Sprintf("%s's %s %s: %s", version, want, rel, what)
+}
+
+// differs describes a file or link, found by Lstat as fi, whose content
+// is not the version's.
+func differs(fi fs.FileInfo, version string) string {
+	return fmt.Sprintf("a %s whose content differs from %s's", kindOf(fi), version)
+}
+
 func plural(n int, s string) string {
 	if n == 1 {
 		return s
@@ -114,18 +217,42 @@ func plural(n int, s string) string {
 	return s + "s"
 }
 
-// clear is clearPath for a path of the version being pulled.
-func (m *materializer) clear(d string, fi fs.FileInfo, want string) error {
+// rel returns d's slash-separated path under the output folder.
+func (m *materializer) rel(d string) string {
 	rel, err := filepath.Rel(m.dir, d)
 	if err != nil {
-		rel = d
+		return d
 	}
-	return clearPath(m.dir, filepath.ToSlash(rel), m.version, want, d, fi, m.placedUnchanged)
+	return filepath.ToSlash(rel)
 }
 
-// clearForFile is clear for a file of the version.
+// clearForFile is clearPath for a file of the version.
 func (m *materializer) clearForFile(d string, fi fs.FileInfo) error {
-	return m.clear(d, fi, "file")
+	return m.clearPath(d, fi, "file")
+}
+
+// replaceable returns nil if the file or symbolic link at d, found by
+// Lstat as fi, which does not hold what the version has there (a want),
+// may be replaced: with PullOptions.Force, or if it is trove's
+// (m.troves). Otherwise it returns an error wrapping ErrInTheWay naming
+// d. This is the rule checked again as each path is written: check
+// applied it to every path before, but a file may change meanwhile, and a
+// location-only reference's paths are known only then.
+func (m *materializer) replaceable(d string, fi fs.FileInfo, want string) error {
+	if fi.IsDir() || m.troves(d, fi) {
+		return nil // a folder is clear's to judge
+	}
+	l := &wayList{}
+	rel := m.rel(d)
+	l.add(rel, wayText(m.version, want, rel, differs(fi, m.version)))
+	return l.err(m, true)
+}
+
+// troves reports whether trove may remove or replace the file or symbolic
+// link at d (fi, its Lstat): anything with PullOptions.Force, else what
+// placedUnchanged or placedRefUnchanged say is trove's.
+func (m *materializer) troves(d string, fi fs.FileInfo) bool {
+	return m.force || m.placedUnchanged(d, fi) || m.placedRefUnchanged(d, fi)
 }
 
 // placedUnchanged reports whether the file or symbolic link at d (fi, its
@@ -138,32 +265,95 @@ func (m *materializer) clearForFile(d string, fi fs.FileInfo) error {
 // a GC may have removed since, so the store is asked. Links are recorded
 // by pulls with the digest of their target (symlink).
 //
-// Entries under refStatKey are not looked at: the DigestCache writes them
-// also for the user's own files that a file:// reference points at, which
-// the store does not hold.
+// Entries under refStatKey are not looked at here: the DigestCache writes
+// them also for the user's own files that a file:// reference points at,
+// which the store does not hold (see placedRefUnchanged).
 func (m *materializer) placedUnchanged(d string, fi fs.FileInfo) bool {
 	v, err := m.r.store.GetMeta(nsStatCache, statKey(d))
 	if err != nil {
 		return false
 	}
-	old, _, digest, epoch, err := decodeStatEntry(v)
+	digest, epoch, ok := m.unchangedSince(d, fi, v)
+	return ok && (epoch == 0 || m.r.holds(digest, fi.Size()))
+}
+
+// placedRefUnchanged reports whether the file at d (fi, its Lstat) is a
+// referenced object a pull placed and nobody changed since: its entry
+// under refStatKey carries pulledRefEpoch, which only pulls write (the
+// DigestCache's entries, for files a reference points at, carry 0), and
+// it holds the content that entry names. trove can give that back from the
+// reference's source.
+func (m *materializer) placedRefUnchanged(d string, fi fs.FileInfo) bool {
+	if !fi.Mode().IsRegular() {
+		return false
+	}
+	v, err := m.r.store.GetMeta(nsStatCache, refStatKey(d))
 	if err != nil {
 		return false
+	}
+	_, epoch, ok := m.unchangedSince(d, fi, v)
+	return ok && epoch == pulledRefEpoch
+}
+
+// unchangedSince reports whether the file or link at d (fi, its Lstat)
+// still holds the content of stat cache entry v, and returns the entry's
+// digest and epoch.
+func (m *materializer) unchangedSince(d string, fi fs.FileInfo, v []byte) (objects.ID, uint64, bool) {
+	old, _, digest, epoch, err := decodeStatEntry(v)
+	if err != nil {
+		return digest, 0, false
 	}
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		t, err := os.Readlink(d)
-		return err == nil && objects.Sum([]byte(t)) == digest
+		return digest, epoch, err == nil && objects.Sum([]byte(t)) == digest
 	case !fi.Mode().IsRegular() || old.size != fi.Size():
-		return false
+		return digest, 0, false
 	}
 	st := statOf(fi)
 	if _, _, ok := trustStatEntry(v, st); !ok {
-		if got, err := hashFile(d, st); err != nil || got != digest {
-			return false
+		if got, err := m.hash(d, st); err != nil || got != digest {
+			return digest, 0, false
 		}
 	}
-	return epoch == 0 || m.r.holds(digest, fi.Size())
+	return digest, epoch, true
+}
+
+// hashMemo is a digest of a file hashed while check looked through the
+// version's paths, with the file's stat then.
+type hashMemo struct {
+	st     fileStat
+	digest objects.ID
+}
+
+// hash returns the BLAKE3 of the file at d, whose stat is st (hashFile).
+// A file check hashed is not hashed again by the pull that follows while
+// its stat is the same: check keeps what the stat cache will not vouch
+// for, files whose content is not the version's (never remembered there,
+// see upToDateWith) and racy ones; about 150 bytes each.
+func (m *materializer) hash(d string, st fileStat) (objects.ID, error) {
+	m.memoMu.Lock()
+	h, ok := m.memo[d]
+	m.memoMu.Unlock()
+	if ok && h.st == st {
+		return h.digest, nil
+	}
+	digest, err := hashFile(d, st)
+	if err == nil && m.checking {
+		m.memoMu.Lock()
+		m.memo[d] = hashMemo{st, digest}
+		m.memoMu.Unlock()
+	}
+	return digest, err
+}
+
+// forget drops d from the hash memo: the stat cache vouches for it.
+func (m *materializer) forget(d string) {
+	if m.checking {
+		m.memoMu.Lock()
+		delete(m.memo, d)
+		m.memoMu.Unlock()
+	}
 }
 
 // holds reports whether the local store holds the content with digest.
@@ -176,4 +366,145 @@ func (r *Repo) holds(digest objects.ID, size int64) bool {
 	}
 	ok, err := r.store.Has(digest)
 	return err == nil && ok
+}
+
+// check looks through what is at the version's paths under the output
+// folder before anything is written, so that a pull that may not replace
+// something there writes nothing: where the version has a file, symbolic
+// link or referenced object and something of other content is there, or
+// a folder and a file or link is, or a file or link and a folder is, that
+// must be trove's (troves, lookThrough). It returns an error wrapping
+// ErrInTheWay listing the paths that are not.
+//
+// The cost is a second walk of the version's tree, read from the local
+// store, and a Lstat of each path under a folder that exists: below a
+// folder that does not (or that a pull replaces) nothing can be in the
+// way, so a pull into an empty folder walks no further than its top
+// entries, and one into an absent or empty folder, or with Force, skips
+// check altogether. Files are compared as the write pass compares them
+// (upToDate: stat cache, else hashing); what check hashes, the write pass
+// does not hash again: matches go to the stat cache, which is written
+// before the write pass, and the rest stay in the hash memo.
+//
+// A location-only reference is not looked at: what it names is listed
+// only as it is pulled, where replaceable applies the same rule.
+func (m *materializer) check(ctx context.Context, base string, top manifest.Entry) error {
+	if m.force || emptyDir(m.dir) {
+		return nil
+	}
+	m.checking, m.memo = true, map[string]hashMemo{}
+	defer func() { m.checking = false }()
+	l := &wayList{}
+	var wg sync.WaitGroup
+	err := func() error {
+		// The folders above a --prefix path, as Pull makes them.
+		for i := range base {
+			if base[i] == '/' {
+				skip, err := m.checkEntry(l, &wg, base[:i], manifest.Entry{Kind: manifest.KindDir})
+				if err != nil || skip {
+					return err
+				}
+			}
+		}
+		skip, err := m.checkEntry(l, &wg, base, top)
+		if err != nil || skip || top.Kind != manifest.KindDir {
+			return err
+		}
+		return manifest.Walk(ctx, m.g, top.Digest, func(sub string, e manifest.Entry) error {
+			skip, err := m.checkEntry(l, &wg, path.Join(base, sub), e)
+			if err == nil && skip && e.Kind == manifest.KindDir {
+				return manifest.SkipDir
+			}
+			return err
+		})
+	}()
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// The write pass finds the digests check remembered (see hash).
+	if err := m.stat.commit(); err != nil {
+		return fmt.Errorf("pull: stat cache: %w", err)
+	}
+	return l.err(m, false)
+}
+
+// checkEntry applies check's rule to entry e at version path p, adding
+// to l the paths in the way; files are compared on m.pool, counted by wg.
+// skip says that nothing below p needs looking at: p is not a folder now,
+// so the pull makes it anew.
+func (m *materializer) checkEntry(l *wayList, wg *sync.WaitGroup, p string, e manifest.Entry) (skip bool, err error) {
+	d, err := m.dest(p)
+	if err != nil {
+		return false, err
+	}
+	fi, err := os.Lstat(d)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("pull: %w", err)
+	}
+	want := "file"
+	switch e.Kind {
+	case manifest.KindDir:
+		if fi.IsDir() {
+			return false, nil
+		}
+		want = "folder"
+	case manifest.KindSymlink:
+		want = "symbolic link"
+	case manifest.KindRefLocation:
+		return false, nil
+	}
+	if fi.IsDir() || e.Kind == manifest.KindDir {
+		rel := m.rel(d)
+		what, _, _, err := lookThrough(rel, m.version, d, fi, m.troves)
+		if err != nil {
+			return false, fmt.Errorf("pull: look through the folder in the way of %s %s: %w", want, d, err)
+		}
+		if what != "" {
+			l.add(rel, wayText(m.version, want, rel, what))
+		}
+		return true, nil
+	}
+	switch e.Kind {
+	case manifest.KindSymlink:
+		if t, err := os.Readlink(d); err == nil && t == e.Target {
+			return false, nil
+		}
+		if !m.troves(d, fi) {
+			l.add(m.rel(d), wayText(m.version, want, m.rel(d), differs(fi, m.version)))
+		}
+	case manifest.KindFile, manifest.KindRef:
+		wg.Add(1)
+		m.pool.submit(func() {
+			defer wg.Done()
+			var same bool
+			if e.Kind == manifest.KindFile {
+				_, same = m.upToDate(d, e)
+			} else {
+				same = !e.Digest.IsZero() && m.refUpToDate(d, e)
+			}
+			if !same && !m.troves(d, fi) {
+				l.add(m.rel(d), wayText(m.version, want, m.rel(d), differs(fi, m.version)))
+			}
+		})
+	}
+	return false, nil
+}
+
+// emptyDir reports whether dir holds nothing (or cannot be read: the pull
+// then fails on its own).
+func emptyDir(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(1)
+	return len(names) == 0
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -21,13 +20,23 @@ import (
 
 // PullOptions say where and what to materialise.
 type PullOptions struct {
-	// Dir is the output folder; it is created if missing. A file at one
-	// of the version's paths whose content differs is replaced by the
-	// version's. Files that are not in the version are left alone: where
-	// the version has a file or folder and something else is in the way,
-	// it is removed only if trove may remove it (see clearPath), else the
-	// pull fails with ErrInTheWay.
+	// Dir is the output folder; it is created if missing. Files that are
+	// not in the version are left alone. Where the version has a file,
+	// symbolic link, referenced object or folder and something else is
+	// there — other content, or another kind — it is replaced only if
+	// trove placed it and nobody changed it since (materializer.troves,
+	// lookThrough); anything else is the user's, and the pull fails with
+	// ErrInTheWay, having written nothing (see Pull).
 	Dir string
+	// Force replaces what is at the version's paths whatever it is: files
+	// and links the user changed or made, and folders in the way of a
+	// file or link with everything in them. Files that are not at any of
+	// the version's paths are still left alone.
+	Force bool
+	// ForceHint is how the caller's user asks for Force ("pull with
+	// --force"), named in ErrInTheWay's advice; empty: the advice is only
+	// to move things away or pull into another folder.
+	ForceHint string
 	// Prefix restricts the pull to one file or folder of the version; it
 	// keeps its path under Dir.
 	Prefix string
@@ -75,13 +84,19 @@ type PullResult struct {
 // (tempfile.go), or placed from the file cache (PullOptions.Link), so a
 // failed pull never leaves a partial file under a version's path.
 //
-// Pull never removes what the user made: where the version has a file
-// and a folder is there, or a folder and a file or symbolic link is
-// there, that is removed only if it is an empty folder, a file or link
-// trove placed or stored and nobody changed since, or a folder holding
-// only such things (clearPath); otherwise Pull stops with an error
-// wrapping ErrInTheWay, leaving that path as it was. Files placed
-// before it stopped stay, and are not written again by the next pull.
+// Pull never replaces or removes what the user made or changed: where the
+// version has a file, symbolic link or referenced object and one of other
+// content is there, or a file and a folder is, or a folder and a file or
+// link is, that goes only if it is an empty folder, a file or link trove
+// placed or stored and nobody changed since, or a folder holding only
+// such things (troves, lookThrough). Before it writes anything, Pull
+// looks through every path of the version (check), and if any holds
+// something of the user's it fails with an error wrapping ErrInTheWay
+// that names them, having written nothing. A file that changes during
+// the pull, or a path of a location-only reference, is refused as it is
+// written (replaceable, clearPath): that path is left as it was, and the
+// files placed before stay, and are not written again by the next pull.
+// PullOptions.Force replaces all of it instead.
 func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResult, error) {
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
@@ -127,6 +142,13 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	m.missing = missing
 	m.files, m.placer = files, placer
 	m.adding = map[objects.ID]chan struct{}{}
+	m.force, m.forceHint = o.Force, o.ForceHint
+	// Nothing is written until every path has been looked at.
+	if err := m.check(ctx, base, top); err != nil {
+		m.wait()
+		m.meter.Done()
+		return nil, err
+	}
 	// The folders above a --prefix path are made (real folders, never
 	// through a symlink), as they are in the version.
 	for i := range base {
@@ -242,6 +264,15 @@ type materializer struct {
 	// unnamed says whether files written in place can be born unnamed
 	// (tempfile.go), checked once per pull.
 	unnamed bool
+
+	force     bool   // PullOptions.Force
+	forceHint string // PullOptions.ForceHint
+
+	// checking is set while check runs, before any write: files it
+	// hashes go to memo (see hash), which the write pass only reads.
+	checking bool
+	memoMu   sync.Mutex
+	memo     map[string]hashMemo // guarded by memoMu
 }
 
 func newMaterializer(ctx context.Context, r *Repo, dir, version string, total int64) *materializer {
@@ -343,7 +374,7 @@ func (m *materializer) entry(ctx context.Context, p string, e manifest.Entry) er
 }
 
 // ensureDir makes p a real directory, replacing a file or symlink there
-// only if trove may remove it (clear).
+// only if trove may remove it (clearPath).
 func (m *materializer) ensureDir(p string) error {
 	d, err := m.dest(p)
 	if err != nil {
@@ -354,7 +385,7 @@ func (m *materializer) ensureDir(p string) error {
 	case err == nil && fi.IsDir():
 		return nil
 	case err == nil:
-		if err := m.clear(d, fi, "folder"); err != nil {
+		if err := m.clearPath(d, fi, "folder"); err != nil {
 			return err
 		}
 	case !errors.Is(err, fs.ErrNotExist):
@@ -367,8 +398,8 @@ func (m *materializer) ensureDir(p string) error {
 }
 
 // symlink makes p a symbolic link to e.Target. A file or link of other
-// content there is replaced, as a changed file at a version's path is; a
-// folder only if trove may remove it (clear). The link is recorded in the
+// content there is replaced only if it is trove's (replaceable), a folder
+// only if trove may remove it (clearPath). The link is recorded in the
 // stat cache, with the digest of its target as in its manifest entry, so
 // that a later pull knows it as trove's (placedUnchanged).
 func (m *materializer) symlink(p string, e manifest.Entry) error {
@@ -383,10 +414,13 @@ func (m *materializer) symlink(p string, e manifest.Entry) error {
 	fi, err := os.Lstat(d)
 	switch {
 	case err == nil && fi.IsDir():
-		if err := m.clear(d, fi, "symbolic link"); err != nil {
+		if err := m.clearPath(d, fi, "symbolic link"); err != nil {
 			return err
 		}
 	case err == nil:
+		if err := m.replaceable(d, fi, "symbolic link"); err != nil {
+			return err
+		}
 		if err := os.Remove(d); err != nil {
 			return fmt.Errorf("pull: %w", err)
 		}
@@ -404,70 +438,18 @@ func (m *materializer) symlink(p string, e manifest.Entry) error {
 	return nil
 }
 
-// upToDate reports whether d already holds e's content, and d's stat if
-// so. It trusts the stat cache, else hashes the file (and remembers the
-// answer).
-func (m *materializer) upToDate(d string, e manifest.Entry) (fs.FileInfo, bool) {
-	return m.upToDateWith(d, e, m.r.cachedDigest, statKey)
-}
-
-// upToDateWith is upToDate with a given stat cache lookup and key: files
-// of references keep their entries apart (see DigestCache).
-func (m *materializer) upToDateWith(d string, e manifest.Entry, cached func(string, fileStat) (objects.ID, bool), key func(string) []byte) (fs.FileInfo, bool) {
-	fi, err := os.Lstat(d)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
-		return nil, false
-	}
-	st := statOf(fi)
-	if digest, ok := cached(d, st); ok {
-		return fi, digest == e.Digest
-	}
-	statTime := time.Now()
-	digest, err := hashFile(d, st)
-	if err != nil || digest != e.Digest {
-		return nil, false
-	}
-	m.rememberAt(key(d), st, statTime, digest)
-	return fi, true
-}
-
-func (m *materializer) remember(d string, st fileStat, statTime time.Time, digest objects.ID) {
-	m.rememberAt(statKey(d), st, statTime, digest)
-}
-
-func (m *materializer) rememberAt(key []byte, st fileStat, statTime time.Time, digest objects.ID) {
-	m.stat.set(key, encodeStatEntry(st, statTime, digest, 0))
-}
-
-// hashFile returns the BLAKE3 of the file at path, failing if it changes
-// while read.
-func hashFile(path string, want fileStat) (objects.ID, error) {
-	f, st, _, err := openStable(path)
-	if err != nil {
-		return objects.ID{}, err
-	}
-	defer f.Close()
-	if st != want {
-		return objects.ID{}, fmt.Errorf("%w: %s", ErrFileChanged, path)
-	}
-	h := objects.NewHasher()
-	n, err := io.CopyBuffer(h, f, make([]byte, 1<<20))
-	if err != nil {
-		return objects.ID{}, err
-	}
-	if err := checkUnchanged(f, path, st, n); err != nil {
-		return objects.ID{}, err
-	}
-	return h.Sum(), nil
-}
-
-// file writes one regular file at d unless it is up to date: with put,
+// file writes one regular file at d unless it is up to date, and only if
+// what is there is trove's to replace (replaceable): with put,
 // from the local store now or from the remote once the rest is written
 // (stream.go). Either way it appears at d only once its digest is verified.
 func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) error {
 	if fi, ok := m.upToDate(d, e); ok {
 		done, err := m.current(d, e, fi)
 		if err != nil || done {
+			return err
+		}
+	} else if fi, err := os.Lstat(d); err == nil {
+		if err := m.replaceable(d, fi, "file"); err != nil {
 			return err
 		}
 	}
@@ -605,8 +587,9 @@ func (m *materializer) wrote(d string, e manifest.Entry, st fileStat, statTime t
 // replaceFile puts a new file at d: fill writes its content to a temp file
 // beside d (tempfile.go; unnamed if the caller's canOpenUnnamed said so),
 // which then gets mode and is linked or renamed over d. A file there is
-// replaced; a folder there is handed to clear, which empties it or fails
-// and leaves it as it was (materializer.clearForFile). It returns d's
+// replaced (callers check first that it may be: replaceable); a folder
+// there is handed to clear, which empties it or fails and leaves it as it
+// was (materializer.clearForFile). It returns d's
 // stat after that and the time taken just before it, for the stat cache.
 // On any failure, fill's included, the temp file is removed and d is left
 // as it was.

@@ -12,13 +12,17 @@ import (
 	"time"
 
 	"github.com/trove-ml/trove/checkout"
+	"github.com/trove-ml/trove/objects"
 )
 
 // tree describes a folder: path -> content, where a path ending in "/" is
 // a folder and content starting with "->" is a symbolic link's target.
 type tree map[string]string
 
-// make writes t under dir.
+// make writes t under dir. A file or link already at one of its paths is
+// removed first, as an editor saving a file replaces it: a file
+// hardlinked to the file cache is read-only, and writing into it (as root
+// can) would change the cache.
 func (t tree) make(tb *testing.T, dir string) {
 	tb.Helper()
 	paths := make([]string, 0, len(t))
@@ -38,11 +42,23 @@ func (t tree) make(tb *testing.T, dir string) {
 			if err := os.MkdirAll(filepath.Dir(d), 0o755); err != nil {
 				tb.Fatal(err)
 			}
+			removeFile(tb, d)
 			if err := os.Symlink(c[2:], d); err != nil {
 				tb.Fatal(err)
 			}
 		default:
+			removeFile(tb, d)
 			write(tb, d, []byte(c))
+		}
+	}
+}
+
+// removeFile removes the file or link at d, if there is one.
+func removeFile(tb testing.TB, d string) {
+	tb.Helper()
+	if fi, err := os.Lstat(d); err == nil && !fi.IsDir() {
+		if err := os.Remove(d); err != nil {
+			tb.Fatal(err)
 		}
 	}
 }
@@ -79,6 +95,16 @@ func read(tb testing.TB, dir string) tree {
 		tb.Fatal(err)
 	}
 	return got
+}
+
+// holds reports whether t has every path of want, with its content.
+func (t tree) holds(want tree) bool {
+	for p, c := range want {
+		if g, ok := t[p]; !ok || g != c {
+			return false
+		}
+	}
+	return true
 }
 
 func (t tree) String() string {
@@ -126,22 +152,27 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// TestPullLeavesWhatIsNotTroves: where a version has a file or folder and
-// the output folder has something else there that trove did not place (or
-// that changed since), the pull fails naming it and leaves it as it was;
-// what trove placed itself, unchanged, and empty folders make way.
+// TestPullLeavesWhatIsNotTroves: where a version has a file, link or
+// folder and the output folder has something else there — other content,
+// or another kind — that trove did not place (or that changed since), the
+// pull fails naming it and writes nothing at all; what trove placed
+// itself, unchanged, and empty folders make way. With Force everything at
+// the version's paths makes way, and the rest still stays.
 func TestPullLeavesWhatIsNotTroves(t *testing.T) {
 	fileInFolder := tree{"P/": "", "P/one.txt": "one", "a.txt": "a"}
 	fileAtP := tree{"P": "v1's P", "a.txt": "a"}
 	linkAtL := tree{"L": "->a.txt", "a.txt": "a"}
 	folderAtL := tree{"L/": "", "L/x": "x", "a.txt": "a"}
+	fiveFiles := tree{"a.txt": "a", "b.txt": "b", "c.txt": "c", "d.txt": "d", "e.txt": "e"}
 	tests := []struct {
 		name string
 		// before are the versions pulled into the folder first, in
-		// order; then user is laid over it, then want is pulled.
+		// order; then user is laid over it, then want is pulled, with
+		// PullOptions.Force if force.
 		before []tree
 		user   tree
 		want   tree
+		force  bool
 		// wantErr lists what the error must say; empty: the pull works
 		// and the folder then holds want (and leftovers).
 		wantErr   []string
@@ -189,11 +220,93 @@ func TestPullLeavesWhatIsNotTroves(t *testing.T) {
 		user: tree{"P/one.txt/": "", "P/one.txt/a/": "", "P/one.txt/a/b/": ""},
 		want: fileInFolder,
 	}, {
-		// The documented behaviour: a file at one of the version's
-		// paths is the version's, and a changed one is replaced.
-		name: "a changed file at a version's file path",
+		name: "a file of the user's at a version's file path",
 		user: tree{"P/": "", "P/one.txt": "edited"},
 		want: fileInFolder,
+		wantErr: []string{"ds:v0's file P/one.txt: a file whose content differs from ds:v0's",
+			"trove did not place it, or it changed since. Nothing was written: move it away and try again"},
+	}, {
+		name:   "a file trove placed, changed since, at a version's file path",
+		before: []tree{{"P/": "", "P/one.txt": "v0's one", "a.txt": "a"}},
+		user:   tree{"P/one.txt": "edited"},
+		want:   fileInFolder,
+		wantErr: []string{"ds:v1's file P/one.txt: a file whose content differs from ds:v1's",
+			"trove did not place it, or it changed since"},
+	}, {
+		name:    "a file trove placed, changed since, of another size",
+		before:  []tree{{"P/": "", "P/one.txt": "v0's one", "a.txt": "a"}},
+		user:    tree{"P/one.txt": "edited, and longer"},
+		want:    fileInFolder,
+		wantErr: []string{"ds:v1's file P/one.txt: a file whose content differs"},
+	}, {
+		name:    "many changed files are counted",
+		user:    tree{"a.txt": "1", "b.txt": "2", "c.txt": "3", "d.txt": "4", "e.txt": "5"},
+		want:    fiveFiles,
+		wantErr: []string{"ds:v0's file a.txt: a file whose content differs from ds:v0's; ds:v0's file b.txt: ", "ds:v0's file c.txt: ", " and 2 more (in ", "move them away"},
+	}, {
+		name:    "changed files and a folder in the way are reported together",
+		user:    tree{"a.txt": "mine", "P/one.txt/": "", "P/one.txt/mine": "precious"},
+		want:    fileInFolder,
+		wantErr: []string{"ds:v0's file P/one.txt: a folder holding 1 file not in ds:v0: P/one.txt/mine; ds:v0's file a.txt: a file whose content differs"},
+	}, {
+		name:    "a symbolic link of the user's at a version's file path",
+		user:    tree{"P/": "", "P/one.txt": "->elsewhere"},
+		want:    fileInFolder,
+		wantErr: []string{"ds:v0's file P/one.txt: a symbolic link whose content differs from ds:v0's"},
+	}, {
+		name:    "a file of the user's at a version's symbolic link path",
+		user:    tree{"L": "mine"},
+		want:    linkAtL,
+		wantErr: []string{"ds:v0's symbolic link L: a file whose content differs from ds:v0's"},
+	}, {
+		name:    "a symbolic link of the user's, to elsewhere, at a version's symbolic link path",
+		user:    tree{"L": "->elsewhere"},
+		want:    linkAtL,
+		wantErr: []string{"ds:v0's symbolic link L: a symbolic link whose content differs"},
+	}, {
+		name:   "a file trove placed, unchanged, becomes the next version's",
+		before: []tree{{"P/": "", "P/one.txt": "v0's one", "a.txt": "v0's a"}},
+		want:   fileInFolder,
+	}, {
+		name:   "a link trove placed, unchanged, becomes the next version's",
+		before: []tree{{"L": "->elsewhere", "a.txt": "a"}},
+		want:   linkAtL,
+	}, {
+		name:   "a link trove placed becomes a file",
+		before: []tree{linkAtL},
+		want:   tree{"L": "L", "a.txt": "a"},
+	}, {
+		name:   "a file trove placed becomes a link",
+		before: []tree{{"L": "L", "a.txt": "a"}},
+		want:   linkAtL,
+	}, {
+		name:      "force: a file of the user's at a version's file path is replaced",
+		user:      tree{"P/": "", "P/one.txt": "edited", "mine": "precious"},
+		want:      fileInFolder,
+		force:     true,
+		leftovers: tree{"mine": "precious"},
+	}, {
+		name:   "force: a file trove placed, changed since, is replaced",
+		before: []tree{{"P/": "", "P/one.txt": "v0's one", "a.txt": "a"}},
+		user:   tree{"P/one.txt": "edited"},
+		want:   fileInFolder,
+		force:  true,
+	}, {
+		name:  "force: links of the user's are replaced",
+		user:  tree{"L": "->elsewhere", "P/": "", "P/one.txt": "->elsewhere"},
+		want:  tree{"L": "->a.txt", "P/": "", "P/one.txt": "one", "a.txt": "a"},
+		force: true,
+	}, {
+		name:      "force: a folder of the user's in the way of a file is removed",
+		user:      tree{"P/one.txt/": "", "P/one.txt/mine": "precious", "P/two.txt": "stays"},
+		want:      fileInFolder,
+		force:     true,
+		leftovers: tree{"P/two.txt": "stays"},
+	}, {
+		name:  "force: a file of the user's in the way of a folder is removed",
+		user:  tree{"P": "precious"},
+		want:  fileInFolder,
+		force: true,
 	}, {
 		name:      "files not in the version stay",
 		user:      tree{"mine": "precious", "P/": "", "P/mine": "precious"},
@@ -234,7 +347,7 @@ func TestPullLeavesWhatIsNotTroves(t *testing.T) {
 				tt.user.make(t, out)
 				before := read(t, out)
 				v := commitTree(t, r, "ds", tt.want)
-				_, err := r.Pull(ctx, v, PullOptions{Dir: out, Link: mode})
+				_, err := r.Pull(ctx, v, PullOptions{Dir: out, Link: mode, Force: tt.force, ForceHint: "pull with --force"})
 				if len(tt.wantErr) > 0 {
 					if !errors.Is(err, ErrInTheWay) {
 						t.Fatalf("pull = %v, want ErrInTheWay", err)
@@ -244,19 +357,20 @@ func TestPullLeavesWhatIsNotTroves(t *testing.T) {
 							t.Errorf("error %q does not say %q", err, s)
 						}
 					}
-					// Everything that was there is there still, as
-					// it was; files of the version may have been
-					// added (a.txt), nothing else (no temp files).
-					got := read(t, out)
-					for p, c := range before {
-						if g, ok := got[p]; !ok || g != c {
-							t.Errorf("%s was %q, is %q (present: %v)", p, c, g, ok)
-						}
+					if !strings.Contains(err.Error(), "pull with --force to replace") {
+						t.Errorf("error %q does not name --force", err)
 					}
-					for p := range got {
-						if _, ok := before[p]; !ok && tt.want[p] != got[p] {
-							t.Errorf("pull left %s = %q behind", p, got[p])
-						}
+					// Nothing was written: the folder is exactly as
+					// it was (no file of the version, no temp file).
+					if got := read(t, out); got.String() != before.String() {
+						t.Errorf("after the refusal the folder holds\n%s\nwant, as before,\n%s", got, before)
+					}
+					// Forced, the same pull replaces all of it.
+					if _, err := r.Pull(ctx, v, PullOptions{Dir: out, Link: mode, Force: true}); err != nil {
+						t.Fatalf("forced pull: %v", err)
+					}
+					if got := read(t, out); !got.holds(tt.want) {
+						t.Errorf("after a forced pull the folder holds\n%s\nwant at least\n%s", got, tt.want)
 					}
 					return
 				}
@@ -366,5 +480,108 @@ func TestPullKeepsEditedFileVerified(t *testing.T) {
 	}
 	if got := read(t, out); got["P"] != "V0'S P" {
 		t.Errorf("folder holds\n%s", got)
+	}
+}
+
+// TestPullRefusesChangedReference: a referenced object's file that a pull
+// placed and nobody changed is fetched again over (its ETag says nothing
+// of its content); once the user edited it, or where the file is theirs —
+// even one a file:// reference recorded in the stat cache — the pull
+// refuses, writing nothing, and Force replaces it.
+func TestPullRefusesChangedReference(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	m := &memRefs{name: "ds", paths: []string{"x", "y"}, content: map[string]string{}}
+	for _, p := range m.paths {
+		m.content[m.uri(p)] = "content of " + p
+	}
+	if _, err := r.Commit(ctx, CommitOptions{Name: "refs", Type: "dataset", Refs: []RefSource{m}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.Resolve(ctx, "refs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	pulled := tree{"ds/": "", "ds/x": "content of x", "ds/y": "content of y"}
+	if _, err := r.Pull(ctx, v, PullOptions{Dir: out, Refs: m}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Pull(ctx, v, PullOptions{Dir: out, Refs: m}); err != nil {
+		t.Fatalf("pull over the references it placed: %v", err)
+	}
+
+	tests := []struct {
+		name string
+		lay  func(t *testing.T, dir string) // makes the user's file ds/x
+	}{{
+		name: "edited after a pull placed it",
+		lay: func(t *testing.T, dir string) {
+			if _, err := r.Pull(ctx, v, PullOptions{Dir: dir, Refs: m}); err != nil {
+				t.Fatal(err)
+			}
+			tree{"ds/x": "edited"}.make(t, dir)
+		},
+	}, {
+		name: "the user's own, recorded by the DigestCache",
+		lay: func(t *testing.T, dir string) {
+			tree{"ds/x": "mine"}.make(t, dir)
+			d := filepath.Join(dir, "ds", "x")
+			fi, err := os.Lstat(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := r.DigestCache()
+			c.Remember(d, fi, time.Now().Add(time.Hour), objects.Sum([]byte("mine")))
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tt.lay(t, dir)
+			before := read(t, dir)
+			_, err := r.Pull(ctx, v, PullOptions{Dir: dir, Refs: m})
+			if !errors.Is(err, ErrInTheWay) || !strings.Contains(err.Error(), "refs:v0's file ds/x: a file whose content differs from refs:v0's") {
+				t.Fatalf("pull = %v, want ErrInTheWay naming ds/x", err)
+			}
+			if got := read(t, dir); got.String() != before.String() {
+				t.Errorf("after the refusal the folder holds\n%s\nwant\n%s", got, before)
+			}
+			if _, err := r.Pull(ctx, v, PullOptions{Dir: dir, Refs: m, Force: true}); err != nil {
+				t.Fatalf("forced pull: %v", err)
+			}
+			if got := read(t, dir); got.String() != pulled.String() {
+				t.Errorf("after a forced pull the folder holds\n%s\nwant\n%s", got, pulled)
+			}
+		})
+	}
+}
+
+// TestPullUpToDateWritesNothing: pulling a version again into a folder
+// holding it, as a pull placed it, looks at every path and writes
+// nothing; pulling the next version over it replaces only what changed.
+func TestPullUpToDateWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []checkout.Mode{checkout.Copy, checkout.Hardlink} {
+		t.Run(mode.String(), func(t *testing.T) {
+			r := newRepo(t)
+			out := t.TempDir()
+			v0 := commitTree(t, r, "ds", tree{"a.txt": "a", "P/": "", "P/b.txt": "b", "L": "->a.txt"})
+			v1 := commitTree(t, r, "ds", tree{"a.txt": "a", "P/": "", "P/b.txt": "b, edited", "L": "->P/b.txt"})
+			if _, err := r.Pull(ctx, v0, PullOptions{Dir: out, Link: mode}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := r.Pull(ctx, v0, PullOptions{Dir: out, Link: mode})
+			if err != nil || res.Written != 0 || res.Skipped != 3 {
+				t.Fatalf("pull again = %+v, %v; want 0 written, 3 skipped", res, err)
+			}
+			res, err = r.Pull(ctx, v1, PullOptions{Dir: out, Link: mode})
+			if err != nil || res.Written != 2 || res.Skipped != 1 {
+				t.Fatalf("pull of the next version = %+v, %v; want 2 written, 1 skipped", res, err)
+			}
+		})
 	}
 }

@@ -267,13 +267,21 @@ func (m *materializer) refEntry(ctx context.Context, p string, e manifest.Entry)
 }
 
 // fetchRef writes one referenced object at d: to a temp file beside it,
-// put in place once the fetcher has checked it (replaceFile). With
-// AllowMissingRefs a changed or missing object is a warning.
+// put in place once the fetcher has checked it (replaceFile). A file
+// there that is not known to hold the object (an object recorded with an
+// ETag only is never known to) is replaced only if it is trove's
+// (replaceable). With AllowMissingRefs a changed or missing object is a
+// warning.
 func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Entry) error {
 	if !e.Digest.IsZero() && m.refUpToDate(d, e) {
 		m.skipped.Add(1)
 		m.meter.Add(e.Size)
 		return nil
+	}
+	if fi, err := os.Lstat(d); err == nil {
+		if err := m.replaceable(d, fi, "file"); err != nil {
+			return err
+		}
 	}
 	// A folder of the manifest may be created after this job was queued,
 	// but never this object's own parent: that comes first in walk order.
@@ -302,12 +310,22 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 // entry e, whose digest is known. Like upToDate, but stat cache entries
 // of referenced files are kept apart (see DigestCache).
 func (m *materializer) refUpToDate(d string, e manifest.Entry) bool {
-	_, ok := m.upToDateWith(d, e, m.r.refDigest, refStatKey)
+	_, ok := m.upToDateWith(d, e, m.r.refDigest, refStatKey, pulledRefEpoch)
 	return ok
 }
 
+// pulledRefEpoch marks the stat cache entries (under refStatKey) of
+// referenced objects a pull placed or found in place, in the field where
+// entries of stored files keep the store's removal epoch: no store reaches
+// it, and the DigestCache's entries of the same keys, for the user's files
+// that a file:// reference points at, carry 0. It tells a later pull which
+// referenced files are its to replace (placedRefUnchanged). Entries
+// written before it existed carry 0: their files count as the user's,
+// which only costs a --force.
+const pulledRefEpoch = ^uint64(0)
+
 func (m *materializer) rememberRef(d string, st fileStat, statTime time.Time, digest objects.ID) {
-	m.rememberAt(refStatKey(d), st, statTime, digest)
+	m.stat.set(refStatKey(d), encodeStatEntry(st, statTime, digest, pulledRefEpoch))
 }
 
 // countWriter counts bytes written and reports them to a meter.

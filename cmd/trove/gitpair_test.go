@@ -230,7 +230,21 @@ func TestGitPairingTwoClones(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(b, "data", "ds", "train.csv")); string(got) != "edited" {
 		t.Fatal("a file checkout ran trove checkout")
 	}
-	u.git(b, "checkout", "-q", "main")
+	// Back on main, the post-checkout hook refuses to replace the file
+	// edited at a path of the pinned version: Git has moved, the hook's
+	// failure is its exit status, and nothing of the pin is written.
+	// 'trove checkout --force' then puts the version's files back.
+	if out, err := u.exec(b, "", "git", "checkout", "-q", "main"); err == nil ||
+		!strings.Contains(out, "ds:v1's file train.csv: a file whose content differs from ds:v1's") || !strings.Contains(out, "'trove checkout --force'") {
+		t.Fatalf("git checkout main over an edited pinned file: %v\n%s", err, out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(b, "data", "ds", "train.csv")); string(got) != "edited" {
+		t.Fatalf("the hook replaced the edited file: %q", got)
+	}
+	if _, err := os.Lstat(filepath.Join(b, "data", "ds", "new.txt")); err == nil {
+		t.Fatal("the refused checkout wrote new.txt")
+	}
+	u.trove(b, "checkout", "--force")
 	sameTree(t, "B back on main", tree(t, filepath.Join(b, "data", "ds")), v1)
 
 	// --rev reads an older lock without moving Git.
@@ -324,13 +338,24 @@ func TestPinStatusCheckout(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 
-	// A changed file: status says modified and exits 3; checkout repairs.
+	// A changed file: status says modified, how to restore it, and exits
+	// 3; checkout refuses to replace the edit, checkout --force restores.
 	writeFiles(t, dir, map[string]string{"data/ds/a.txt": "ALPHA\n"})
 	r := trove(t, dir, "status", "--json")
 	if r.code != exitMismatch || json.Unmarshal([]byte(r.stdout), &st) != nil || !st.Pins[0].Modified || strings.Join(st.Pins[0].Changes.Changed, ",") != "a.txt" {
 		t.Fatalf("status after an edit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	mustTrove(t, dir, "checkout")
+	if r := trove(t, dir, "status"); r.code != exitMismatch || !strings.Contains(r.stdout, "data/ds: 1 file changed; 'trove checkout --force' puts the version's back") {
+		t.Fatalf("status after an edit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := trove(t, dir, "checkout"); r.code != exitError || !strings.Contains(r.stderr, "data/ds: ") ||
+		!strings.Contains(r.stderr, "ds:v0's file a.txt: a file whose content differs from ds:v0's") || !strings.Contains(r.stderr, "run 'trove checkout --force' to replace it") {
+		t.Fatalf("checkout over an edited file: exit %d, want %d\n%s%s", r.code, exitError, r.stdout, r.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "data", "ds", "a.txt")); string(b) != "ALPHA\n" {
+		t.Fatalf("checkout replaced the edited file: %q", b)
+	}
+	mustTrove(t, dir, "checkout", "--force")
 	mustTrove(t, dir, "status")
 
 	// A new version under the alias: the pin is behind until updated;

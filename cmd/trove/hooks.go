@@ -133,7 +133,9 @@ func runHook(ctx context.Context, cmd *cli.Command, e env, hook string, args []s
 	}
 	return withWorkspace(ctx, cmd, e, func(w *workspace.Workspace) error {
 		if hook != gitpair.HookPrePush {
-			return runCheckout(ctx, e, w, "", false, true)
+			// Never Force: a Git checkout must not replace files the
+			// user changed at a pin's path.
+			return runCheckout(ctx, e, w, workspace.CheckoutOptions{}, false, true)
 		}
 		ups, err := gitpair.ParsePrePush(e.stdin)
 		if err != nil {

@@ -222,8 +222,9 @@ func TestPullReplacesFolderWithFile(t *testing.T) {
 	}
 }
 
-// TestPullReplacesChangedFile: a re-pull puts the version's content back
-// over a changed file, atomically, leaving no temp file.
+// TestPullReplacesChangedFile: a re-pull refuses to replace a file the
+// user changed (exit 1, naming it and --force); with --force it puts the
+// version's content back, atomically, leaving no temp file.
 func TestPullReplacesChangedFile(t *testing.T) {
 	a := newProject(t)
 	writeFiles(t, a, map[string]string{"data/x": "version content", "data/y": "y"})
@@ -231,8 +232,15 @@ func TestPullReplacesChangedFile(t *testing.T) {
 	out := filepath.Join(a, "out")
 	mustTrove(t, a, "pull", "ds", "-o", out)
 	writeFiles(t, out, map[string]string{"x": "edited"})
+	if r := trove(t, a, "pull", "ds", "-o", out); r.code != exitError ||
+		!strings.Contains(r.stderr, "ds:v0's file x: a file whose content differs from ds:v0's") || !strings.Contains(r.stderr, "pull with --force to replace it") {
+		t.Fatalf("re-pull over a changed file: exit %d, want %d\n%s", r.code, exitError, r.stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(out, "x")); string(got) != "edited" {
+		t.Fatalf("the refused pull changed x: %q", got)
+	}
 	var res linkPullJSON
-	troveJSON(t, a, &res, "pull", "ds", "-o", out)
+	troveJSON(t, a, &res, "pull", "ds", "-o", out, "--force")
 	if res.Written != 1 || res.Skipped != 1 {
 		t.Fatalf("re-pull over a changed file: %+v", res)
 	}

@@ -19,12 +19,13 @@ func newPullCommand(e env) *cli.Command {
 		Usage:     "materialise a version in a folder, verifying every byte",
 		ArgsUsage: "NAME[:ALIAS]",
 		Description: "Writes the version's files under -o DIR (default: artifacts/NAME:vN). Files already up\n" +
-			"to date are not rewritten; a file at one of the version's paths whose content differs (one\n" +
-			"you edited) is replaced by the version's. Files not in the version are left alone: where the\n" +
-			"version has a file and a folder is in the way, or a folder and a file is, trove removes it\n" +
-			"only if it is an empty folder or what trove placed there (or you committed), unchanged since;\n" +
-			"otherwise the pull stops with exit 1, naming what is in the way (files written before it\n" +
-			"stopped stay).\n" +
+			"to date are not rewritten, and files not in the version are left alone. Where the version has\n" +
+			"a file or link and one with other content is there, or a file and a folder is, or a folder\n" +
+			"and a file is, trove replaces it only if trove placed it there (or you committed it) and\n" +
+			"nobody changed it since, or it is an empty folder: a file you edited is yours. Otherwise the\n" +
+			"pull exits 1 naming what is in the way, having written nothing; move it away, or pull with\n" +
+			"--force, which replaces files you changed at the version's paths and removes folders in the\n" +
+			"way with all they hold.\n" +
 			"Referenced objects are downloaded from their source (the recorded version where there is one)\n" +
 			"and checked against the recorded checksum; a location recorded with --no-checksum is pulled\n" +
 			"as it is now.\n\n" + exitCodesHelp,
@@ -36,6 +37,7 @@ func newPullCommand(e env) *cli.Command {
 			&cli.StringFlag{Name: "link", Usage: "how files are placed: auto (reflink from the file cache where the filesystem allows, else write), reflink, hardlink (read-only files shared with the file cache) or copy; default: the project's pull.link, else auto"},
 			&cli.BoolFlag{Name: "cache", Usage: "keep the chunks downloaded from the remote in the local store, so the version can be pulled again offline (by default they go straight into the files)"},
 			&cli.BoolFlag{Name: "allow-missing-references", Usage: "warn about referenced objects that changed or went missing at their source instead of failing"},
+			&cli.BoolFlag{Name: "force", Usage: "replace whatever is at the version's paths: files you changed or made there, and folders in the way with all they hold (other files stay)"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			a, err := argsExactly(cmd, 1, "NAME[:ALIAS]")
@@ -65,7 +67,8 @@ func newPullCommand(e env) *cli.Command {
 				refs, closeRefs := newResolver(r)
 				defer func() { _ = closeRefs() }() // only a cache write can fail: it costs hashing next time
 				res, err := r.Pull(ctx, v, repo.PullOptions{Dir: dir, Prefix: cmd.String("prefix"),
-					Refs: refs, Link: mode, Cache: cmd.Bool("cache"), AllowMissingRefs: cmd.Bool("allow-missing-references")})
+					Refs: refs, Link: mode, Cache: cmd.Bool("cache"), AllowMissingRefs: cmd.Bool("allow-missing-references"),
+					Force: cmd.Bool("force"), ForceHint: "pull with --force"})
 				if err != nil {
 					return err
 				}

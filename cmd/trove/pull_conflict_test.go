@@ -7,20 +7,26 @@ import (
 	"testing"
 )
 
-// TestPullCheckoutKeepUserData: pull and checkout never remove what the
-// user put where a version has a file or folder of another kind. They
-// exit 1 naming it and saying what to do, and leave it as it was; once it
-// is moved away, the same command completes.
+// TestPullCheckoutKeepUserData: pull and checkout never remove or replace
+// what the user put where a version has a file or folder: one of another
+// kind, or a file of other content. They exit 1 naming it and saying what
+// to do, and write nothing; once it is moved away, or with --force, the
+// same command completes.
 func TestPullCheckoutKeepUserData(t *testing.T) {
 	tests := []struct {
 		name string
 		// files are the version's; user is what the user has made at
 		// its place (a path ending in "/" is a folder); moved is what
-		// to move away before trying again.
+		// to move away before trying again, or with force, the
+		// command is run again with --force instead. absent are paths
+		// of the version missing before the command (removed from a
+		// checkout) that a refused command must not write.
 		files     map[string]string
 		user      map[string]string
 		checkout  bool
 		moved     string
+		force     bool
+		absent    []string
 		wantError []string
 	}{{
 		name:      "pull: a folder of the user's where the version has a file",
@@ -41,6 +47,24 @@ func TestPullCheckoutKeepUserData(t *testing.T) {
 		checkout:  true,
 		moved:     "b.txt",
 		wantError: []string{"data/ds: ", "ds:v0's file b.txt: a folder holding 1 file not in ds:v0: b.txt/notes"},
+	}, {
+		name:   "pull: a file of the user's where the version has another",
+		files:  map[string]string{"P/one.txt": "one\n", "a.txt": "a\n"},
+		user:   map[string]string{"P/one.txt": "mine\n"},
+		force:  true,
+		absent: []string{"a.txt"},
+		wantError: []string{"ds:v0's file P/one.txt: a file whose content differs from ds:v0's", "trove did not place it, or it changed since",
+			"Nothing was written: move it away and try again, or pull with --force to replace it"},
+	}, {
+		name:     "checkout: a pinned file the user edited",
+		files:    map[string]string{"a.txt": "a\n", "b.txt": "b\n"},
+		user:     map[string]string{"b.txt": "edited\n"},
+		checkout: true,
+		moved:    "b.txt",
+		force:    true,
+		absent:   []string{"a.txt"},
+		wantError: []string{"data/ds: ", "ds:v0's file b.txt: a file whose content differs from ds:v0's",
+			"Nothing was written: move it away and try again, or run 'trove checkout --force' to replace it"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,8 +79,10 @@ func TestPullCheckoutKeepUserData(t *testing.T) {
 				// replaces one of its files with a folder of theirs.
 				out = filepath.Join(dir, "data", "ds")
 				mustTrove(t, dir, "pin", "ds:v0", "data/ds")
-				if err := os.RemoveAll(filepath.Join(out, tt.moved)); err != nil {
-					t.Fatal(err)
+				for _, p := range append([]string{tt.moved}, tt.absent...) {
+					if err := os.RemoveAll(filepath.Join(out, p)); err != nil {
+						t.Fatal(err)
+					}
 				}
 				args = []string{"checkout"}
 			}
@@ -76,8 +102,15 @@ func TestPullCheckoutKeepUserData(t *testing.T) {
 					t.Errorf("%s after the refusal: %q, %v; want %q", p, b, err, c)
 				}
 			}
+			for _, p := range tt.absent {
+				if _, err := os.Lstat(filepath.Join(out, filepath.FromSlash(p))); err == nil {
+					t.Errorf("the refused command wrote %s", p)
+				}
+			}
 
-			if err := os.Rename(filepath.Join(out, filepath.FromSlash(tt.moved)), filepath.Join(dir, "moved")); err != nil {
+			if tt.force {
+				args = append(args, "--force")
+			} else if err := os.Rename(filepath.Join(out, filepath.FromSlash(tt.moved)), filepath.Join(dir, "moved")); err != nil {
 				t.Fatal(err)
 			}
 			mustTrove(t, dir, args...)

@@ -20,7 +20,9 @@ func newStatusCommand(e env) *cli.Command {
 			"moves it), whether the version's TTL ran out (the pin keeps it from GC; 'trove ttl set'\n" +
 			"extends it), and whether the default remote holds the version (as last seen; 'trove fetch'\n" +
 			"refreshes that). A file is read only if its size, times or inode changed since trove last\n" +
-			"read or wrote it ('trove verify' reads every byte). Exits 3 if anything needs attention.\n\n" + pinExitHelp,
+			"read or wrote it ('trove verify' reads every byte). A modified pin is restored by 'trove\n" +
+			"checkout --force', which replaces the files you changed (plain 'trove checkout' refuses to)\n" +
+			"and removes none you added. Exits 3 if anything needs attention.\n\n" + pinExitHelp,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if _, err := argsExactly(cmd, 0, "none"); err != nil {
@@ -103,6 +105,10 @@ func printStatus(e env, st *workspace.Status) {
 		}
 		if p.Expired != "" {
 			fmt.Fprintln(e.stdout, p.Expired)
+		}
+		if p.Modified && len(p.Changes.Changed) > 0 {
+			fmt.Fprintf(e.stdout, "%s: %s changed; 'trove checkout --force' puts the version's back (your changes are lost)\n",
+				p.Pin.Path, plural(len(p.Changes.Changed), "file"))
 		}
 	}
 }

@@ -113,8 +113,12 @@ func TestWorkflow(t *testing.T) {
 			t.Errorf("verify output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	// A pull repairs what differs.
-	mustTrove(t, dir, "pull", "mnist:best", "-o", outDir)
+	// A pull refuses to replace the edited file; pull --force repairs
+	// what differs.
+	if r := trove(t, dir, "pull", "mnist:best", "-o", outDir); r.code != exitError || !strings.Contains(r.stderr, "mnist:v0's file a.txt: a file whose content differs") {
+		t.Fatalf("pull over an edited file: exit %d\n%s", r.code, r.stderr)
+	}
+	mustTrove(t, dir, "pull", "mnist:best", "-o", outDir, "--force")
 	if r := trove(t, dir, "verify", "mnist:best", outDir); !strings.Contains(r.stdout, "extra    extra.txt") || strings.Contains(r.stdout, "changed") {
 		t.Fatalf("after re-pull verify says:\n%s", r.stdout)
 	}

@@ -22,7 +22,16 @@ type CheckoutOptions struct {
 	// branch, tag, HEAD~1, a hash) instead of the work tree's. The Git
 	// work tree and index are not touched.
 	Rev string
+	// Force replaces what is at the pinned versions' paths whatever it
+	// is (repo.PullOptions.Force): files you changed there, and folders
+	// in the way of a file. Without it a pin whose path holds something
+	// trove did not place, or that changed since, fails with
+	// repo.ErrInTheWay and nothing of it is written.
+	Force bool
 }
+
+// checkoutForceHint is how a user forces a checkout, for repo.ErrInTheWay.
+const checkoutForceHint = "run 'trove checkout --force'"
 
 // CheckoutResult says what Checkout did.
 type CheckoutResult struct {
@@ -55,11 +64,14 @@ type CheckedOut struct {
 
 // Checkout materialises every pin of trove.lock (the work tree's, or
 // Git commit o.Rev's) at its path, writing only files that differ (see
-// repo.Pull), fetching from the default remote what is missing here. Where
-// another version was materialised before, files only it had are removed
-// if they are unchanged; anything else in the folder is left alone. A pin
-// that fails does not stop the others: the result lists each pin, and the
-// error joins every pin's error.
+// repo.Pull), fetching from the default remote what is missing here. A
+// file at a version's path that differs from the version's is replaced
+// only if trove placed it and nobody changed it since, or with o.Force;
+// otherwise that pin fails with repo.ErrInTheWay, and nothing of it is
+// written. Where another version was materialised before, files only it
+// had are removed if they are unchanged; anything else in the folder is
+// left alone. A pin that fails does not stop the others: the result lists
+// each pin, and the error joins every pin's error.
 func (w *Workspace) Checkout(ctx context.Context, o CheckoutOptions) (*CheckoutResult, error) {
 	res := &CheckoutResult{Pins: []CheckedOut{}}
 	var lock *gitpair.Lock
@@ -87,7 +99,7 @@ func (w *Workspace) Checkout(ctx context.Context, o CheckoutOptions) (*CheckoutR
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		co, err := w.checkoutPin(ctx, p, st)
+		co, err := w.checkoutPin(ctx, p, st, o.Force)
 		if err != nil {
 			co.Error = err.Error()
 			errs = append(errs, err)
@@ -100,25 +112,27 @@ func (w *Workspace) Checkout(ctx context.Context, o CheckoutOptions) (*CheckoutR
 	return res, errors.Join(errs...)
 }
 
-func (w *Workspace) checkoutPin(ctx context.Context, p gitpair.Pin, st *state) (CheckedOut, error) {
+func (w *Workspace) checkoutPin(ctx context.Context, p gitpair.Pin, st *state, force bool) (CheckedOut, error) {
 	co := CheckedOut{Pin: p}
 	v, err := w.find(ctx, p, true)
 	if err != nil {
 		return co, err
 	}
-	co, err = w.materialise(ctx, p, v, st)
+	co, err = w.materialise(ctx, p, v, st, repo.PullOptions{Force: force, ForceHint: checkoutForceHint})
 	co.Warning = w.expiry(ctx, p, v)
 	return co, err
 }
 
-// materialise writes version v at pin p's path and records it in st.
-func (w *Workspace) materialise(ctx context.Context, p gitpair.Pin, v *repo.Resolved, st *state) (CheckedOut, error) {
+// materialise writes version v at pin p's path, pulling with o (whose
+// Dir it sets), and records it in st.
+func (w *Workspace) materialise(ctx context.Context, p gitpair.Pin, v *repo.Resolved, st *state, o repo.PullOptions) (CheckedOut, error) {
 	co := CheckedOut{Pin: p, Version: v.String()}
 	dir, err := w.diskPath(p.Path)
 	if err != nil {
 		return co, err
 	}
-	pr, err := w.r.Pull(ctx, v, repo.PullOptions{Dir: dir})
+	o.Dir = dir
+	pr, err := w.r.Pull(ctx, v, o)
 	if err != nil {
 		return co, fmt.Errorf("%s: %w", p.Path, err)
 	}

@@ -30,7 +30,9 @@
 // materialised there. When a checkout moves a path to another version, the
 // files only the old version had are removed if they still hold the old
 // content; files anyone changed or added stay. The file is a cache: if it
-// is lost, nothing is removed and nothing is lost.
+// is lost, nothing is removed and nothing is lost. At the new version's
+// own paths the rule is repo.Pull's: what trove did not place, or what
+// changed since, is replaced only with CheckoutOptions.Force.
 //
 // # Order of writes
 //

@@ -87,7 +87,8 @@ func (w *Workspace) setPin(ctx context.Context, pin gitpair.Pin, v *repo.Resolve
 		return nil, err
 	}
 	st := w.loadState()
-	co, err := w.materialise(ctx, pin, v, st)
+	// No Force: a pin never replaces what the user changed at its path.
+	co, err := w.materialise(ctx, pin, v, st, repo.PullOptions{})
 	res.Checkout = co
 	if err != nil {
 		return nil, err

@@ -1,0 +1,80 @@
+package repo
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
+)
+
+// What a pull finds in place: a file is up to date when the stat cache
+// vouches for its content or hashing it says so, and what a pull learns
+// of a file, read or written, goes back into the stat cache.
+
+// upToDate reports whether d already holds e's content, and d's stat if
+// so. It trusts the stat cache, else hashes the file (and remembers the
+// answer).
+func (m *materializer) upToDate(d string, e manifest.Entry) (fs.FileInfo, bool) {
+	return m.upToDateWith(d, e, m.r.cachedDigest, statKey, 0)
+}
+
+// upToDateWith is upToDate with a given stat cache lookup, key and epoch
+// for what it remembers: files of references keep their entries apart
+// (see DigestCache and placedRefUnchanged). A file whose content is not
+// the version's is never remembered: that would make it trove's
+// (placedUnchanged).
+func (m *materializer) upToDateWith(d string, e manifest.Entry, cached func(string, fileStat) (objects.ID, bool), key func(string) []byte, epoch uint64) (fs.FileInfo, bool) {
+	fi, err := os.Lstat(d)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
+		return nil, false
+	}
+	st := statOf(fi)
+	if digest, ok := cached(d, st); ok {
+		return fi, digest == e.Digest
+	}
+	statTime := time.Now()
+	digest, err := m.hash(d, st)
+	if err != nil || digest != e.Digest {
+		return nil, false
+	}
+	enc := encodeStatEntry(st, statTime, digest, epoch)
+	m.stat.set(key(d), enc)
+	if _, _, ok := trustStatEntry(enc, st); ok {
+		m.forget(d) // the stat cache vouches for it from now on
+	}
+	return fi, true
+}
+
+func (m *materializer) remember(d string, st fileStat, statTime time.Time, digest objects.ID) {
+	m.rememberAt(statKey(d), st, statTime, digest)
+}
+
+func (m *materializer) rememberAt(key []byte, st fileStat, statTime time.Time, digest objects.ID) {
+	m.stat.set(key, encodeStatEntry(st, statTime, digest, 0))
+}
+
+// hashFile returns the BLAKE3 of the file at path, failing if it changes
+// while read.
+func hashFile(path string, want fileStat) (objects.ID, error) {
+	f, st, _, err := openStable(path)
+	if err != nil {
+		return objects.ID{}, err
+	}
+	defer f.Close()
+	if st != want {
+		return objects.ID{}, fmt.Errorf("%w: %s", ErrFileChanged, path)
+	}
+	h := objects.NewHasher()
+	n, err := io.CopyBuffer(h, f, make([]byte, 1<<20))
+	if err != nil {
+		return objects.ID{}, err
+	}
+	if err := checkUnchanged(f, path, st, n); err != nil {
+		return objects.ID{}, err
+	}
+	return h.Sum(), nil
+}
