@@ -33,7 +33,11 @@ say "$trove" verify mnist:best ../restored
 printf 'x' | dd of=../restored/weights.bin bs=1 seek=5 conv=notrunc status=none
 set +e; say "$trove" verify mnist:best ../restored; code=$?; set -e
 [[ $code == 3 ]] || { echo "verify should have exited 3, got $code"; exit 1; }
-say "$trove" pull mnist:best -o ../restored
+# A pull never overwrites a changed file on its own (exit status 1, nothing
+# written); --force puts the version's bytes back.
+set +e; say "$trove" pull mnist:best -o ../restored; code=$?; set -e
+[[ $code == 1 ]] || { echo "pull over a changed file should have exited 1, got $code"; exit 1; }
+say "$trove" pull --force mnist:best -o ../restored
 say "$trove" verify mnist:best ../restored
 say "$trove" fsck
 
