@@ -89,3 +89,25 @@ func TestSmallFileLongerThanItsSize(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHashFileSmall hashes a 15 KB file, the size of the benchmark's
+// 20,000 small files, as a re-pull or verify does for each file whose
+// stat cache entry it cannot trust. Its bytes per op are the point: a
+// 1 MiB buffer per file made the first re-pull after a pull of those
+// files take 6 s, in the garbage collector.
+func BenchmarkHashFileSmall(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "f")
+	write(b, p, noise(1, 15<<10))
+	fi, err := os.Lstat(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := statOf(fi)
+	b.ReportAllocs()
+	b.SetBytes(fi.Size())
+	for b.Loop() {
+		if _, err := hashFile(p, st); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

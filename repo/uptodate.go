@@ -69,7 +69,12 @@ func hashFile(path string, want fileStat) (objects.ID, error) {
 		return objects.ID{}, fmt.Errorf("%w: %s", ErrFileChanged, path)
 	}
 	h := objects.NewHasher()
-	n, err := io.CopyBuffer(h, f, make([]byte, 1<<20))
+	// A buffer the size of the file, up to 1 MiB: a re-pull may hash
+	// 20,000 small files, and a 1 MiB buffer each was 20 GB of garbage.
+	// The struct hides os.File's WriterTo, which would ignore the buffer
+	// and allocate one of its own.
+	buf := make([]byte, min(max(want.size, 1), 1<<20))
+	n, err := io.CopyBuffer(h, struct{ io.Reader }{f}, buf)
 	if err != nil {
 		return objects.ID{}, err
 	}
