@@ -36,11 +36,14 @@ func limitParam(r *http.Request, def, most int) (int, error) {
 	if s == "" {
 		return def, nil
 	}
-	n, err := strconv.Atoi(s)
+	n, err := strconv.ParseUint(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return most, nil // a number, if a big one: capped like any other
+	}
 	if err != nil || n < 1 {
 		return 0, errBadRequest("limit %q: want a positive number", s)
 	}
-	return min(n, most), nil
+	return int(min(n, uint64(most))), nil
 }
 
 // artifactsView is the artifact list (see the package documentation).

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -81,17 +80,24 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 		})
 		q.Del(TokenParam)
 		// One leading slash: "//host" would send the browser elsewhere.
-		u := url.URL{Path: "/" + strings.TrimLeft(r.URL.Path, "/"), RawQuery: q.Encode()}
-		http.Redirect(w, r, u.String(), http.StatusSeeOther)
+		// The escaped path, so that "%2F" in a name stays one.
+		target := "/" + strings.TrimLeft(r.URL.EscapedPath(), "/")
+		if enc := q.Encode(); enc != "" {
+			target += "?" + enc
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
 		return false
 	}
+	// A bearer token or the cookie will do; an Authorization header of
+	// another scheme (a proxy's Basic) is not ours to judge.
 	if a := r.Header.Get(TokenHeader); a != "" {
-		t, ok := strings.CutPrefix(a, "Bearer ")
-		if ok && s.tokenOK(t) {
-			return true
+		if t, ok := strings.CutPrefix(a, "Bearer "); ok {
+			if s.tokenOK(t) {
+				return true
+			}
+			s.unauthorized(w, r)
+			return false
 		}
-		s.unauthorized(w, r)
-		return false
 	}
 	if c, err := r.Cookie(TokenCookie); err == nil && s.tokenOK(c.Value) {
 		return true

@@ -87,6 +87,12 @@ func TestWebHugeFolder(t *testing.T) {
 	if len(big.Entries) != maxFileLimit || big.Next != big.Entries[maxFileLimit-1].Name {
 		t.Errorf("limit above the maximum: %d entries, next %q", len(big.Entries), big.Next)
 	}
+	// Past what an int holds it is still a number, capped like the rest.
+	var huge filesView
+	f.getJSON(t, "/artifacts/huge/v0/files?limit=99999999999999999999", &huge)
+	if len(huge.Entries) != maxFileLimit {
+		t.Errorf("limit past an int: %d entries", len(huge.Entries))
+	}
 	// The version page shows the first entries of the folder, not all.
 	var vv versionView
 	f.getJSON(t, "/artifacts/huge/v0", &vv)

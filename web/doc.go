@@ -89,7 +89,17 @@
 // and then answers 503 "busy" with Retry-After. The cost is an open per
 // burst of requests (milliseconds for a Pebble database of refs and
 // indexes); the gain is that `trove ui` can stay up all day beside the
-// work. A long download holds the repository while it streams.
+// work. Two things would otherwise keep the repository from the work:
+//
+//   - Requests that never pause (a page polled every 100 ms) would keep
+//     one opening alive for good. After 2 s open, new requests wait for
+//     those in flight to end; the repository closes, and nothing opens
+//     it for 600 ms, longer than a waiting command's longest pause
+//     between tries of the lock (500 ms).
+//   - A download whose client reads slowly, or not at all, would hold it
+//     for as long as the connection stays open. A download's body is
+//     written to an unnamed temp file in the repository's tmp folder,
+//     verified, and only then sent, after the repository was let go.
 //
 // # Access
 //
@@ -125,9 +135,10 @@
 //   - Downloads are application/octet-stream attachments, read from the
 //     store by the digest the version's tree names (repo.WriteFileContent
 //     verifies every chunk and the whole file); a path is only looked up
-//     in the tree (manifest.Lookup), never opened on disk. If verification
-//     fails after bytes went out, the connection is cut before the last
-//     ones, so a bad download never looks complete.
+//     in the tree (manifest.Lookup), never opened on disk. The body is
+//     whole and verified before its first byte goes out (see above), so
+//     a failed verification is an error page, never a download that
+//     looks complete; range requests are answered.
 //   - The lineage layout engine sees box sizes and edges only, no text;
 //     the server draws the SVG itself.
 //

@@ -47,11 +47,22 @@ func templateFuncs() template.FuncMap {
 }
 
 // isInvisible reports whether r changes how text around it looks without
-// looking like anything itself: control characters, and format characters
-// such as the bidirectional overrides of "Trojan Source" spoofing and
-// zero-width spaces.
+// looking like anything itself, and is not needed to write any language:
+// control characters, the bidirectional embeddings, overrides and
+// isolates of "Trojan Source" spoofing, and the zero-width space and its
+// kin. Other format characters stay: the zero-width joiner and non-joiner
+// that emoji sequences and Persian or Indic text need, soft hyphens, and
+// the left-to-right and right-to-left marks.
 func isInvisible(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
+	switch {
+	case unicode.IsControl(r), r == utf8.RuneError:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069: // bidi embeddings, overrides, isolates
+		return true
+	case r == 0x200b, r == 0x2060, r == 0xfeff, r == 0x180e: // zero-width space, word joiner, BOM, Mongolian vowel separator
+		return true
+	}
+	return false
 }
 
 // visible returns s with every invisible character written as an escape

@@ -19,6 +19,12 @@ func TestWebVisible(t *testing.T) {
 		{"c1\u0085", `c1\u0085`},
 		{"rtl\u202egnp.exe", `rtl\u202egnp.exe`},
 		{"zw\u200bsp", `zw\u200bsp`},
+		{"iso\u2066late\u2069", `iso\u2066late\u2069`},
+		// Format characters that languages and emoji need are kept.
+		{"👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"},
+		{"می\u200cخواهم", "می\u200cخواهم"},
+		{"soft\u00adhyphen", "soft\u00adhyphen"},
+		{"\u200fRTL mark", "\u200fRTL mark"},
 		{"bom\ufeff", `bom\ufeff`},
 		{"bad\xffutf8", `bad\ufffdutf8`},
 		{"<script>", "<script>"}, // markup is html/template's to escape

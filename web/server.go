@@ -79,7 +79,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		opts:   opts,
-		repo:   &shared{open: opts.Open, linger: opts.Linger},
+		repo:   &shared{open: opts.Open, linger: opts.Linger, maxHold: defaultMaxHold, yieldGap: defaultYieldGap},
 		tmpl:   tmpl,
 		static: static,
 		md:     newMarkdown(),
@@ -146,8 +146,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // goroutine, so nothing in it is locked.
 type request struct {
 	*http.Request
-	w          http.ResponseWriter
-	repo       *repo.Repo
+	w    http.ResponseWriter
+	repo *repo.Repo
+	// release lets go of repo early (downloads: see spool); calling it
+	// again, as page does when the handler returns, does nothing.
+	release    func()
 	runs       *lineage.Store
 	registries *registry.Registries
 	now        time.Time
@@ -190,7 +193,7 @@ func (s *Server) page(fn func(*request) error) http.HandlerFunc {
 		}
 		defer release()
 		req := &request{
-			Request: r, w: w, repo: rp, now: s.opts.Now(),
+			Request: r, w: w, repo: rp, release: release, now: s.opts.Now(),
 			registries: registry.New(rp.RefsKV(), registry.Options{}),
 		}
 		// The lineage store names versions from the logs the page reads.

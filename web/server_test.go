@@ -1,11 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +39,7 @@ func TestWebPages(t *testing.T) {
 		{"/artifacts/mnist/v1/files?path=train", 200, []string{"images.idx", "labels.idx", "download"}, []string{`"path": "train/images.idx"`}},
 		{"/artifacts/mnist/v1/files?path=train/images.idx", 200, []string{"Download", "9,000 bytes"}, []string{`"kind": "file"`}},
 		{"/artifacts/mnist/v1/diff", 200, []string{"mnist:v0", "stats.json", "train/images.idx", "modified", "added"}, []string{`"op": "added"`, `"against": "mnist:v0"`}},
+		{"/artifacts/mnist/v1/diff?limit=1", 200, []string{"In the first 1 changes:", "only the first 1 changes are shown"}, []string{`"truncated": true`}},
 		{"/artifacts/mnist/v0/diff?against=cnn:v0", 200, []string{"cnn:v0", "model.safetensors", "removed"}, []string{`"againstArtifact": "cnn"`}},
 		{"/artifacts/cnn/v1/lineage", 200, []string{"<svg", "finetune-cnn", "evaluate", `href="/runs/`, `href="/artifacts/mnist/v1"`, "mnist:v1"}, []string{`"layout"`, `"graph"`, `"kind": "input"`}},
 		{"/artifacts/cnn/v1/lineage?direction=upstream&depth=1", 200, []string{"finetune-cnn"}, []string{`"direction": "upstream"`, `"depth": 1`}},
@@ -208,6 +213,8 @@ func TestWebToken(t *testing.T) {
 		{"header", "/artifacts", []string{"Authorization", "Bearer " + token}, 200},
 		{"cookie", "/artifacts", []string{"Cookie", TokenCookie + "=" + token}, 200},
 		{"wrong cookie", "/artifacts", []string{"Cookie", TokenCookie + "=x"}, 401},
+		// A proxy's Basic auth beside the cookie is not ours to judge.
+		{"cookie and Basic", "/artifacts", []string{"Authorization", "Basic eHg=", "Cookie", TokenCookie + "=" + token}, 200},
 		{"query", "/artifacts?type=model&token=" + token, nil, 303},
 		{"any host with a token", "/artifacts", []string{"Authorization", "Bearer " + token, "Host", "example.com"}, 200},
 	}
@@ -238,6 +245,10 @@ func TestWebToken(t *testing.T) {
 	resp, _ = f.get(t, "//evil.example/?token="+token)
 	if loc := resp.Header.Get("Location"); strings.HasPrefix(loc, "//") {
 		t.Errorf("redirect to %q leaves the site", loc)
+	}
+	resp, _ = f.get(t, "/%2F%2Fevil.example/x?token="+token)
+	if loc := resp.Header.Get("Location"); loc != "/%2F%2Fevil.example/x" {
+		t.Errorf("redirect to %q, want the path as it was asked for, escapes and all", loc)
 	}
 }
 
@@ -444,5 +455,90 @@ func TestWebWaiterGivesUp(t *testing.T) {
 	release()
 	if s.isOpen() {
 		t.Error("the repository stayed open after its only user was done: the request that gave up is still counted")
+	}
+}
+
+// TestWebYieldsToWaitingCommand: pages asked for without pause keep the
+// repository open, so the UI lets go of it after maxHold for yieldGap,
+// and a command waiting for the lock gets it (here within a second).
+func TestWebYieldsToWaitingCommand(t *testing.T) {
+	fx := demoRepo(t)
+	s := &shared{linger: DefaultLinger, maxHold: 100 * time.Millisecond, yieldGap: 600 * time.Millisecond,
+		open: func(ctx context.Context) (*repo.Repo, error) {
+			return repo.Open(ctx, fx.root, repo.Options{LockTimeout: 5 * time.Second})
+		}}
+	defer func() { _ = s.close(context.Background()) }()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 { // two tabs polling
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, release, err := s.acquire(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+				release()
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	r, err := repo.Open(context.Background(), fx.root, repo.Options{LockTimeout: time.Second})
+	close(stop)
+	if err != nil {
+		wg.Wait()
+		t.Fatalf("a command waiting while the UI was polled: %v", err)
+	}
+	r.Close()
+	wg.Wait()
+}
+
+// TestWebDownloadLetsGoOfRepository: a download whose client stops
+// reading does not keep the repository: the file is spooled, verified,
+// before its first byte goes out, and a command waiting for the lock gets
+// it; the download still completes with the right bytes.
+func TestWebDownloadLetsGoOfRepository(t *testing.T) {
+	ctx := context.Background()
+	f := demoRepo(t)
+	data := make([]byte, 16<<20) // far more than the connection's buffers hold
+	for i := range data {
+		data[i] = byte(i*7 + i>>11)
+	}
+	src := filepath.Join(t.TempDir(), "big.bin")
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Open(ctx, f.root, repo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Commit(ctx, repo.CommitOptions{Name: "big", Type: "model", Paths: []string{src}}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	serve(t, f, Options{})
+
+	resp, err := http.Get(f.hs.URL + "/artifacts/big/v0/file?path=big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	time.Sleep(DefaultLinger + 200*time.Millisecond) // the body unread meanwhile
+	w, err := repo.Open(ctx, f.root, repo.Options{LockTimeout: time.Second})
+	if err != nil {
+		t.Fatalf("a command while a download waits for its client: %v", err)
+	}
+	w.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(got, data) {
+		t.Fatalf("download: status %d, %d bytes (want %d), %v", resp.StatusCode, len(got), len(data), err)
 	}
 }

@@ -24,9 +24,19 @@ type OpenFunc func(ctx context.Context) (*repo.Repo, error)
 // Linger passes with no new one. So the Pebble lock is held only while
 // pages are being made, and other trove commands (a commit, a push) run
 // between page loads.
+//
+// Requests that keep coming (a page polled every 100 ms) would keep it open
+// for good, and a trove command waiting for the lock would wait in vain:
+// once the repository has been open for maxHold, new requests wait until
+// the ones in progress end, it closes, and yieldGap passes, a little
+// longer than a waiting command's longest pause between tries of the lock
+// (objects' lockBackoffMax, 500 ms).
 type shared struct {
 	open   OpenFunc
 	linger time.Duration
+	// maxHold and yieldGap are defaultMaxHold and defaultYieldGap but in
+	// tests; zero maxHold holds the repository for as long as it is used.
+	maxHold, yieldGap time.Duration
 
 	mu sync.Mutex
 	// r is the open repository, or nil; users counts the requests using
@@ -42,7 +52,20 @@ type shared struct {
 	closed  bool // +checklocks:mu
 	// opens counts successful opens, for tests. +checklocks:mu
 	opens int
+	// openedAt is when r was opened. drained, while not nil, makes new
+	// requests wait for r to close (it is closed when it does), and none
+	// opens it again before yieldUntil. +checklocks:mu
+	openedAt   time.Time
+	drained    chan struct{}
+	yieldUntil time.Time
 }
+
+// How long the UI holds the repository while requests keep coming, and
+// how long it then lets go of it (see shared).
+const (
+	defaultMaxHold  = 2 * time.Second
+	defaultYieldGap = 600 * time.Millisecond
+)
 
 // An opening is an open in progress. The requests that wait for it are
 // counted as users of what it opens before any of them wakes, so none can
@@ -63,6 +86,34 @@ func (s *shared) acquire(ctx context.Context) (*repo.Repo, func(), error) {
 		case s.closed:
 			s.mu.Unlock()
 			return nil, nil, ErrClosed
+		case s.r != nil && s.drained == nil && s.maxHold > 0 && time.Since(s.openedAt) >= s.maxHold:
+			s.drained = make(chan struct{})
+			if s.users == 0 { // lingering: nobody to wait for
+				s.closeLocked()
+			}
+			s.mu.Unlock()
+			continue
+		case s.r != nil && s.drained != nil:
+			// Held long enough: let a waiting command have it first.
+			ch := s.drained
+			s.mu.Unlock()
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+			continue
+		case s.opening == nil && time.Now().Before(s.yieldUntil):
+			wait := time.Until(s.yieldUntil)
+			s.mu.Unlock()
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, nil, ctx.Err()
+			}
+			continue
 		case s.r != nil:
 			r := s.r
 			s.users++
@@ -101,6 +152,7 @@ func (s *shared) acquire(ctx context.Context) (*repo.Repo, func(), error) {
 		if err == nil {
 			s.r, s.users = r, 1+o.waiters
 			s.opens++
+			s.openedAt = time.Now()
 			o.r = r
 		}
 		close(o.done)
@@ -149,7 +201,7 @@ func (s *shared) release() {
 	if s.users > 0 || s.r == nil {
 		return
 	}
-	if s.linger <= 0 {
+	if s.linger <= 0 || s.drained != nil {
 		s.closeLocked()
 		return
 	}
@@ -172,6 +224,11 @@ func (s *shared) closeLocked() error {
 	r := s.r
 	s.r = nil
 	s.gen++
+	if s.drained != nil {
+		close(s.drained)
+		s.drained = nil
+		s.yieldUntil = time.Now().Add(s.yieldGap)
+	}
 	if r == nil {
 		return nil
 	}

@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
@@ -391,12 +395,19 @@ func (s *Server) fileDownload(q *request) error {
 		q.w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	attachment(q.w, e.Name, "application/octet-stream")
-	h.Set("Content-Length", fmt.Sprint(e.Size))
 	if q.Method == http.MethodHead {
+		attachment(q.w, e.Name, "application/octet-stream")
+		h.Set("Content-Length", fmt.Sprint(e.Size))
 		return nil
 	}
-	return s.stream(q, func(w *holdback) error { return q.repo.WriteFileContent(q.Context(), w, e) })
+	f, err := spool(q, func(w io.Writer) error { return q.repo.WriteFileContent(q.Context(), w, e) })
+	if err != nil {
+		return err
+	}
+	defer f.Close() // read-only, and unnamed: nothing to lose
+	attachment(q.w, e.Name, "application/octet-stream")
+	http.ServeContent(q.w, q.Request, "", time.Time{}, f)
+	return nil
 }
 
 // manifestDownload sends the version's manifest in trove's JSON layout
@@ -406,62 +417,47 @@ func (s *Server) manifestDownload(q *request) error {
 	if err != nil {
 		return err
 	}
-	attachment(q.w, fmt.Sprintf("%s-v%d.manifest.json", v.name, v.ver.N), "application/json")
+	name := fmt.Sprintf("%s-v%d.manifest.json", v.name, v.ver.N)
 	if q.Method == http.MethodHead {
+		attachment(q.w, name, "application/json")
 		return nil
 	}
-	return s.stream(q, func(w *holdback) error {
+	f, err := spool(q, func(w io.Writer) error {
 		return manifest.WriteJSON(q.Context(), w, q.repo.Blobs(), v.rec.Root)
 	})
-}
-
-// stream runs write, which sends a response body through a holdback
-// writer. If write fails, the response is cut off without its last bytes
-// and the connection dropped, so the client sees a broken download and
-// never a complete-looking one with bad content.
-func (s *Server) stream(q *request, write func(*holdback) error) error {
-	hb := &holdback{w: q.w}
-	err := write(hb)
-	if err == nil {
-		err = hb.flush()
-	}
 	if err != nil {
-		if hb.started {
-			s.opts.Logf("trove ui: %s %s: %v", q.Method, q.URL.Path, err)
-			panic(http.ErrAbortHandler)
-		}
-		q.w.Header().Del("Content-Disposition")
-		q.w.Header().Del("Content-Length")
 		return err
 	}
+	defer f.Close() // read-only, and unnamed: nothing to lose
+	attachment(q.w, name, "application/json")
+	http.ServeContent(q.w, q.Request, "", time.Time{}, f)
 	return nil
 }
 
-// holdback passes writes on one call late, so that the last bytes of a
-// body go out only once the whole body is known good.
-type holdback struct {
-	w       http.ResponseWriter
-	pending []byte
-	started bool
-}
-
-func (h *holdback) Write(p []byte) (int, error) {
-	if err := h.flush(); err != nil {
-		return 0, err
+// spool writes a download's body to an unnamed temp file in the
+// repository's tmp folder, on the store's disk, and returns it rewound
+// after letting go of the repository. A slow or stalled client then holds
+// a file, not the lock every other trove command waits for; and since the
+// body is whole and verified before its first byte goes out, a failure is
+// an error page, never a broken download. ServeContent then also answers
+// range requests.
+func spool(q *request, write func(io.Writer) error) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Join(q.repo.Dir, "tmp"), "ui-download-*")
+	if err != nil {
+		return nil, fmt.Errorf("web: download: %w", err)
 	}
-	h.pending = append(h.pending[:0], p...)
-	return len(p), nil
-}
-
-// flush sends what is held back.
-func (h *holdback) flush() error {
-	if len(h.pending) == 0 {
-		return nil
+	// Unnamed from now on: it goes when closed, whatever happens.
+	_ = os.Remove(f.Name())
+	if err := write(f); err != nil {
+		_ = f.Close()
+		return nil, err
 	}
-	h.started = true
-	_, err := h.w.Write(h.pending)
-	h.pending = h.pending[:0]
-	return err
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("web: download: %w", err)
+	}
+	q.release()
+	return f, nil
 }
 
 // Diff limits: a diff shows up to ?limit= changes (default 1,000).
@@ -480,7 +476,9 @@ type diffView struct {
 	AgainstName    string `json:"againstArtifact"`
 	AgainstVersion int    `json:"againstVersion"`
 	// Changes are in walk order; Truncated is set when there were more
-	// than Limit.
+	// than Limit. Counts counts Changes by op: with Truncated, the changes
+	// listed, not all (the walk stops at Limit, so that its cost stays
+	// bounded whatever the size of the difference).
 	Changes   []changeRow    `json:"changes"`
 	Counts    map[string]int `json:"counts"`
 	Truncated bool           `json:"truncated,omitempty"`
