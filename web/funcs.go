@@ -2,14 +2,13 @@ package web
 
 import (
 	"fmt"
+	vis "github.com/trove-ml/trove/internal/visible"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/trove-ml/trove/internal/units"
 )
@@ -46,58 +45,17 @@ func templateFuncs() template.FuncMap {
 	}
 }
 
-// isInvisible reports whether r changes how text around it looks without
-// looking like anything itself, and is not needed to write any language:
-// control characters, the bidirectional embeddings, overrides and
-// isolates of "Trojan Source" spoofing, and the zero-width space and its
-// kin. Other format characters stay: the zero-width joiner and non-joiner
-// that emoji sequences and Persian or Indic text need, soft hyphens, and
-// the left-to-right and right-to-left marks.
-func isInvisible(r rune) bool {
-	switch {
-	case unicode.IsControl(r), r == utf8.RuneError:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069: // bidi embeddings, overrides, isolates
-		return true
-	case r == 0x200b, r == 0x2060, r == 0xfeff, r == 0x180e: // zero-width space, word joiner, BOM, Mongolian vowel separator
-		return true
-	}
-	return false
-}
-
 // visible returns s with every invisible character written as an escape
-// ("\x1b", "\u202e"), so names and text that users chose show what they
-// are: a file called "a\u202egnp.exe" does not pass for "aexe.png", and
-// terminal escapes show up as text. Invalid UTF-8 shows as "\ufffd".
-func visible(s string) string { return escapeInvisible(s, false) }
+// (package visible), so names and text that users chose show what they
+// are.
+func visible(s string) string { return vis.String(s) }
 
 // escapeInvisible is [visible]; with lines, line breaks and tabs stay.
 func escapeInvisible(s string, lines bool) string {
-	keep := func(r rune) bool { return lines && (r == '\n' || r == '\t' || r == '\r') }
-	clean := true
-	for _, r := range s {
-		if isInvisible(r) && !keep(r) {
-			clean = false
-			break
-		}
+	if lines {
+		return vis.Lines(s)
 	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case keep(r) || !isInvisible(r):
-			b.WriteRune(r)
-		case r == utf8.RuneError:
-			b.WriteString(`\ufffd`)
-		case r < 0x80:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-	}
-	return b.String()
+	return vis.String(s)
 }
 
 // humanCount writes a count with thousands separators: "1,000,000".

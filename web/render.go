@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	vis "github.com/trove-ml/trove/internal/visible"
 	"html/template"
 	"io/fs"
 	"mime"
@@ -217,7 +218,7 @@ func attachment(w http.ResponseWriter, name, contentType string) {
 func downloadName(name string) string {
 	name = strings.ToValidUTF8(name, "_")
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' || r == '/' || isInvisible(r) {
+		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' || r == '/' || vis.Invisible(r) {
 			return '_'
 		}
 		return r

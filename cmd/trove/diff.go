@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/trove-ml/trove/internal/visible"
 
 	"github.com/urfave/cli/v3"
 
@@ -60,7 +61,7 @@ func newDiffCommand(e env) *cli.Command {
 					return printJSON(e.stdout, out)
 				}
 				for _, c := range out {
-					fmt.Fprintf(e.stdout, "%s %s\n", diffMark(c.Op), c.Path)
+					fmt.Fprintf(e.stdout, "%s %s\n", diffMark(c.Op), visible.String(c.Path))
 				}
 				return nil
 			})

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"fmt"
+	"github.com/trove-ml/trove/internal/visible"
 	"path"
 	"strings"
 
@@ -97,15 +98,18 @@ func printFiles(e env, asJSON bool, files []fileJSON) error {
 	if asJSON {
 		return printJSON(e.stdout, files)
 	}
+	// Names are the committer's choice: escape what would hide or fake
+	// them on a terminal (package visible). JSON carries them as they are.
 	tw := newTable(e.stdout)
 	for _, f := range files {
+		p := visible.String(f.Path)
 		switch {
 		case f.Target != "":
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s -> %s\n", f.Mode, f.Size, "symlink", f.Path, f.Target)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s -> %s\n", f.Mode, f.Size, "symlink", p, visible.String(f.Target))
 		case f.URL != "":
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", f.Mode, f.Size, f.Digest, f.Path, f.URL)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", f.Mode, f.Size, f.Digest, p, visible.String(f.URL))
 		default:
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", f.Mode, f.Size, f.Digest, f.Path)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", f.Mode, f.Size, f.Digest, p)
 		}
 	}
 	return tw.Flush()

@@ -281,3 +281,34 @@ func TestBadNameExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestLsEscapesInvisible: a file name with a right-to-left override or a
+// terminal escape is printed by ls and diff with those characters escaped,
+// so it cannot pass for another name or recolour the terminal; --json
+// carries the name as it is.
+func TestLsEscapesInvisible(t *testing.T) {
+	dir := newProject(t)
+	src := t.TempDir()
+	name := "rtl\u202egnp.exe"
+	writeFiles(t, src, map[string]string{name: "x", "esc\x1b[31mred": "y"})
+	mustTrove(t, dir, "commit", "ds", "--type", "dataset", src)
+	out := mustTrove(t, dir, "ls", "ds")
+	if strings.Contains(out, "\u202e") || strings.Contains(out, "\x1b") ||
+		!strings.Contains(out, `rtl\u202egnp.exe`) || !strings.Contains(out, `esc\x1b[31mred`) {
+		t.Fatalf("ls:\n%q", out)
+	}
+	writeFiles(t, src, map[string]string{name: "changed"})
+	mustTrove(t, dir, "commit", "ds", src)
+	if out := mustTrove(t, dir, "diff", "ds:v0", "ds:v1"); strings.Contains(out, "\u202e") || !strings.Contains(out, `rtl\u202egnp.exe`) {
+		t.Fatalf("diff:\n%q", out)
+	}
+	var files []fileJSON
+	troveJSON(t, dir, &files, "ls", "ds")
+	found := false
+	for _, f := range files {
+		found = found || f.Path == name
+	}
+	if !found {
+		t.Fatalf("ls --json lost the name as it is: %+v", files)
+	}
+}
