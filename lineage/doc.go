@@ -114,7 +114,7 @@
 //	    {"kind": "version", "id": "<record id>", "label": "mnist:v1",
 //	     "distance": 1,                 // runs between it and the root
 //	     "more": true,                  // neighbours cut by the depth limit (omitted if false)
-//	     "artifact": "mnist", "version": "v1", "type": "dataset",
+//	     "artifact": "mnist", "version": 1, "type": "dataset",
 //	     "state": "live" | "deleted" | "unknown"},
 //	    {"kind": "run", "id": "<run id>", "label": "train", "distance": 1,
 //	     "name": "train", "jobType": "train",

@@ -33,7 +33,7 @@ type nodeJSON struct {
 	More     bool     `json:"more,omitempty"`
 	// versions
 	Artifact string   `json:"artifact,omitempty"`
-	Version  string   `json:"version,omitempty"` // "vN", as trove spells versions everywhere
+	Version  any      `json:"version,omitempty"` // the number, or "vN" (WriteJSONNamed)
 	Type     string   `json:"type,omitempty"`
 	State    string   `json:"state"`
 	Links    []string `json:"links,omitempty"`
@@ -57,8 +57,15 @@ type edgeJSON struct {
 }
 
 // WriteJSON writes the graph as one indented JSON document in the stable
-// form the package documentation describes.
-func (g *Graph) WriteJSON(w io.Writer) error {
+// form the package documentation describes, versions as numbers (the
+// form of the UI's JSON, which numbers versions throughout).
+func (g *Graph) WriteJSON(w io.Writer) error { return g.writeJSON(w, false) }
+
+// WriteJSONNamed is WriteJSON with each version spelt "vN", as the
+// command line's JSON spells versions everywhere (docs/CLI.md).
+func (g *Graph) WriteJSONNamed(w io.Writer) error { return g.writeJSON(w, true) }
+
+func (g *Graph) writeJSON(w io.Writer, named bool) error {
 	out := graphJSON{
 		Format: GraphFormat, Root: g.Root.String(), Direction: g.Direction.String(), Depth: g.Depth,
 		Nodes: []nodeJSON{}, Edges: []edgeJSON{},
@@ -66,7 +73,10 @@ func (g *Graph) WriteJSON(w io.Writer) error {
 	for _, n := range g.Nodes {
 		j := nodeJSON{Kind: n.Kind, ID: n.ID, Label: n.Label(), Distance: n.Distance, More: n.More}
 		if n.Kind == VersionNode {
-			j.Artifact, j.Version, j.Type, j.State, j.Links = n.Version.Artifact, fmt.Sprintf("v%d", n.Version.Version), n.Type, n.VersionState, n.Links
+			j.Artifact, j.Version, j.Type, j.State, j.Links = n.Version.Artifact, n.Version.Version, n.Type, n.VersionState, n.Links
+			if named {
+				j.Version = fmt.Sprintf("v%d", n.Version.Version)
+			}
 		} else if r := n.Run; r != nil {
 			j.Name, j.JobType, j.State, j.Signal = r.Name, r.JobType, string(r.State), r.Signal
 			if r.State == StateFinished || r.State == StateFailed {
