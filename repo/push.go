@@ -108,8 +108,13 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 	u := newUploader(ctx, r, c)
 	var pushed []objects.ID
 	for _, j := range jobs {
+		deleted, err := r.remoteDeleted(ctx, c, j.name)
+		if err != nil {
+			u.fail(err)
+			break
+		}
 		for _, v := range j.log.Versions {
-			if v.State != refs.StateLive || !j.include(v) {
+			if v.State != refs.StateLive || !j.include(v) || deleted[v.Record] {
 				continue
 			}
 			if err := r.uploadVersion(ctx, u, c, v); err != nil {

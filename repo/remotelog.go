@@ -55,3 +55,26 @@ func (r *Repo) checkRemoteLog(ctx context.Context, c *conn, name string, theirs 
 	}
 	return nil
 }
+
+// remoteDeleted returns the records of the versions of an artifact that
+// its log on remote c records deleted. Push leaves them out: deletions on
+// either side win (refs.Merge), so their content would only be collected
+// again, and a clone that fetched such a version and never pulled it does
+// not have that content to send.
+func (r *Repo) remoteDeleted(ctx context.Context, c *conn, name string) (map[objects.ID]bool, error) {
+	cur, err := c.rep.GetRef(ctx, "artifacts/"+name)
+	if err != nil || cur.Body == nil {
+		return nil, err
+	}
+	l, err := refs.DecodeLog(cur.Body)
+	if err != nil {
+		return nil, fmt.Errorf("remote %s: artifact %q: %w", c.name, name, err)
+	}
+	deleted := map[objects.ID]bool{}
+	for _, v := range l.Versions {
+		if v.State == refs.StateDeleted {
+			deleted[v.Record] = true
+		}
+	}
+	return deleted, nil
+}

@@ -455,3 +455,37 @@ func TestLineageThroughRemote(t *testing.T) {
 		t.Fatalf("lineage lacks the run:\n%s", got)
 	}
 }
+
+// TestPushAfterRemoteDeletion: a clone that fetched a version, never pulled
+// it, and finds it deleted and collected on the remote since, pushes its
+// own work with a plain 'trove push': the deleted version is not sent
+// again (deletions win), and its deletion reaches the clone.
+func TestPushAfterRemoteDeletion(t *testing.T) {
+	url := fileRemote(t)
+	a, b := newProject(t), newProject(t)
+	src := t.TempDir()
+	mustTrove(t, a, "remote", "add", "origin", url)
+	// One push per version: v0's content in packs of its own, which the
+	// remote GC deletes whole.
+	writeFiles(t, src, map[string]string{"f": "zero"})
+	mustTrove(t, a, "commit", "ds", "--type", "dataset", src)
+	mustTrove(t, a, "push")
+	writeFiles(t, src, map[string]string{"f": "one"})
+	mustTrove(t, a, "commit", "ds", src)
+	mustTrove(t, a, "push")
+	mustTrove(t, b, "remote", "add", "origin", url)
+	mustTrove(t, b, "fetch")
+
+	mustTrove(t, a, "delete", "ds:v0")
+	mustTrove(t, a, "push")
+	mustTrove(t, a, "gc", "--remote", "origin", "--grace", "0")
+	mustTrove(t, a, "gc", "--remote", "origin", "--grace", "0")
+
+	writeFiles(t, src, map[string]string{"g": "mine"})
+	mustTrove(t, b, "commit", "x", "--type", "dataset", filepath.Join(src, "g"))
+	mustTrove(t, b, "push")
+	if r := trove(t, b, "show", "ds:v0"); r.code == 0 || !strings.Contains(r.stderr, "deleted") {
+		t.Fatalf("ds:v0 in the clone after its push: exit %d %s", r.code, r.stderr)
+	}
+	mustTrove(t, b, "show", "ds:v1")
+}
