@@ -86,28 +86,22 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 }
 
 func (r *Repo) fetchLog(ctx context.Context, c *conn, name string) (*FetchedArtifact, error) {
-	cur, err := c.rep.GetRef(ctx, "artifacts/"+name)
+	local, err := r.refs.Log(ctx, name) // nil if the artifact is not here
+	if err != nil && !errors.Is(err, refs.ErrNotFound) {
+		return nil, err
+	}
+	_, theirs, err := r.remoteLog(ctx, c, name, local)
 	if err != nil {
 		return nil, err
 	}
-	if cur.Body == nil {
+	if theirs == nil {
 		return nil, fmt.Errorf("%w: %q is not on remote %s", refs.ErrNotFound, name, c.name)
 	}
-	theirs, err := refs.DecodeLog(cur.Body)
-	if err != nil {
-		return nil, fmt.Errorf("remote %s: artifact %q: %w", c.name, name, err)
-	}
-	if err := r.checkRemoteLog(ctx, c, name, theirs); err != nil {
-		return nil, err
+	if local == nil {
+		local = &refs.Log{Type: theirs.Type}
 	}
 	base, err := r.trackedLog(c, name)
 	if err != nil {
-		return nil, err
-	}
-	local, err := r.refs.Log(ctx, name)
-	if errors.Is(err, refs.ErrNotFound) {
-		local = &refs.Log{Type: theirs.Type}
-	} else if err != nil {
 		return nil, err
 	}
 	m, err := refs.Merge(base, local, theirs, func(refs.Version) bool { return false })

@@ -72,11 +72,12 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 		name    string
 		log     *refs.Log
 		include func(refs.Version) bool
+		first   *remoteRead // the remote's log as read before the upload
 	}
 	var jobs []job
 	if len(o.Names) == 0 {
 		err = r.refs.Artifacts(ctx, func(name string, l *refs.Log) error {
-			jobs = append(jobs, job{name, l, func(v refs.Version) bool { return true }})
+			jobs = append(jobs, job{name: name, log: l, include: func(v refs.Version) bool { return true }})
 			return nil
 		})
 		if err != nil {
@@ -100,19 +101,26 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 			}
 			include = func(x refs.Version) bool { return x.Record == v.Record }
 		}
-		jobs = append(jobs, job{sp.Name, l, include})
+		jobs = append(jobs, job{name: sp.Name, log: l, include: include})
 	}
 
 	// Content first: every included version's blobs, children before
 	// parents, the record last.
 	u := newUploader(ctx, r, c)
 	var pushed []objects.ID
-	for _, j := range jobs {
-		deleted, err := r.remoteDeleted(ctx, c, j.name)
+	for i, j := range jobs {
+		// The remote's log as it is now, checked; pushLog's first attempt
+		// at the compare-and-swap starts from it.
+		cur, theirs, err := r.remoteLog(ctx, c, j.name, j.log)
 		if err != nil {
 			u.fail(err)
 			break
 		}
+		jobs[i].first = &remoteRead{cur, theirs}
+		// Deletions on either side win (refs.Merge): content the remote
+		// deleted would only be collected again, and a clone that fetched
+		// such a version and never pulled it does not have it to send.
+		deleted := deletedRecords(theirs)
 		for _, v := range j.log.Versions {
 			if v.State != refs.StateLive || !j.include(v) || deleted[v.Record] {
 				continue
@@ -137,7 +145,7 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 	// Then refs, one compare-and-swap per artifact.
 	var conflicts int
 	for _, j := range jobs {
-		pa, err := r.pushLog(ctx, c, j.name, j.include)
+		pa, err := r.pushLog(ctx, c, j.name, j.include, j.first)
 		if err != nil {
 			return res, err
 		}
@@ -207,27 +215,22 @@ func (r *Repo) uploadVersion(ctx context.Context, u *uploader, c *conn, v refs.V
 // pushLog merges the local log of an artifact into the remote's by
 // compare-and-swap, retrying when another writer moved it first, then
 // makes the local log and the remembered remote log match the result.
-func (r *Repo) pushLog(ctx context.Context, c *conn, name string, include func(refs.Version) bool) (*PushedArtifact, error) {
-	ref := "artifacts/" + name
+func (r *Repo) pushLog(ctx context.Context, c *conn, name string, include func(refs.Version) bool, first *remoteRead) (*PushedArtifact, error) {
 	for attempt := 0; ; attempt++ {
-		cur, err := c.rep.GetRef(ctx, ref)
+		local, err := r.refs.Log(ctx, name)
 		if err != nil {
 			return nil, err
 		}
+		var cur remote.Ref
 		var theirs *refs.Log
-		if cur.Body != nil {
-			if theirs, err = refs.DecodeLog(cur.Body); err != nil {
-				return nil, fmt.Errorf("remote %s: artifact %q: %w", c.name, name, err)
-			}
-			if err := r.checkRemoteLog(ctx, c, name, theirs); err != nil {
-				return nil, err
-			}
+		if attempt == 0 && first != nil {
+			// Read before the upload; if it moved since, the
+			// compare-and-swap fails and the next attempt reads it again.
+			cur, theirs = first.ref, first.log
+		} else if cur, theirs, err = r.remoteLog(ctx, c, name, local); err != nil {
+			return nil, err
 		}
 		base, err := r.trackedLog(c, name)
-		if err != nil {
-			return nil, err
-		}
-		local, err := r.refs.Log(ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -239,7 +242,7 @@ func (r *Repo) pushLog(ctx context.Context, c *conn, name string, include func(r
 		if err != nil {
 			return nil, err
 		}
-		err = c.rep.PutRef(ctx, ref, body, cur.ETag)
+		err = c.rep.PutRef(ctx, "artifacts/"+name, body, cur.ETag)
 		if remote.IsConflict(err) && attempt < maxRefAttempts {
 			// Someone else moved the ref: read it again and redo the merge.
 			if err := sleepCtx(ctx, backoff(attempt)); err != nil {
@@ -285,18 +288,7 @@ func (r *Repo) pushLog(ctx context.Context, c *conn, name string, include func(r
 // Records of versions others made are downloaded first: a local log never
 // names a record that is not here.
 func (r *Repo) adoptLog(ctx context.Context, c *conn, name string, remoteLog, localLog *refs.Log) error {
-	var need []objects.ID
-	for _, v := range localLog.Versions {
-		if v.State != refs.StateLive {
-			continue
-		}
-		if ok, err := r.store.Has(v.Record); err != nil {
-			return err
-		} else if !ok {
-			need = append(need, v.Record)
-		}
-	}
-	if err := r.download(ctx, c, need); err != nil {
+	if err := r.downloadRecords(ctx, c, localLog.Versions); err != nil {
 		return err
 	}
 	rb, err := remoteLog.Encode()
@@ -312,6 +304,13 @@ func (r *Repo) adoptLog(ctx context.Context, c *conn, name string, remoteLog, lo
 		return err
 	}
 	return mb.Commit(true)
+}
+
+// remoteRead is an artifact's log on a remote as read: its ref and the
+// decoded log, nil when the remote has none.
+type remoteRead struct {
+	ref remote.Ref
+	log *refs.Log
 }
 
 // backoff is the wait before compare-and-swap attempt n+1: exponential
