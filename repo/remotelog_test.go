@@ -14,41 +14,57 @@ import (
 	"github.com/trove-ml/trove/remote/file"
 )
 
+// fileRemote returns the folder of a new file remote and a function that
+// makes a repository with it as origin.
+func fileRemote(t *testing.T) (string, func() *Repo) {
+	bucketDir := t.TempDir()
+	return bucketDir, openWithRemote(t, Options{}, func() (remote.Bucket, error) { return file.Open(bucketDir) })
+}
+
+// commitAndPush commits the files (path -> content) of a new folder as the
+// next version of artifact name, pushes, and returns the folder and the
+// commit's result.
+func commitAndPush(t *testing.T, r *Repo, name string, files map[string][]byte) (string, *CommitResult) {
+	t.Helper()
+	ctx := context.Background()
+	src := t.TempDir()
+	for p, b := range files {
+		write(t, filepath.Join(src, filepath.FromSlash(p)), b)
+	}
+	res, err := r.Commit(ctx, CommitOptions{Name: name, Type: "dataset", Paths: []string{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Push(ctx, PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return src, res
+}
+
+// remoteLogFile returns the file of a file remote that holds the log of
+// artifact name (remote.Repository keeps refs under refs/).
+func remoteLogFile(t *testing.T, bucketDir, name string) string {
+	t.Helper()
+	p := filepath.Join(bucketDir, "refs", "artifacts", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("no remote log for %s: %v", name, err)
+	}
+	return p
+}
+
 // TestRemoteLogRootMustMatchRecord: a remote log whose version names one
 // root while its record names another is refused by fetch and push, before
 // anything is merged: trusted, it made a fetch's commit of new content say
 // "no change", and a push collapse our version into the remote's.
 func TestRemoteLogRootMustMatchRecord(t *testing.T) {
 	ctx := context.Background()
-	bucketDir := t.TempDir()
-	open := openWithRemote(t, Options{}, func() (remote.Bucket, error) { return file.Open(bucketDir) })
+	bucketDir, open := fileRemote(t)
 	a := open()
-	src, other := t.TempDir(), t.TempDir()
-	write(t, filepath.Join(src, "a.txt"), []byte("the real content"))
-	write(t, filepath.Join(other, "new.txt"), []byte("other content"))
-	ds, err := a.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp, err := a.Commit(ctx, CommitOptions{Name: "tmp", Type: "dataset", Paths: []string{other}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Push(ctx, PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	src, ds := commitAndPush(t, a, "ds", map[string][]byte{"a.txt": []byte("the real content")})
+	_, tmp := commitAndPush(t, a, "tmp", map[string][]byte{"new.txt": []byte("other content")})
 
 	// Point ds:v0's root, in the remote's log only, at tmp's content.
-	var logFile string
-	err = filepath.WalkDir(bucketDir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && filepath.Base(p) == "ds" && strings.Contains(p, "artifacts") {
-			logFile = p
-		}
-		return err
-	})
-	if err != nil || logFile == "" {
-		t.Fatalf("no remote log for ds under %s (%v)", bucketDir, err)
-	}
+	logFile := remoteLogFile(t, bucketDir, "ds")
 	b, err := os.ReadFile(logFile)
 	if err != nil {
 		t.Fatal(err)
@@ -95,31 +111,15 @@ func TestRemoteLogRootMustMatchRecord(t *testing.T) {
 // so, and never made a local ref; the others are fetched.
 func TestFetchSkipsBadNames(t *testing.T) {
 	ctx := context.Background()
-	bucketDir := t.TempDir()
-	open := openWithRemote(t, Options{}, func() (remote.Bucket, error) { return file.Open(bucketDir) })
-	a := open()
-	src := t.TempDir()
-	write(t, filepath.Join(src, "a.txt"), []byte("a"))
-	if _, err := a.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Push(ctx, PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	var logFile string
-	_ = filepath.WalkDir(bucketDir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && filepath.Base(p) == "ds" && strings.Contains(p, "artifacts") {
-			logFile = p
-		}
-		return err
-	})
+	bucketDir, open := fileRemote(t)
+	commitAndPush(t, open(), "ds", map[string][]byte{"a.txt": []byte("a")})
+	logFile := remoteLogFile(t, bucketDir, "ds")
 	body, err := os.ReadFile(logFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"sub/deep", "bad name"} {
-		p := filepath.Join(filepath.Dir(logFile), filepath.FromSlash(bad))
-		write(t, p, body)
+		write(t, filepath.Join(filepath.Dir(logFile), filepath.FromSlash(bad)), body)
 	}
 	b := open()
 	res, err := b.Fetch(ctx, FetchOptions{})
@@ -150,18 +150,8 @@ func TestFetchSkipsBadNames(t *testing.T) {
 // it, and a pull verifies it as it comes.
 func TestFsckAfterFetch(t *testing.T) {
 	ctx := context.Background()
-	bucketDir := t.TempDir()
-	open := openWithRemote(t, Options{}, func() (remote.Bucket, error) { return file.Open(bucketDir) })
-	a := open()
-	src := t.TempDir()
-	write(t, filepath.Join(src, "d", "a.txt"), []byte("a"))
-	write(t, filepath.Join(src, "big.bin"), noise(7, 300<<10))
-	if _, err := a.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Push(ctx, PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	_, open := fileRemote(t)
+	commitAndPush(t, open(), "ds", map[string][]byte{"d/a.txt": []byte("a"), "big.bin": noise(7, 300<<10)})
 	b := open()
 	if _, err := b.Fetch(ctx, FetchOptions{}); err != nil {
 		t.Fatal(err)
@@ -179,18 +169,8 @@ func TestFsckAfterFetch(t *testing.T) {
 // and not pulled, reading its tree from the remote as a pull would.
 func TestVerifyAfterFetch(t *testing.T) {
 	ctx := context.Background()
-	bucketDir := t.TempDir()
-	open := openWithRemote(t, Options{}, func() (remote.Bucket, error) { return file.Open(bucketDir) })
-	a := open()
-	src := t.TempDir()
-	write(t, filepath.Join(src, "d", "a.txt"), []byte("a"))
-	write(t, filepath.Join(src, "b.txt"), []byte("b"))
-	if _, err := a.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Push(ctx, PushOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	_, open := fileRemote(t)
+	src, _ := commitAndPush(t, open(), "ds", map[string][]byte{"d/a.txt": []byte("a"), "b.txt": []byte("b")})
 	b := open()
 	v, err := b.ResolveOrFetch(ctx, "ds")
 	if err != nil {
