@@ -66,26 +66,26 @@ type Pin struct {
 	// Path is where the version's files go: '/'-separated, relative to
 	// the folder holding trove.lock, clean, never "." nor inside .git or
 	// .trove.
-	Path string `json:"path"`
+	Path string
 	// Artifact names the artifact.
-	Artifact string `json:"artifact"`
+	Artifact string
 	// Version is the version's number when it was pinned. Numbers of
 	// versions not yet pushed are provisional (a push may renumber them),
 	// so Record is what identifies the version; Version is for people.
-	Version int `json:"version"`
+	Version int
 	// Alias is what the pin follows, for 'trove pin --update' and the
 	// "behind" check of 'trove status': an alias of the artifact
 	// ("latest", "best", "v3"), or a full registry name
 	// ("registry/model/classifier:production") for pins made through a
 	// registry. It always contains '/' in the second case, never in the
 	// first.
-	Alias string `json:"alias"`
+	Alias string
 	// Digest is the version's content digest (its root tree). A version
 	// that collapsed into an equal one on push is found by it.
-	Digest objects.ID `json:"digest"`
+	Digest objects.ID
 	// Record is the id of the version record: what the pin holds live
 	// against deletion and GC.
-	Record objects.ID `json:"record"`
+	Record objects.ID
 }
 
 // Name returns the version's name as NAME:vN.

@@ -20,24 +20,25 @@ type FetchOptions struct {
 	Names []string
 }
 
-// FetchResult says what Fetch did.
+// FetchResult says what Fetch did. The command line prints it, and the
+// other results of this package, in a JSON shape of its own (docs/CLI.md).
 type FetchResult struct {
-	Remote    string            `json:"remote"`
-	Artifacts []FetchedArtifact `json:"artifacts"`
+	Remote    string
+	Artifacts []FetchedArtifact
 	// Skipped says which artifact logs on the remote were not fetched,
 	// and why: a name no trove could have given an artifact is a damaged
 	// or foreign bucket's, and is never made a local ref.
-	Skipped []string `json:"skipped,omitempty"`
+	Skipped []string
 }
 
 // FetchedArtifact says what changed in one artifact's local log.
 type FetchedArtifact struct {
-	Name string `json:"name"`
+	Name string
 	// New lists version numbers that were not here before.
-	New []int `json:"new"`
+	New []int
 	// Renumbered maps local numbers of versions not yet pushed to the
 	// numbers they now have, after the remote's versions.
-	Renumbered map[int]int `json:"renumbered,omitempty"`
+	Renumbered map[int]int
 }
 
 // Fetch brings the remote's artifact logs, aliases and tags here, with

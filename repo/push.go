@@ -22,31 +22,32 @@ type PushOptions struct {
 	Names []string
 }
 
-// PushResult says what Push did.
+// PushResult says what Push did (printed by the command line in its own
+// JSON shape, docs/CLI.md).
 type PushResult struct {
-	Remote    string           `json:"remote"`
-	Artifacts []PushedArtifact `json:"artifacts"`
-	Packs     int              `json:"packs"`
-	Blobs     int              `json:"blobs"`
-	Bytes     int64            `json:"bytes"`
+	Remote    string
+	Artifacts []PushedArtifact
+	Packs     int
+	Blobs     int
+	Bytes     int64
 	// Registries lists registry changes that conflicted with the remote's
 	// and were not pushed.
-	Registries []string `json:"registryConflicts,omitempty"`
+	Registries []string
 }
 
 // PushedArtifact says what happened to one artifact's log.
 type PushedArtifact struct {
-	Name string `json:"name"`
+	Name string
 	// Versions are the numbers, on the remote, of the versions pushed.
-	Versions []int `json:"versions"`
+	Versions []int
 	// Renumbered maps a version's local number to its number on the remote,
 	// for versions others pushed first.
-	Renumbered map[int]int `json:"renumbered,omitempty"`
+	Renumbered map[int]int
 	// Collapsed maps a local number to the remote version with equal
 	// content that it became.
-	Collapsed map[int]int `json:"collapsed,omitempty"`
+	Collapsed map[int]int
 	// Conflicts lists alias moves lost to a concurrent move.
-	Conflicts []string `json:"conflicts,omitempty"`
+	Conflicts []string
 }
 
 // ErrAliasConflict means a push landed but some alias moves lost a race;

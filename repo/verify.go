@@ -17,21 +17,22 @@ import (
 )
 
 // VerifyReport lists every difference between a version and a folder.
-// Paths are relative to the folder, '/'-separated.
+// Paths are relative to the folder, '/'-separated. The command line prints
+// it in a JSON shape of its own (docs/CLI.md).
 type VerifyReport struct {
-	Missing []string `json:"missing"`
-	Extra   []string `json:"extra"`
-	Changed []string `json:"changed"`
+	Missing []string
+	Extra   []string
+	Changed []string
 	// Files counts the version's files checked.
-	Files int64 `json:"files"`
+	Files int64
 	// Bytes counts the bytes hashed.
-	Bytes int64 `json:"bytes"`
+	Bytes int64
 	// SourceChanged lists references whose source no longer holds the
 	// recorded object, so the folder's copy could not be compared.
-	SourceChanged []string `json:"sourceChanged,omitempty"`
+	SourceChanged []string
 	// Unpinned lists location-only references: nothing recorded to
 	// compare with (not a difference).
-	Unpinned []string `json:"unpinned,omitempty"`
+	Unpinned []string
 }
 
 // OK reports whether the folder matches the version exactly.

@@ -33,33 +33,35 @@ type CheckoutOptions struct {
 // checkoutForceHint is how a user forces a checkout, for repo.ErrInTheWay.
 const checkoutForceHint = "run 'trove checkout --force'"
 
-// CheckoutResult says what Checkout did.
+// CheckoutResult says what Checkout did. Like the package's other results,
+// it is printed by the command line in a JSON shape of its own
+// (docs/CLI.md).
 type CheckoutResult struct {
 	// Commit is the Git commit whose lock was read, when Rev was given.
-	Commit string `json:"commit,omitempty"`
+	Commit string
 	// Pins lists every pin, sorted by path.
-	Pins []CheckedOut `json:"pins"`
+	Pins []CheckedOut
 }
 
 // CheckedOut says what was done at one pin's path.
 type CheckedOut struct {
-	Pin gitpair.Pin `json:"pin"`
+	Pin gitpair.Pin
 	// Version is the version materialised, as numbered here (NAME:vN);
 	// it differs from the pin's number when a push renumbered it.
-	Version string `json:"version,omitempty"`
+	Version string
 	// Written and Skipped count files written and already up to date;
 	// Removed counts files of the previously materialised version that
 	// this one lacks, removed because nobody had changed them.
-	Written int64 `json:"written"`
-	Skipped int64 `json:"skipped"`
-	Removed int64 `json:"removed"`
+	Written int64
+	Skipped int64
+	Removed int64
 	// Bytes counts bytes written.
-	Bytes int64 `json:"bytes"`
+	Bytes int64
 	// Error says why this pin could not be materialised.
-	Error string `json:"error,omitempty"`
+	Error string
 	// Warning, if not empty, says what needs attention though the pin
 	// was materialised: its version's TTL ran out.
-	Warning string `json:"warning,omitempty"`
+	Warning string
 }
 
 // Checkout materialises every pin of trove.lock (the work tree's, or

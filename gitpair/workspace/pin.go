@@ -17,14 +17,14 @@ import (
 // PinResult says what Pin or Update did.
 type PinResult struct {
 	// Pin is the pin now in trove.lock.
-	Pin gitpair.Pin `json:"pin"`
+	Pin gitpair.Pin
 	// Previous is the pin it replaced, if any.
-	Previous *gitpair.Pin `json:"previous,omitempty"`
+	Previous *gitpair.Pin
 	// Checkout says what was written at the path.
-	Checkout CheckedOut `json:"checkout"`
+	Checkout CheckedOut
 	// Ignored is the line added to the project's .gitignore, if one was
 	// (the pinned files belong to trove, not Git).
-	Ignored string `json:"ignored,omitempty"`
+	Ignored string
 }
 
 // Pin resolves name (any spelling Repo.Resolve accepts; fetched from the

@@ -13,9 +13,9 @@ import (
 type Status struct {
 	// Remote is the remote "unpushed" refers to; empty when none is
 	// configured (then nothing counts as unpushed).
-	Remote string `json:"remote"`
+	Remote string
 	// Pins lists every pin, sorted by path.
-	Pins []PinStatus `json:"pins"`
+	Pins []PinStatus
 }
 
 // Clean reports whether every pin is clean.
@@ -30,35 +30,35 @@ func (s *Status) Clean() bool {
 
 // PinStatus is the state of one pin.
 type PinStatus struct {
-	Pin gitpair.Pin `json:"pin"`
+	Pin gitpair.Pin
 	// Version is the pinned version as numbered here (NAME:vN), empty if
 	// it cannot be found here.
-	Version string `json:"version,omitempty"`
+	Version string
 	// Unavailable says why the pinned version cannot be found here
 	// (deleted, or not fetched yet); the other checks are then skipped.
-	Unavailable string `json:"unavailable,omitempty"`
+	Unavailable string
 	// Missing: nothing is at the pin's path.
-	Missing bool `json:"missing"`
+	Missing bool
 	// Modified: the folder differs from the version; Changes lists how.
-	Modified bool               `json:"modified"`
-	Changes  *repo.VerifyReport `json:"changes,omitempty"`
+	Modified bool
+	Changes  *repo.VerifyReport
 	// HashedBytes counts the bytes of the folder's files that were read to
 	// check them: files the stat cache vouches for (unchanged since trove
 	// last read or wrote them) are not read, so an unchanged folder costs
 	// nothing but a stat of each file.
-	HashedBytes int64 `json:"hashedBytes"`
+	HashedBytes int64
 	// Behind: the pin's alias now names another version, AliasNow
 	// ('trove pin --update PATH' moves the pin there).
-	Behind   bool   `json:"behind"`
-	AliasNow string `json:"aliasNow,omitempty"`
+	Behind   bool
+	AliasNow string
 	// AliasError says why the alias no longer resolves, if it does not.
-	AliasError string `json:"aliasError,omitempty"`
+	AliasError string
 	// Expired says that the version's TTL ran out and how to extend it:
 	// the pin keeps it from GC, but it no longer resolves by name.
-	Expired string `json:"expired,omitempty"`
+	Expired string
 	// Unpushed: the default remote was not last seen holding the version,
 	// so a clone of the code could not get its data.
-	Unpushed bool `json:"unpushed"`
+	Unpushed bool
 }
 
 // Clean reports whether nothing about the pin needs attention.
