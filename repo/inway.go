@@ -168,15 +168,12 @@ func kindOf(fi fs.FileInfo) string {
 // os.RemoveAll: a file the user adds meanwhile makes a folder's removal
 // fail, and nothing of theirs is lost.
 func (m *materializer) clearPath(d string, fi fs.FileInfo, want string) error {
-	rel := m.rel(d)
-	what, files, dirs, err := lookThrough(rel, m.version, d, fi, m.troves)
+	what, files, dirs, err := lookThrough(m.rel(d), m.version, d, fi, m.troves)
 	if err != nil {
-		return fmt.Errorf("pull: look through the folder in the way of %s %s: %w", want, d, err)
+		return lookThroughErr(d, want, err)
 	}
 	if what != "" {
-		l := &wayList{}
-		l.add(rel, wayText(m.version, want, rel, what))
-		return l.err(m, true)
+		return m.inTheWay(d, want, what)
 	}
 	if !fi.IsDir() {
 		if err := os.Remove(d); err != nil {
@@ -199,9 +196,24 @@ func (m *materializer) clearPath(d string, fi fs.FileInfo, want string) error {
 	return nil
 }
 
-// wayText describes one path in the way: "NAME:vN's file P: what".
-func wayText(version, want, rel, what string) string {
-	return fmt.Sprintf("%s's %s %s: %s", version, want, rel, what)
+// addAt adds d, where the version has a want and what is there is what,
+// to the paths in the way: "NAME:vN's file P: what".
+func (l *wayList) addAt(m *materializer, d, want, what string) {
+	rel := m.rel(d)
+	l.add(rel, fmt.Sprintf("%s's %s %s: %s", m.version, want, rel, what))
+}
+
+// inTheWay is the ErrInTheWay error for the one path d, found as a path
+// was written (see wayList.err).
+func (m *materializer) inTheWay(d, want, what string) error {
+	l := &wayList{}
+	l.addAt(m, d, want, what)
+	return l.err(m, true)
+}
+
+// lookThroughErr wraps a failure to look through the folder at d.
+func lookThroughErr(d, want string, err error) error {
+	return fmt.Errorf("pull: look through the folder in the way of %s %s: %w", want, d, err)
 }
 
 // differs describes a file or link, found by Lstat as fi, whose content
@@ -240,12 +252,9 @@ func (m *materializer) clearForFile(d string, fi fs.FileInfo) error {
 // location-only reference's paths are known only then.
 func (m *materializer) replaceable(d string, fi fs.FileInfo, want string) error {
 	if fi.IsDir() || m.troves(d, fi) {
-		return nil // a folder is clear's to judge
+		return nil // a folder is clearPath's to judge
 	}
-	l := &wayList{}
-	rel := m.rel(d)
-	l.add(rel, wayText(m.version, want, rel, differs(fi, m.version)))
-	return l.err(m, true)
+	return m.inTheWay(d, want, differs(fi, m.version))
 }
 
 // troves reports whether trove may remove or replace the file or symbolic
@@ -461,13 +470,12 @@ func (m *materializer) checkEntry(l *wayList, wg *sync.WaitGroup, p string, e ma
 		return false, nil
 	}
 	if fi.IsDir() || e.Kind == manifest.KindDir {
-		rel := m.rel(d)
-		what, _, _, err := lookThrough(rel, m.version, d, fi, m.troves)
+		what, _, _, err := lookThrough(m.rel(d), m.version, d, fi, m.troves)
 		if err != nil {
-			return false, fmt.Errorf("pull: look through the folder in the way of %s %s: %w", want, d, err)
+			return false, lookThroughErr(d, want, err)
 		}
 		if what != "" {
-			l.add(rel, wayText(m.version, want, rel, what))
+			l.addAt(m, d, want, what)
 		}
 		return true, nil
 	}
@@ -477,7 +485,7 @@ func (m *materializer) checkEntry(l *wayList, wg *sync.WaitGroup, p string, e ma
 			return false, nil
 		}
 		if !m.troves(d, fi) {
-			l.add(m.rel(d), wayText(m.version, want, m.rel(d), differs(fi, m.version)))
+			l.addAt(m, d, want, differs(fi, m.version))
 		}
 	case manifest.KindFile, manifest.KindRef:
 		wg.Add(1)
@@ -490,7 +498,7 @@ func (m *materializer) checkEntry(l *wayList, wg *sync.WaitGroup, p string, e ma
 				same = !e.Digest.IsZero() && m.refUpToDate(d, e)
 			}
 			if !same && !m.troves(d, fi) {
-				l.add(m.rel(d), wayText(m.version, want, m.rel(d), differs(fi, m.version)))
+				l.addAt(m, d, want, differs(fi, m.version))
 			}
 		})
 	}
