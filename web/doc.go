@@ -164,7 +164,8 @@
 //
 // Lists are paged with cursors. A folder page reads only the tree nodes
 // that hold it (manifest.ListDir), so a folder of a million files browses
-// as fast as a small one; the manifest download streams. The artifact
+// as fast as a small one; the manifest download is written out as the
+// tree is read, to the temp file downloads use. The artifact
 // list reads every artifact log once (the type of most, for the filter)
 // and, per row, the registry links and the latest version's record (more
 // records when the newest versions' TTLs ran out); the runs list reads the run refs up to
