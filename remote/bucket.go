@@ -113,6 +113,27 @@ type Bucket interface {
 	Location() string
 }
 
+// Unfinished is storage that a Put left behind when its process died
+// before publishing the object: a file remote's temp file, an S3 multipart
+// upload neither completed nor aborted. No reader can reach it and List
+// does not show it; it only takes space until removed. Backends whose Puts
+// can leave such storage list it with a ListUnfinished method and remove
+// it with RemoveUnfinished (garbage collection does, once it is older than
+// its grace period: a Put in progress keeps writing, so it stays young).
+type Unfinished struct {
+	// Key is the key the Put was writing where the store records it (S3),
+	// or the folder it was writing in, ending in '/' (a file remote).
+	Key string
+	// ID is the store's handle on it: an upload id, a temp file's path.
+	ID string
+	// Size is the number of bytes it holds.
+	Size int64
+	// Started is, by the store's clock, when the Put began (S3: the
+	// upload's initiation) or last wrote to it (a temp file's
+	// modification time).
+	Started time.Time
+}
+
 // Unwrapper is implemented by wrappers (retry, fault injection) that add
 // behaviour around another Bucket.
 type Unwrapper interface {
