@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/trove-ml/trove/internal/fileinfo"
@@ -35,7 +34,7 @@ const (
 // since it was listed, and returns its current stat.
 func openStable(path string) (*os.File, fileStat, time.Time, error) {
 	now := time.Now()
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := openNoFollow(path)
 	if err != nil {
 		return nil, fileStat{}, now, fmt.Errorf("%w: %s: %v", ErrInvalid, path, fileinfo.Cause(err))
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/trove-ml/trove/repo"
@@ -109,7 +108,7 @@ func startBackgroundPush(e env, root string, args []string, asJSON bool) error {
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Env = append(os.Environ(), "TROVE_PUSH_STATUS="+filepath.Join(dir, pushStatusFile),
 		pushResultEnv+"="+filepath.Join(dir, pushResultFile), "TROVE_NO_PROGRESS=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = detachedProcAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start background push: %w", err)
 	}
@@ -135,12 +134,12 @@ func backgroundPush(dir string) (int, bool) {
 	if err != nil || pid <= 0 {
 		return 0, false
 	}
-	// Signal 0 checks that the process exists. A finished push writes its
-	// status file first, so a recycled pid is caught by that check too.
+	// A finished push writes its status file first, so this check catches
+	// a recycled pid that processRunning would take for the push.
 	if _, err := os.Stat(filepath.Join(dir, pushStatusFile)); err == nil {
 		return pid, false
 	}
-	return pid, syscall.Kill(pid, 0) == nil
+	return pid, processRunning(pid)
 }
 
 // waitBackgroundPush waits for the background push and reports its end:

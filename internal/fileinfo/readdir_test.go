@@ -1,3 +1,8 @@
+//go:build !windows
+
+// These tests check inodes, link counts and ctimes against
+// syscall.Stat_t and make a FIFO, none of which Windows has.
+
 package fileinfo
 
 import (
