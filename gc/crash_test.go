@@ -145,14 +145,25 @@ func TestRemoteKilledAtEveryStep(t *testing.T) {
 		rw.clock.advance(2 * retention.Day)
 		return rw, func() {}
 	}
+	// The uninterrupted run, followed by the same two GCs, says what the
+	// remote holds in the end.
 	rw, _ := setup(t)
 	steps := 0
-	if _, _, err := rw.collectRemote(rw.clone("gc"), retention.Day, false, killAt(-1, &steps)); err != nil {
+	ref := rw.clone("gc")
+	if _, _, err := rw.collectRemote(ref, retention.Day, false, killAt(-1, &steps)); err != nil {
 		t.Fatal(err)
 	}
 	if steps < 4 {
 		t.Fatalf("only %d steps", steps)
 	}
+	for i := 0; i < 2; i++ {
+		rw.clock.advance(2 * retention.Day)
+		if _, _, err := rw.collectRemote(ref, retention.Day, false, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := rw.remoteUsage()
+	t.Logf("uninterrupted: %s", want)
 	for k := 0; k < steps; k++ {
 		t.Run(fmt.Sprint("step", k), func(t *testing.T) {
 			rw, _ := setup(t)
@@ -172,6 +183,9 @@ func TestRemoteKilledAtEveryStep(t *testing.T) {
 			}
 			if f := rw.verifyRemote(); f != "" {
 				t.Fatal(f)
+			}
+			if got := rw.remoteUsage(); got != want {
+				t.Fatalf("after a kill at step %d and two GCs the remote holds %s; uninterrupted, %s", k, got, want)
 			}
 		})
 	}

@@ -65,7 +65,11 @@
 //     store's clock) are deleted, If-Match their ETag, unless something
 //     live reaches one of their blobs again (a push that relied on an old
 //     index): then the pack is put back in an index instead;
-//  7. this repository's cache of the remote's indexes is rebuilt from the
+//  7. what interrupted uploads left (a file remote's temp files, S3
+//     multipart uploads never completed; see [remote.Unfinished]) is
+//     removed once older than [Safety.Grace]: an upload in progress is
+//     younger, and one removed under a stalled Put only makes it fail;
+//  8. this repository's cache of the remote's indexes is rebuilt from the
 //     indexes now there, so it never names a deleted pack.
 //
 // Nothing younger than the grace period is deleted or condemned: packs and

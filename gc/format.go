@@ -126,11 +126,18 @@ func (p *RemotePlan) WriteText(w io.Writer, verbose bool) error {
 			fmt.Fprintf(&b, "delete pack %s  %s, condemned %s ago\n", pk.ID.Short(), units.Bytes(pk.Size), formatAge(pk.Age))
 		}
 	}
+	for _, u := range p.Unfinished {
+		fmt.Fprintf(&b, "remove unfinished upload to %s  %s, last written %s ago\n", u.Key, units.Bytes(u.Size), formatAge(p.StoreNow.Sub(u.Started)))
+	}
 	for _, pr := range p.Problems {
 		fmt.Fprintf(&b, "problem %s\n", pr)
 	}
 	no, nb, lo, lb := p.Freed()
-	fmt.Fprintf(&b, "free   %d objects, %s now; %d objects, %s condemned for the next GC after the grace period\n", no, units.Bytes(nb), lo, units.Bytes(lb))
+	fmt.Fprintf(&b, "free   %d objects, %s now; %d objects, %s condemned for the next GC after the grace period", no, units.Bytes(nb), lo, units.Bytes(lb))
+	if len(p.Unfinished) > 0 {
+		fmt.Fprintf(&b, "; %d unfinished uploads, %s, now", len(p.Unfinished), units.Bytes(p.UnfinishedBytes()))
+	}
+	b.WriteByte('\n')
 	_, err := io.WriteString(w, b.String())
 	return err
 }

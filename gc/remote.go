@@ -106,7 +106,12 @@ type RemotePlan struct {
 	// packs; FileMapsDropped the dead file-map entries left out.
 	IndexesReplaced int
 	FileMapsDropped int
-	Problems        []string
+	// Unfinished lists what interrupted uploads left in the bucket (a
+	// file remote's temp files, S3 multipart uploads) that is older than
+	// the grace period: removed now. Younger ones may be uploads in
+	// progress and are left alone.
+	Unfinished []remote.Unfinished
+	Problems   []string
 
 	state     *remoteState
 	roots     *Roots
@@ -173,7 +178,48 @@ func PlanRemote(ctx context.Context, rep *remote.Repository, o RemoteOptions) (*
 	if err := p.decide(ctx, rep, safety); err != nil {
 		return nil, err
 	}
+	p.findUnfinished(ctx, rep.Bucket(), safety)
 	return p, nil
+}
+
+// unfinishedBucket is a bucket whose interrupted Puts can leave storage
+// that List does not show (see [remote.Unfinished]).
+type unfinishedBucket interface {
+	remote.Bucket
+	ListUnfinished(ctx context.Context, fn func(remote.Unfinished) error) error
+	RemoveUnfinished(ctx context.Context, u remote.Unfinished) error
+}
+
+// findUnfinished lists the leftovers of interrupted uploads older than the
+// grace period, by the store's clock: a Put in progress keeps writing (a
+// temp file's time is its last write) or is younger than any grace period
+// (an S3 upload's time is its start; trove's largest object, a pack, goes
+// up in minutes). Not being allowed to list them is a problem reported,
+// not a failure: the collection proper does not depend on it.
+func (p *RemotePlan) findUnfinished(ctx context.Context, b remote.Bucket, safety Safety) {
+	ub, ok := remote.As[unfinishedBucket](b)
+	if !ok {
+		return
+	}
+	err := ub.ListUnfinished(ctx, func(u remote.Unfinished) error {
+		if safety.oldEnough(u.Started, p.StoreNow) {
+			p.Unfinished = append(p.Unfinished, u)
+		}
+		return nil
+	})
+	if err != nil {
+		p.Unfinished = nil
+		p.Problems = append(p.Problems, fmt.Sprintf("the leftovers of interrupted uploads were not listed: %v", err))
+	}
+}
+
+// UnfinishedBytes returns the bytes that p.Unfinished holds.
+func (p *RemotePlan) UnfinishedBytes() int64 {
+	var n int64
+	for _, u := range p.Unfinished {
+		n += u.Size
+	}
+	return n
 }
 
 // remoteRoots finds the roots of the remote: its logs, its registry links

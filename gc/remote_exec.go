@@ -43,6 +43,13 @@ type RemoteResult struct {
 	Bytes   int64
 	// Replans counts how often the roots moved and the plan was made again.
 	Replans int
+	// Unfinished and UnfinishedBytes count the leftovers of interrupted
+	// uploads removed (see [RemotePlan.Unfinished]).
+	Unfinished      int
+	UnfinishedBytes int64
+	// Problems are what the execution could not do but did not need to:
+	// leftovers that could not be removed.
+	Problems []string
 }
 
 // CollectRemote plans and, unless dryRun, executes a remote collection,
@@ -249,6 +256,27 @@ func ExecuteRemote(ctx context.Context, rep *remote.Repository, p *RemotePlan, o
 		}
 		if err := b.Delete(ctx, c.key, c.info.ETag); err != nil && !remote.IsConflict(err) {
 			return res, fmt.Errorf("gc: delete %s: %w", c.key, err)
+		}
+	}
+
+	// The leftovers of interrupted uploads. Removing one that a Put still
+	// writes (stalled for longer than the grace period) makes that Put
+	// fail; it publishes nothing, so nothing is lost.
+	if len(p.Unfinished) > 0 {
+		if err := o.step("remove unfinished uploads"); err != nil {
+			return res, err
+		}
+		ub, _ := remote.As[unfinishedBucket](b)
+		for _, u := range p.Unfinished {
+			if err := ub.RemoveUnfinished(ctx, u); err != nil {
+				if ctx.Err() != nil {
+					return res, err
+				}
+				res.Problems = append(res.Problems, fmt.Sprintf("an interrupted upload to %s was not removed: %v", u.Key, err))
+				continue
+			}
+			res.Unfinished++
+			res.UnfinishedBytes += u.Size
 		}
 	}
 

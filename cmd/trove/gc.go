@@ -159,11 +159,15 @@ type gcJSON struct {
 	Young     int      `json:"packsYoung"`
 	// Objects and Bytes are freed now (planned, for a dry run); on a
 	// remote, LaterObjects and LaterBytes go at a GC after the grace period.
-	Objects      int      `json:"objects"`
-	Bytes        int64    `json:"bytes"`
-	LaterObjects int      `json:"laterObjects,omitempty"`
-	LaterBytes   int64    `json:"laterBytes,omitempty"`
-	Problems     []string `json:"problems"`
+	Objects      int   `json:"objects"`
+	Bytes        int64 `json:"bytes"`
+	LaterObjects int   `json:"laterObjects,omitempty"`
+	LaterBytes   int64 `json:"laterBytes,omitempty"`
+	// Unfinished and UnfinishedBytes count the leftovers of interrupted
+	// uploads to a remote, removed now (planned, for a dry run).
+	Unfinished      int      `json:"unfinishedUploads,omitempty"`
+	UnfinishedBytes int64    `json:"unfinishedBytes,omitempty"`
+	Problems        []string `json:"problems"`
 }
 
 // maxLocalReplans bounds re-planning when the roots moved (only another
@@ -299,9 +303,12 @@ func runRemoteGC(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, o g
 		}
 	}
 	out.Objects, out.Bytes, out.LaterObjects, out.LaterBytes = p.Freed()
+	out.Unfinished, out.UnfinishedBytes = len(p.Unfinished), p.UnfinishedBytes()
 	if res != nil {
 		out.Objects, out.Bytes = res.Objects, res.Bytes
 		out.Rescued = res.Rescued
+		out.Unfinished, out.UnfinishedBytes = res.Unfinished, res.UnfinishedBytes
+		out.Problems = append(out.Problems, res.Problems...)
 	}
 	if o.json {
 		return printJSON(e.stdout, out)
@@ -323,8 +330,11 @@ func runRemoteGC(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, o g
 	if res.Rescued > 0 {
 		fmt.Fprintf(e.stdout, "; %d packs indexed again (reached by a push)", res.Rescued)
 	}
+	if res.Unfinished > 0 {
+		fmt.Fprintf(e.stdout, "; removed %d unfinished uploads (%s)", res.Unfinished, units.Bytes(res.UnfinishedBytes))
+	}
 	fmt.Fprintln(e.stdout)
-	for _, pr := range p.Problems {
+	for _, pr := range out.Problems {
 		fmt.Fprintf(e.stderr, "trove: gc: %s\n", pr)
 	}
 	return nil

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/trove-ml/trove/internal/s3test"
 )
@@ -192,8 +197,14 @@ func TestKilledPush(t *testing.T) {
 		writeFiles(t, a, map[string]string{filepath.Join("data", string(rune('a'+i))): string(randomBytes(20+i, 12<<20))})
 	}
 	mustTrove(t, a, "commit", "ds", "--type", "dataset", "data")
+	// A push to another remote says how long one takes here, so that the
+	// kills land within the push (and, most likely, within a pack).
+	mustTrove(t, a, "remote", "add", "timing", fileRemote(t))
+	start := time.Now()
+	mustTrove(t, a, "push", "--remote", "timing")
+	d := time.Since(start)
 	mustTrove(t, a, "remote", "add", "origin", url)
-	for _, delay := range []time.Duration{50 * time.Millisecond, 150 * time.Millisecond, 400 * time.Millisecond} {
+	for _, delay := range []time.Duration{50 * time.Millisecond, d / 4, d / 2, 3 * d / 4} {
 		cmd := troveProc(t, a, "push")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -214,6 +225,28 @@ func TestKilledPush(t *testing.T) {
 	troveJSON(t, a, &res, "push")
 	if res.Bytes >= 72<<20 {
 		t.Logf("rerun uploaded %d bytes: the kills landed before any pack", res.Bytes)
+	}
+	// The killed pushes' temp files are invisible to readers; a remote GC
+	// (grace 0: no push runs now) removes them and nothing else.
+	temps := func() (n int, size int64) {
+		_ = filepath.WalkDir(strings.TrimPrefix(url, "file://"), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() && strings.HasPrefix(d.Name(), ".trove-tmp-") {
+				fi, _ := d.Info()
+				n, size = n+1, size+fi.Size()
+			}
+			return nil
+		})
+		return n, size
+	}
+	left, leftBytes := temps()
+	t.Logf("the kills left %d temp files, %d bytes", left, leftBytes)
+	var gcRes gcJSON
+	troveJSON(t, a, &gcRes, "gc", "--remote", "origin", "--grace", "0")
+	if gcRes.Unfinished != left || gcRes.UnfinishedBytes != leftBytes {
+		t.Errorf("gc removed %d unfinished uploads (%d bytes); the kills left %d (%d bytes)", gcRes.Unfinished, gcRes.UnfinishedBytes, left, leftBytes)
+	}
+	if n, _ := temps(); n != 0 {
+		t.Errorf("%d temp files left after gc", n)
 	}
 	b := newProject(t)
 	mustTrove(t, b, "remote", "add", "origin", url)
@@ -255,6 +288,29 @@ func TestS3Remote(t *testing.T) {
 	if bytes.Contains(cfg, []byte(srv.SecretKey)) || bytes.Contains(cfg, []byte(srv.AccessKey)) {
 		t.Fatal("credentials were written to .trove/config")
 	}
+	// A multipart upload of a push that died goes at the next remote GC
+	// (grace 0: no push runs now).
+	ctx := context.Background()
+	up, err := srv.Client().CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: &bucket, Key: aws.String("team/project/packs/ab/killed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := randomBytes(10, 5<<20)
+	_, err = srv.Client().UploadPart(ctx, &awss3.UploadPartInput{Bucket: &bucket, Key: aws.String("team/project/packs/ab/killed"), UploadId: up.UploadId, PartNumber: aws.Int32(1), Body: bytes.NewReader(part)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gcRes gcJSON
+	troveJSON(t, a, &gcRes, "gc", "--remote", "origin", "--grace", "0")
+	if gcRes.Unfinished != 1 || gcRes.UnfinishedBytes != int64(len(part)) {
+		t.Errorf("gc removed %d unfinished uploads (%d bytes), want the dead push's (%d bytes)", gcRes.Unfinished, gcRes.UnfinishedBytes, len(part))
+	}
+	ups, err := srv.Client().ListMultipartUploads(ctx, &awss3.ListMultipartUploadsInput{Bucket: &bucket})
+	if err != nil || len(ups.Uploads) != 0 {
+		t.Errorf("uploads after gc: %v, %v", ups, err)
+	}
+	mustTrove(t, b, "pull", "model:prod", "-o", filepath.Join(b, "again"))
+
 	// A wrong secret is refused with a clear error.
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
 	c := newProject(t)
