@@ -200,8 +200,11 @@ func (r *Repo) checkCommit(o *CommitOptions) error {
 	if len(o.Paths) == 0 && len(o.Refs) == 0 {
 		return fmt.Errorf("%w: nothing to commit: name at least one file, directory or reference", ErrInvalid)
 	}
+	if strings.HasPrefix(o.Prefix, "/") {
+		return fmt.Errorf("%w: --prefix %q: give a folder inside the version, relative to its root (%q), not a path on this machine", ErrInvalid, o.Prefix, strings.Trim(o.Prefix, "/"))
+	}
 	if o.Prefix != "" {
-		for _, el := range strings.Split(strings.Trim(o.Prefix, "/"), "/") {
+		for _, el := range strings.Split(strings.TrimSuffix(o.Prefix, "/"), "/") {
 			if err := manifest.ValidPathElement(el); err != nil {
 				return fmt.Errorf("%w: --prefix %q: %v", ErrInvalid, o.Prefix, err)
 			}
@@ -265,6 +268,9 @@ func resolveSources(paths []string, trove string) (*vdir, error) {
 		case fi.IsDir():
 			if abs == trove || strings.HasPrefix(abs, trove+string(filepath.Separator)) {
 				return nil, fmt.Errorf("%w: %s is inside the repository's own %s folder", ErrInvalid, p, DirName)
+			}
+			if git := filepath.Join(filepath.Dir(trove), ".git"); abs == git || strings.HasPrefix(abs, git+string(filepath.Separator)) {
+				return nil, fmt.Errorf("%w: %s is inside the project's Git folder, which trove leaves to Git", ErrInvalid, p)
 			}
 			f, err := os.Open(abs)
 			if err != nil {
@@ -592,6 +598,10 @@ func (c *committer) list(v *vdir) ([]item, error) {
 	return items, nil
 }
 
+// gitDir returns the path of the project's own Git folder (or file, in a
+// linked work tree or a submodule): .git beside .trove.
+func (r *Repo) gitDir() string { return filepath.Join(r.Root, ".git") }
+
 // listDir returns the entries of folder d in name order (bytewise, the
 // trees' order). Files whose stat cache entry can be trusted come back
 // known, so that the walk, one goroutine, only adds them to the tree:
@@ -614,8 +624,12 @@ func (c *committer) listDir(d string) ([]item, error) {
 		if err := manifest.ValidPathElement(name); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, p, err)
 		}
-		if p == c.r.Dir {
-			continue // never commit the repository into itself
+		if p == c.r.Dir || p == c.r.gitDir() {
+			// Never commit the repository into itself, nor the project's
+			// Git repository, whose files are code history, not artifact
+			// content: committing the project folder means its work tree.
+			// A .git anywhere else is data like any other folder.
+			continue
 		}
 		it := item{name: name}
 		switch {

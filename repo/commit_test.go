@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,10 +15,16 @@ import (
 // TestCommitLeavesOutRepository commits a project folder that holds the
 // repository's own .trove: the folder is left out of the version (it used
 // to crash the walk with a nil pointer).
+//
+// The project's Git folder is left out the same way, but not a .git deeper
+// in the tree (data, such as a dataset of repositories); and naming the
+// project's .git itself is refused.
 func TestCommitLeavesOutRepository(t *testing.T) {
 	ctx := context.Background()
 	r := newRepo(t)
 	write(t, filepath.Join(r.Root, "data", "a"), []byte("hello"))
+	write(t, filepath.Join(r.Root, ".git", "HEAD"), []byte("ref: refs/heads/main\n"))
+	write(t, filepath.Join(r.Root, "data", "repo", ".git", "HEAD"), []byte("ref: refs/heads/dev\n"))
 	res, err := r.Commit(ctx, CommitOptions{Name: "self", Type: "dataset", Paths: []string{r.Root}})
 	if err != nil {
 		t.Fatal(err)
@@ -30,8 +37,14 @@ func TestCommitLeavesOutRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(paths) != "[data data/a]" {
-		t.Fatalf("version holds %v, want [data data/a]", paths)
+	if fmt.Sprint(paths) != "[data data/a data/repo data/repo/.git data/repo/.git/HEAD]" {
+		t.Fatalf("version holds %v, want [data data/a data/repo data/repo/.git data/repo/.git/HEAD]", paths)
+	}
+	for _, p := range []string{filepath.Join(r.Root, ".git"), r.Dir} {
+		_, err := r.Commit(ctx, CommitOptions{Name: "self", Paths: []string{p}})
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("commit of %s: %v, want ErrInvalid", p, err)
+		}
 	}
 }
 

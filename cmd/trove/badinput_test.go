@@ -55,6 +55,8 @@ func TestBadInput(t *testing.T) {
 		{"reserved alias", []string{"commit", "ds", "--type", "dataset", "data", "--alias", "latest"}, "latest"},
 		{"bad ttl", []string{"commit", "ds", "--type", "dataset", "data", "--ttl", "3 weeks"}, "TTL"},
 		{"bad prefix", []string{"commit", "ds", "--type", "dataset", "data", "--prefix", "../up"}, "--prefix"},
+		{"absolute prefix", []string{"commit", "ds", "--type", "dataset", "data", "--prefix", "/home/me/data"}, `relative to its root ("home/me/data")`},
+		{"empty prefix element", []string{"commit", "ds", "--type", "dataset", "data", "--prefix", "a//b"}, "--prefix"},
 		{"repo inside itself", []string{"commit", "ds", "--type", "dataset", ".trove"}, ".trove"},
 		{"unknown flag", []string{"commit", "ds", "--bogus", "data"}, "bogus"},
 		{"bad spec", []string{"show", "a/b/c/d"}, "too many"},

@@ -35,8 +35,9 @@ func newCommitCommand(e env) *cli.Command {
 		Usage:     "log a version of an artifact from files and folders",
 		ArgsUsage: "NAME [PATH...] [--ref URI...]",
 		Description: "A folder contributes its contents at the version's root, a file its base name;\n" +
-			"--prefix puts them under a folder. Content equal to the artifact's latest version makes\n" +
-			"no new version: trove says which version it equals and applies --alias and --tag to it;\n" +
+			"--prefix puts them under a folder. The project's own .trove and .git folders are left out.\n" +
+			"Content equal to the artifact's latest version makes no new version: trove says which\n" +
+			"version it equals and applies --alias and --tag to it;\n" +
 			"-m, --meta and --meta-file are not applied (a version's description and metadata are fixed\n" +
 			"when it is made), nor is --ttl ('trove ttl set NAME:vN D' sets it): trove warns which.\n\n" +
 			refHelp + "\n\n" + exitCodesHelp,
