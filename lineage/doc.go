@@ -114,7 +114,7 @@
 //	    {"kind": "version", "id": "<record id>", "label": "mnist:v1",
 //	     "distance": 1,                 // runs between it and the root
 //	     "more": true,                  // neighbours cut by the depth limit (omitted if false)
-//	     "artifact": "mnist", "version": 1, "type": "dataset",
+//	     "artifact": "mnist", "version": "v1", "type": "dataset",
 //	     "state": "live" | "deleted" | "unknown"},
 //	    {"kind": "run", "id": "<run id>", "label": "train", "distance": 1,
 //	     "name": "train", "jobType": "train",
@@ -130,8 +130,10 @@
 //	}
 //
 // Optional fields (name, jobType, exitCode, signal, ended, git, type) are
-// omitted when empty. A version's "state" is "unknown" when no artifact log
-// here names its record.
+// omitted when empty. Version numbers are always strings "vN", as in all
+// of trove's JSON (docs/CLI.md): a version's "version" is its number now.
+// A version's "state" is "unknown" when no artifact log here names its
+// record.
 //
 // # What lineage leaves to others
 //

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -33,7 +34,7 @@ type nodeJSON struct {
 	More     bool     `json:"more,omitempty"`
 	// versions
 	Artifact string   `json:"artifact,omitempty"`
-	Version  any      `json:"version,omitempty"` // the number, or "vN" (WriteJSONNamed)
+	Version  string   `json:"version,omitempty"` // "vN"
 	Type     string   `json:"type,omitempty"`
 	State    string   `json:"state"`
 	Links    []string `json:"links,omitempty"`
@@ -56,16 +57,11 @@ type edgeJSON struct {
 	Kind EdgeKind `json:"kind"`
 }
 
-// WriteJSON writes the graph as one indented JSON document in the stable
-// form the package documentation describes, versions as numbers (the
-// form of the UI's JSON, which numbers versions throughout).
-func (g *Graph) WriteJSON(w io.Writer) error { return g.writeJSON(w, false) }
-
-// WriteJSONNamed is WriteJSON with each version spelt "vN", as the
-// command line's JSON spells versions everywhere (docs/CLI.md).
-func (g *Graph) WriteJSONNamed(w io.Writer) error { return g.writeJSON(w, true) }
-
-func (g *Graph) writeJSON(w io.Writer, named bool) error {
+// WriteJSON writes the graph as one indented JSON document in the
+// stable form the package documentation describes, each version spelt
+// "vN" as all of trove's JSON spells versions: the command line's
+// (docs/CLI.md) and the web UI's.
+func (g *Graph) WriteJSON(w io.Writer) error {
 	out := graphJSON{
 		Format: GraphFormat, Root: g.Root.String(), Direction: g.Direction.String(), Depth: g.Depth,
 		Nodes: []nodeJSON{}, Edges: []edgeJSON{},
@@ -73,10 +69,8 @@ func (g *Graph) writeJSON(w io.Writer, named bool) error {
 	for _, n := range g.Nodes {
 		j := nodeJSON{Kind: n.Kind, ID: n.ID, Label: n.Label(), Distance: n.Distance, More: n.More}
 		if n.Kind == VersionNode {
-			j.Artifact, j.Version, j.Type, j.State, j.Links = n.Version.Artifact, n.Version.Version, n.Type, n.VersionState, n.Links
-			if named {
-				j.Version = fmt.Sprintf("v%d", n.Version.Version)
-			}
+			j.Artifact, j.Type, j.State, j.Links = n.Version.Artifact, n.Type, n.VersionState, n.Links
+			j.Version = "v" + strconv.Itoa(n.Version.Version)
 		} else if r := n.Run; r != nil {
 			j.Name, j.JobType, j.State, j.Signal = r.Name, r.JobType, string(r.State), r.Signal
 			if r.State == StateFinished || r.State == StateFailed {

@@ -70,10 +70,10 @@ type artifactRow struct {
 	Versions int `json:"versions"`
 	// Latest is the number of the latest version, and Size, Files and
 	// Created describe it; absent when no version is live.
-	Latest  *int      `json:"latest,omitempty"`
-	Size    int64     `json:"size"`
-	Files   int64     `json:"files"`
-	Created time.Time `json:"created,omitzero"`
+	Latest  *versionNumber `json:"latest,omitempty"`
+	Size    int64          `json:"size"`
+	Files   int64          `json:"files"`
+	Created time.Time      `json:"created,omitzero"`
 }
 
 // artifactsPage lists artifacts in name order, filtered and paged. It
@@ -141,7 +141,7 @@ func (s *Server) artifactsPage(q *request) error {
 		if err != nil {
 			return fmt.Errorf("%s:v%d: %w", row.Name, latest.N, err)
 		}
-		n := latest.N
+		n := versionNumber(latest.N)
 		row.Latest, row.Size, row.Files, row.Created = &n, rec.Size, rec.Files, latest.Created
 	}
 	return s.render(q, "artifacts", page{Title: "Artifacts", Section: "artifacts", Data: v})
@@ -157,15 +157,15 @@ type versionsView struct {
 	Next int `json:"next"`
 	// Before is where this page starts (versions numbered below it);
 	// More, when set, is the before= of the next page.
-	Before *int `json:"before,omitempty"`
-	More   int  `json:"more,omitempty"`
-	Limit  int  `json:"limit"`
+	Before *versionNumber `json:"before,omitempty"`
+	More   versionNumber  `json:"more,omitempty"`
+	Limit  int            `json:"limit"`
 }
 
 // versionRow is one version in a list.
 type versionRow struct {
-	Version int    `json:"version"`
-	State   string `json:"state"`
+	Version versionNumber `json:"version"`
+	State   string        `json:"state"`
 	// Deleted says when and why a deleted version went.
 	Deleted string `json:"deleted,omitempty"`
 	// Aliases include "latest" for the latest version.
@@ -217,11 +217,20 @@ func (s *Server) versionsPage(q *request) error {
 	v := versionsView{Artifact: name, Type: l.Type, Next: l.Next, Limit: limit, Versions: []versionRow{}}
 	before := l.Next
 	if b := q.URL.Query().Get("before"); b != "" {
-		n, err := strconv.Atoi(b)
-		if err != nil || n < 0 {
-			return errBadRequest("before %q: want a version number", b)
+		n, ok := refs.ParseVersionNumber(b)
+		if !ok {
+			// A bare number: what pages wrote before they spelt
+			// versions "vN", kept so their links still work.
+			var err error
+			n, err = strconv.Atoi(b)
+			ok = err == nil && n >= 0
 		}
-		before, v.Before = n, &n
+		if !ok {
+			return errBadRequest("before %q: want a version, vN", b)
+		}
+		before = n
+		bn := versionNumber(n)
+		v.Before = &bn
 	}
 	var shown []refs.Version
 	for i := len(l.Versions) - 1; i >= 0; i-- {
@@ -235,7 +244,7 @@ func (s *Server) versionsPage(q *request) error {
 		if len(shown) == limit {
 			// Some version below the page exists, so the last shown is
 			// at least v1.
-			v.More = shown[len(shown)-1].N
+			v.More = versionNumber(shown[len(shown)-1].N)
 			continue
 		}
 		shown = append(shown, ver)
@@ -292,7 +301,7 @@ func (q *request) versionRows(name string, l *refs.Log, vs []refs.Version, recs 
 	var live []refs.Version
 	for _, ver := range vs {
 		row := versionRow{
-			Version: ver.N, State: ver.State, Created: ver.Created,
+			Version: versionNumber(ver.N), State: ver.State, Created: ver.Created,
 			Digest: ver.Root.String(), Record: ver.Record.String(),
 			Aliases: l.AliasesOf(ver.N), Tags: l.TagsOf(ver.N),
 		}
@@ -331,7 +340,7 @@ func (q *request) versionRows(name string, l *refs.Log, vs []refs.Version, recs 
 		return nil, err
 	}
 	for i := range rows {
-		st, ok := retention.Find(sts, rows[i].Version)
+		st, ok := retention.Find(sts, int(rows[i].Version))
 		if !ok {
 			continue
 		}

@@ -14,7 +14,7 @@
 // live version whose TTL has not run out.
 //
 //	/ and /artifacts                  artifacts: ?type=T&q=TEXT&after=NAME&limit=N
-//	/artifacts/NAME                   versions, newest first: ?before=N&limit=N
+//	/artifacts/NAME                   versions, newest first: ?before=vN&limit=N
 //	/artifacts/NAME/SEL               a version
 //	/artifacts/NAME/SEL/files         one folder: ?path=DIR&after=NAME&limit=N
 //	                                  (?path=FILE describes one entry)
@@ -58,7 +58,8 @@
 //	                   "changes":[{"op","path","kind","oldSize","newSize","oldDigest",
 //	                   "newDigest"}],"counts","truncated","limit"}
 //	/…/SEL/lineage    {"artifact","version","state","direction","depth","graph" (package
-//	                   lineage's graph JSON, format 1),"layout":{"width","height",
+//	                   lineage's graph JSON, format 1, as `trove lineage --json` prints
+//	                   it),"layout":{"width","height",
 //	                   "nodes":{ID:{"x","y","width","height"}},"edges":[{"from","to",
 //	                   "points"}]},"note"}
 //	/runs             {"runs":[{"id","label","name","jobType","state","outcome","started",
@@ -75,7 +76,16 @@
 //	                   "unlinked","unlinkedBy"}]}
 //
 // Fields are added, never renamed or removed. Times are RFC 3339; sizes
-// bytes; digests and record ids lower-case hex.
+// bytes; digests and record ids lower-case hex. Version numbers are always
+// strings "vN", as in the command line's --json (docs/CLI.md): fields
+// called "version" (and "latest", "againstVersion", "then", "current", the
+// "before" and "more" of an artifact's versions, and a registry link's
+// number in its collection, "n" and "link"), the lineage graph's nodes
+// included. A registry link's "version" and a collection row's "latest"
+// are objects; a version named with its artifact, NAME:vN, is in a field
+// called "against" or "label", never "version". Counts ("versions",
+// "live", "next", "links", "collections", "inputs", "outputs") are
+// numbers.
 //
 // # The repository lock
 //

@@ -36,8 +36,8 @@ func templateFuncs() template.FuncMap {
 		"statusText":    http.StatusText,
 		"pageURL":       pageURL,
 		"ttlNote":       ttlNote,
-		"deref":         func(p *int) int { return *p },
-		"entries": func(name string, n int, rows []fileRow) entriesData {
+		"deref":         func(p *versionNumber) versionNumber { return *p },
+		"entries": func(name string, n versionNumber, rows []fileRow) entriesData {
 			return entriesData{Artifact: name, Version: n, Rows: rows}
 		},
 		"add":  func(a, b int) int { return a + b },
@@ -113,11 +113,11 @@ func ago(now, t time.Time) string {
 
 func artifactURL(name string) string { return "/artifacts/" + url.PathEscape(name) }
 
-func versionURL(name string, n int) string {
-	return artifactURL(name) + "/v" + strconv.Itoa(n)
+func versionURL(name string, n versionNumber) string {
+	return artifactURL(name) + "/" + n.String()
 }
 
-func filesURL(name string, n int, dir string) string {
+func filesURL(name string, n versionNumber, dir string) string {
 	u := versionURL(name, n) + "/files"
 	if dir != "" {
 		u += "?" + url.Values{"path": {dir}}.Encode()
@@ -125,13 +125,13 @@ func filesURL(name string, n int, dir string) string {
 	return u
 }
 
-func fileURL(name string, n int, path string) string {
+func fileURL(name string, n versionNumber, path string) string {
 	return versionURL(name, n) + "/file?" + url.Values{"path": {path}}.Encode()
 }
 
-func manifestURL(name string, n int) string { return versionURL(name, n) + "/manifest" }
+func manifestURL(name string, n versionNumber) string { return versionURL(name, n) + "/manifest" }
 
-func diffURL(name string, n int, against string) string {
+func diffURL(name string, n versionNumber, against string) string {
 	u := versionURL(name, n) + "/diff"
 	if against != "" {
 		u += "?" + url.Values{"against": {against}}.Encode()
@@ -139,7 +139,7 @@ func diffURL(name string, n int, against string) string {
 	return u
 }
 
-func lineageURL(name string, n int) string { return versionURL(name, n) + "/lineage" }
+func lineageURL(name string, n versionNumber) string { return versionURL(name, n) + "/lineage" }
 
 func runURL(id string) string { return "/runs/" + url.PathEscape(id) }
 
@@ -189,7 +189,7 @@ func pageURL(base string, kv ...any) string {
 // and the version they belong to.
 type entriesData struct {
 	Artifact string
-	Version  int
+	Version  versionNumber
 	Rows     []fileRow
 }
 

@@ -33,7 +33,7 @@ func TestWebLatestSkipsExpired(t *testing.T) {
 
 	var list artifactsView
 	f.getJSON(t, "/artifacts", &list)
-	latest := map[string]*int{}
+	latest := map[string]*versionNumber{}
 	for _, a := range list.Artifacts {
 		latest[a.Name] = a.Latest
 	}
@@ -46,7 +46,7 @@ func TestWebLatestSkipsExpired(t *testing.T) {
 
 	var vs versionsView
 	f.getJSON(t, "/artifacts/ds", &vs)
-	aliases := map[int][]string{}
+	aliases := map[versionNumber][]string{}
 	for _, row := range vs.Versions {
 		aliases[row.Version] = row.Aliases
 		if row.Version == 1 && row.Remaining != "expired" {
@@ -60,7 +60,7 @@ func TestWebLatestSkipsExpired(t *testing.T) {
 	var v versionView
 	f.getJSON(t, "/artifacts/ds/latest", &v)
 	if v.Version != 0 || v.Record != f.recs["ds:v0"].String() {
-		t.Errorf("/artifacts/ds/latest is v%d (record %s), want v0 (%s)", v.Version, v.Record, f.recs["ds:v0"])
+		t.Errorf("/artifacts/ds/latest is %s (record %s), want v0 (%s)", v.Version, v.Record, f.recs["ds:v0"])
 	}
 	if resp, body := f.get(t, "/artifacts/ds/latest"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "ds</span>:v0") {
 		t.Errorf("/artifacts/ds/latest: %s, want the page of ds:v0\n%s", resp.Status, body)
@@ -68,14 +68,14 @@ func TestWebLatestSkipsExpired(t *testing.T) {
 	var lv lineageView
 	f.getJSON(t, "/artifacts/ds/latest/lineage", &lv)
 	if lv.Version != 0 {
-		t.Errorf("/artifacts/ds/latest/lineage is of v%d, want v0", lv.Version)
+		t.Errorf("/artifacts/ds/latest/lineage is of %s, want v0", lv.Version)
 	}
 	// Named by number, the expired version still shows: GC has not
 	// deleted it.
 	var v1 versionView
 	f.getJSON(t, "/artifacts/ds/v1", &v1)
 	if v1.Version != 1 || v1.Remaining != "expired" {
-		t.Errorf("/artifacts/ds/v1: v%d remaining %q, want v1 expired", v1.Version, v1.Remaining)
+		t.Errorf("/artifacts/ds/v1: %s remaining %q, want v1 expired", v1.Version, v1.Remaining)
 	}
 
 	if resp, body := f.get(t, "/artifacts/tmp/latest"); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "expired") {

@@ -32,13 +32,13 @@ const (
 
 // lineageView is the lineage graph around a version.
 type lineageView struct {
-	Artifact  string `json:"artifact"`
-	Version   int    `json:"version"`
-	State     string `json:"state"`
-	Direction string `json:"direction"`
-	Depth     int    `json:"depth"`
+	Artifact  string        `json:"artifact"`
+	Version   versionNumber `json:"version"`
+	State     string        `json:"state"`
+	Direction string        `json:"direction"`
+	Depth     int           `json:"depth"`
 	// Graph is the graph in package lineage's stable JSON form (format 1:
-	// nodes, edges, distances).
+	// nodes, edges, distances; versions "vN").
 	Graph json.RawMessage `json:"graph"`
 	// Layout is where the drawing puts each node and edge; absent when the
 	// graph was not drawn, and then Note says why.
@@ -143,7 +143,7 @@ func (s *Server) lineagePage(q *request) error {
 	if err := g.WriteJSON(&buf); err != nil {
 		return err
 	}
-	view := lineageView{Artifact: name, Version: ver.N, State: ver.State, Direction: o.Direction.String(), Depth: o.Depth,
+	view := lineageView{Artifact: name, Version: versionNumber(ver.N), State: ver.State, Direction: o.Direction.String(), Depth: o.Depth,
 		Graph: json.RawMessage(buf.Bytes())}
 	root := ver.Record.String()
 	for _, n := range g.Nodes {
@@ -268,14 +268,14 @@ func nodeURL(n *lineage.Node) string {
 	if n.Kind == lineage.RunNode {
 		return runURL(n.ID)
 	}
-	return versionLinkURL(n.Version.Artifact, n.Version.Version, n.VersionState)
+	return versionLinkURL(n.Version.Artifact, versionNumber(n.Version.Version), n.VersionState)
 }
 
 // versionLinkURL is where a link to version n of an artifact goes, by the
 // version's state: a live version's page, a deleted one's lineage (which
 // outlives its data), and the artifact's page when the state is unknown
 // (no log here names the version).
-func versionLinkURL(artifact string, n int, state string) string {
+func versionLinkURL(artifact string, n versionNumber, state string) string {
 	switch state {
 	case refs.StateLive:
 		return versionURL(artifact, n)

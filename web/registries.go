@@ -63,7 +63,7 @@ type collectionRow struct {
 // linkRow is one link of a collection.
 type linkRow struct {
 	// N is the link's number in the collection (its vN there).
-	N int `json:"n"`
+	N versionNumber `json:"n"`
 	// Version is the linked artifact version, by record, with its number
 	// now and when linked.
 	Version versionLink `json:"version"`
@@ -110,7 +110,7 @@ func linkRowOf(q *request, g *registry.Registry, c *registry.Collection, l regis
 	if err != nil {
 		return linkRow{}, err
 	}
-	lr := linkRow{N: l.N, Version: vl, Linked: l.Linked, By: l.By, State: l.State, Unlinked: l.Unlinked, UnlinkedBy: l.UnlinkedBy, Aliases: []aliasRow{}}
+	lr := linkRow{N: versionNumber(l.N), Version: vl, Linked: l.Linked, By: l.By, State: l.State, Unlinked: l.Unlinked, UnlinkedBy: l.UnlinkedBy, Aliases: []aliasRow{}}
 	for _, a := range c.AliasesOf(l.N) {
 		lr.Aliases = append(lr.Aliases, aliasRow{Name: a, Protected: g.IsProtected(a)})
 	}
@@ -125,7 +125,7 @@ type collectionView struct {
 	Protected  []string  `json:"protected"`
 	Links      []linkRow `json:"links"`
 	// Latest is the number of the latest live link.
-	Latest *int `json:"latest,omitempty"`
+	Latest *versionNumber `json:"latest,omitempty"`
 }
 
 func (s *Server) collectionPage(q *request) error {
@@ -140,7 +140,7 @@ func (s *Server) collectionPage(q *request) error {
 	}
 	v := collectionView{Registry: reg, Collection: coll, Type: c.Type, Protected: nonNil(g.Protected), Links: []linkRow{}}
 	if l, ok := c.Latest(); ok {
-		n := l.N
+		n := versionNumber(l.N)
 		v.Latest = &n
 	}
 	for i := len(c.Links) - 1; i >= 0; i-- {

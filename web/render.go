@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,6 +127,30 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.WriteHeader(status)
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// versionNumber is a version's number in a page's view, or a link's
+// number in a registry collection. Pages and their JSON both spell it
+// "vN": the JSON as the command line's --json does (docs/CLI.md), so a
+// script reading both sees one shape, and a number in the JSON is never a
+// version.
+type versionNumber int
+
+// String returns "vN".
+func (n versionNumber) String() string { return "v" + strconv.Itoa(int(n)) }
+
+// MarshalText returns "vN", which JSON writes as a string.
+func (n versionNumber) MarshalText() ([]byte, error) { return []byte(n.String()), nil }
+
+// UnmarshalText reads "vN" as [refs.ParseVersionNumber] does; anything
+// else, a bare number included, is an error.
+func (n *versionNumber) UnmarshalText(b []byte) error {
+	v, ok := refs.ParseVersionNumber(string(b))
+	if !ok {
+		return fmt.Errorf("web: version %q: want vN", b)
+	}
+	*n = versionNumber(v)
+	return nil
 }
 
 // httpError is an error with the HTTP status it answers with.

@@ -116,12 +116,12 @@ type runView struct {
 // link was made) and its state: live, deleted, or unknown when no
 // artifact log here names the record.
 type versionLink struct {
-	Artifact string `json:"artifact"`
-	Record   string `json:"record"`
-	Then     int    `json:"then"`
-	Current  int    `json:"current"`
-	State    string `json:"state"`
-	URL      string `json:"-"`
+	Artifact string        `json:"artifact"`
+	Record   string        `json:"record"`
+	Then     versionNumber `json:"then"`
+	Current  versionNumber `json:"current"`
+	State    string        `json:"state"`
+	URL      string        `json:"-"`
 }
 
 func (s *Server) runPage(q *request) error {
@@ -168,7 +168,7 @@ func (s *Server) runPage(q *request) error {
 // versionLink finds the current number and state of a version by record,
 // in its artifact's log (read once per request: see request.Log).
 func (q *request) versionLink(artifact string, record objects.ID, then int) (versionLink, error) {
-	vl := versionLink{Artifact: artifact, Record: record.String(), Then: then, Current: then, State: "unknown"}
+	vl := versionLink{Artifact: artifact, Record: record.String(), Then: versionNumber(then), Current: versionNumber(then), State: "unknown"}
 	l, err := q.Log(q.Context(), artifact)
 	switch {
 	case errors.Is(err, refs.ErrNotFound):
@@ -179,7 +179,7 @@ func (q *request) versionLink(artifact string, record objects.ID, then int) (ver
 	if l != nil {
 		for _, ver := range l.Versions {
 			if ver.Record == record {
-				vl.Current, vl.State = ver.N, ver.State
+				vl.Current, vl.State = versionNumber(ver.N), ver.State
 				break
 			}
 		}

@@ -33,21 +33,21 @@ func TestWebPages(t *testing.T) {
 		{"/artifacts?q=MNI", 200, []string{">mnist<"}, []string{`"q": "MNI"`}},
 		{"/artifacts/mnist", 200, []string{"v0", "v1", ">best<", ">raw<", ">clean<", ">clean</a>", "29d 23h"}, []string{`"ttlSource": "record"`, `"remaining": "29d 23h"`}},
 		{"/artifacts/mnist/v1", 200, []string{"MNIST, cleaned", "<strong>MNIST</strong>", "<table>", "normalised", "&#34;train&#34;:60000", "stats.json", "train/</a>", "Lineage graph"}, []string{`"description"`, `"metadata"`, `"root"`}},
-		{"/artifacts/mnist/best", 200, []string{"mnist</span>:v1"}, []string{`"version": 1`}},
-		{"/artifacts/mnist/latest", 200, []string{"mnist</span>:v1"}, []string{`"version": 1`}},
-		{"/artifacts/cnn/v1", 200, []string{"registry/model/mnist-classifier:v1", `<span class="lock" aria-hidden="true"></span>production`, "never expires", "linked in a registry"}, []string{`"protected": [`, `"ttlSource": "registry"`}},
+		{"/artifacts/mnist/best", 200, []string{"mnist</span>:v1"}, []string{`"version": "v1"`}},
+		{"/artifacts/mnist/latest", 200, []string{"mnist</span>:v1"}, []string{`"version": "v1"`}},
+		{"/artifacts/cnn/v1", 200, []string{"registry/model/mnist-classifier:v1", `<span class="lock" aria-hidden="true"></span>production`, "never expires", "linked in a registry"}, []string{`"protected": [`, `"ttlSource": "registry"`, `"link": "v1"`}},
 		{"/artifacts/mnist/v1/files?path=train", 200, []string{"images.idx", "labels.idx", "download"}, []string{`"path": "train/images.idx"`}},
 		{"/artifacts/mnist/v1/files?path=train/images.idx", 200, []string{"Download", "9,000 bytes"}, []string{`"kind": "file"`}},
-		{"/artifacts/mnist/v1/diff", 200, []string{"mnist:v0", "stats.json", "train/images.idx", "modified", "added"}, []string{`"op": "added"`, `"against": "mnist:v0"`}},
+		{"/artifacts/mnist/v1/diff", 200, []string{"mnist:v0", "stats.json", "train/images.idx", "modified", "added"}, []string{`"op": "added"`, `"against": "mnist:v0"`, `"version": "v1"`, `"againstVersion": "v0"`}},
 		{"/artifacts/mnist/v1/diff?limit=1", 200, []string{"In the first 1 changes:", "only the first 1 changes are shown"}, []string{`"truncated": true`}},
 		{"/artifacts/mnist/v0/diff?against=cnn:v0", 200, []string{"cnn:v0", "model.safetensors", "removed"}, []string{`"againstArtifact": "cnn"`}},
-		{"/artifacts/cnn/v1/lineage", 200, []string{"<svg", "finetune-cnn", "evaluate", `href="/runs/`, `href="/artifacts/mnist/v1"`, "mnist:v1"}, []string{`"layout"`, `"graph"`, `"kind": "input"`}},
+		{"/artifacts/cnn/v1/lineage", 200, []string{"<svg", "finetune-cnn", "evaluate", `href="/runs/`, `href="/artifacts/mnist/v1"`, "mnist:v1"}, []string{`"layout"`, `"graph"`, `"kind": "input"`, `"version": "v1"`, `"version": "v0"`}},
 		{"/artifacts/cnn/v1/lineage?direction=upstream&depth=1", 200, []string{"finetune-cnn"}, []string{`"direction": "upstream"`, `"depth": 1`}},
 		{"/runs", 200, []string{"finetune-cnn", "failed (exit 1)", "train.py --resume --epochs 5"}, []string{`"outcome": "failed (exit 1)"`}},
-		{"/runs/" + f.runs["finetune-cnn"], 200, []string{gitCommit, "python train.py --resume --epochs 5", "cnn:v0", "mnist:v1", "cnn:v1", "seed"}, []string{`"inputVersions"`, `"record": "` + cnn1 + `"`}},
+		{"/runs/" + f.runs["finetune-cnn"], 200, []string{gitCommit, "python train.py --resume --epochs 5", "cnn:v0", "mnist:v1", "cnn:v1", "seed"}, []string{`"inputVersions"`, `"record": "` + cnn1 + `"`, `"then": "v1"`, `"current": "v1"`}},
 		{"/registries", 200, []string{">model<", ">dataset<", `<span class="lock" aria-hidden="true"></span>production`, "core"}, []string{`"name": "model"`}},
 		{"/registries/model", 200, []string{"mnist-classifier", "v1 →", `alias protected`}, []string{`"collectionList"`}},
-		{"/registries/model/mnist-classifier", 200, []string{`class="alias protected"`, "production", "staging", "cnn:v0", "cnn:v1", "protected alias"}, []string{`"protected": true`}},
+		{"/registries/model/mnist-classifier", 200, []string{`class="alias protected"`, "production", "staging", "cnn:v0", "cnn:v1", "protected alias"}, []string{`"protected": true`, `"n": "v1"`, `"latest": "v1"`}},
 		{"/artifacts/mnist/v7", 404, []string{"no version v7"}, []string{`"status": 404`}},
 		{"/artifacts/nope", 404, []string{"no such artifact"}, []string{`"error"`}},
 		{"/artifacts/..%2f..%2fetc", 404, nil, []string{`"status": 404`}},
@@ -138,7 +138,9 @@ func TestWebPaging(t *testing.T) {
 		t.Errorf("artifacts of type dataset, paged: %s", got)
 	}
 
-	var vs []int
+	// The cursor is a version, "vN" like every version in the JSON.
+	var vs []versionNumber
+	var cursors []string
 	for before := ""; ; {
 		var v versionsView
 		f.getJSON(t, "/artifacts/many?limit=2&before="+before, &v)
@@ -148,10 +150,27 @@ func TestWebPaging(t *testing.T) {
 		if v.More == 0 {
 			break
 		}
-		before = fmt.Sprint(v.More)
+		before = v.More.String()
+		cursors = append(cursors, before)
 	}
-	if fmt.Sprint(vs) != "[4 3 2 1 0]" {
-		t.Errorf("versions, paged: %v", vs)
+	if fmt.Sprint(vs) != "[v4 v3 v2 v1 v0]" || fmt.Sprint(cursors) != "[v3 v1]" {
+		t.Errorf("versions, paged: %v, cursors %v", vs, cursors)
+	}
+	// The page's own link to the next page names the cursor the same way.
+	if _, body := f.get(t, "/artifacts/many?limit=2"); !strings.Contains(body, `id="next-page" href="/artifacts/many?before=v3&amp;limit=2"`) {
+		t.Errorf("versions page: no link to the page before v3\n%s", body)
+	}
+	// A bare number, as older pages wrote it, still pages; anything else
+	// is refused.
+	var old versionsView
+	f.getJSON(t, "/artifacts/many?limit=2&before=3", &old)
+	if len(old.Versions) != 2 || old.Versions[0].Version != 2 || old.Before == nil || *old.Before != 3 {
+		t.Errorf("before=3: %+v", old)
+	}
+	for _, bad := range []string{"x", "v", "v-1", "-1", "v01"} {
+		if resp, body := f.get(t, "/artifacts/many?before="+bad); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("before=%s: %s, want 400\n%s", bad, resp.Status, body)
+		}
 	}
 
 	var fs []string
@@ -319,7 +338,7 @@ func TestWebRepositoryPerRequest(t *testing.T) {
 
 	var v versionsView
 	f.getJSON(t, "/artifacts/mnist", &v)
-	if len(v.Versions) == 0 || v.Versions[0].Version != n {
+	if len(v.Versions) == 0 || v.Versions[0].Version != versionNumber(n) {
 		t.Errorf("after the commit, the newest version is %+v, want v%d", v.Versions, n)
 	}
 }

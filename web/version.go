@@ -28,7 +28,10 @@ type version struct {
 	rec  *manifest.Record
 }
 
-func (v *version) label() string { return fmt.Sprintf("%s:v%d", v.name, v.ver.N) }
+func (v *version) label() string { return v.name + ":" + v.number().String() }
+
+// number is the version's number.
+func (v *version) number() versionNumber { return versionNumber(v.ver.N) }
 
 // version resolves {name} and {sel} ("vN", "latest" or a custom alias) to
 // a live version. A deleted one is an error wrapping refs.ErrDeleted.
@@ -77,11 +80,11 @@ func (q *request) resolve(name string, l *refs.Log, sel string) (refs.Version, e
 
 // others returns the numbers of the artifact's other live versions,
 // newest first.
-func (v *version) others() []int {
-	var out []int
+func (v *version) others() []versionNumber {
+	var out []versionNumber
 	for i := len(v.log.Versions) - 1; i >= 0; i-- {
 		if o := v.log.Versions[i]; o.State == refs.StateLive && o.N != v.ver.N {
-			out = append(out, o.N)
+			out = append(out, versionNumber(o.N))
 		}
 	}
 	return out
@@ -89,7 +92,7 @@ func (v *version) others() []int {
 
 // crumbs returns the breadcrumb trail to the version, then extra.
 func (v *version) crumbs(extra ...crumb) []crumb {
-	c := []crumb{{"Artifacts", "/artifacts"}, {v.name, artifactURL(v.name)}, {fmt.Sprintf("v%d", v.ver.N), versionURL(v.name, v.ver.N)}}
+	c := []crumb{{"Artifacts", "/artifacts"}, {v.name, artifactURL(v.name)}, {v.number().String(), versionURL(v.name, v.number())}}
 	if len(extra) == 0 {
 		c[len(c)-1].URL = ""
 	}
@@ -123,7 +126,7 @@ type versionView struct {
 	RootMore bool `json:"rootMore,omitempty"`
 	// Others are the other live version numbers, newest first, for the
 	// diff form.
-	Others []int `json:"-"`
+	Others []versionNumber `json:"-"`
 }
 
 type creatorView struct {
@@ -142,11 +145,12 @@ type metaRow struct {
 
 // linkView is a registry link naming a version.
 type linkView struct {
-	Registry   string   `json:"registry"`
-	Collection string   `json:"collection"`
-	Link       int      `json:"link"`
-	Aliases    []string `json:"aliases"`
-	Protected  []string `json:"protected"`
+	Registry   string `json:"registry"`
+	Collection string `json:"collection"`
+	// Link is the link's number in the collection.
+	Link      versionNumber `json:"link"`
+	Aliases   []string      `json:"aliases"`
+	Protected []string      `json:"protected"`
 }
 
 // rootEntries is how much of the top folder the version page shows.
@@ -185,7 +189,7 @@ func (s *Server) versionPage(q *request) error {
 		return err
 	}
 	for _, h := range holds {
-		view.Links = append(view.Links, linkView{Registry: h.Registry, Collection: h.Collection, Link: h.N,
+		view.Links = append(view.Links, linkView{Registry: h.Registry, Collection: h.Collection, Link: versionNumber(h.N),
 			Aliases: nonNil(h.Aliases), Protected: nonNil(h.Protected)})
 	}
 	used, err := q.runs.UsedBy(ctx, v.ver.Record)
@@ -284,8 +288,8 @@ const (
 
 // filesView is one page of one folder of a version.
 type filesView struct {
-	Artifact string `json:"artifact"`
-	Version  int    `json:"version"`
+	Artifact string        `json:"artifact"`
+	Version  versionNumber `json:"version"`
 	// Path is the folder ("" for the top); Entry describes it (absent for
 	// the top) or, when Path names something else, that entry, and then
 	// Entries is empty.
@@ -319,7 +323,7 @@ func (s *Server) filesPage(q *request) error {
 		return err
 	}
 	dir := strings.Trim(qs.Get("path"), "/")
-	view := filesView{Artifact: v.name, Version: v.ver.N, Path: dir, After: qs.Get("after"), Limit: limit,
+	view := filesView{Artifact: v.name, Version: v.number(), Path: dir, After: qs.Get("after"), Limit: limit,
 		Size: v.rec.Size, Files: v.rec.Files, Entries: []fileRow{}}
 	if dir != "" {
 		e, err := manifest.Lookup(ctx, q.repo.Blobs(), v.rec.Root, dir)
@@ -330,12 +334,12 @@ func (s *Server) filesPage(q *request) error {
 		view.Entry, view.Size, view.Files = &row, e.Size, e.Files
 		elems := strings.Split(dir, "/")
 		for i := range elems {
-			view.Trail = append(view.Trail, crumb{Label: elems[i], URL: filesURL(v.name, v.ver.N, strings.Join(elems[:i+1], "/"))})
+			view.Trail = append(view.Trail, crumb{Label: elems[i], URL: filesURL(v.name, v.number(), strings.Join(elems[:i+1], "/"))})
 		}
 		if e.Kind != manifest.KindDir {
 			view.Files = 1
 			return s.render(q, "files", page{Title: v.label() + " " + dir, Section: "artifacts",
-				Crumbs: v.crumbs(crumb{"files", filesURL(v.name, v.ver.N, "")}), Data: view})
+				Crumbs: v.crumbs(crumb{"files", filesURL(v.name, v.number(), "")}), Data: view})
 		}
 	}
 	entries, err := manifest.ListDir(ctx, q.repo.Blobs(), v.rec.Root, dir, view.After, limit+1)
@@ -468,22 +472,22 @@ const (
 
 // diffView lists what changed from another version to this one.
 type diffView struct {
-	Artifact string `json:"artifact"`
-	Version  int    `json:"version"`
+	Artifact string        `json:"artifact"`
+	Version  versionNumber `json:"version"`
 	// Against names the version compared with ("name:vN"); the changes
 	// turn it into this one.
-	Against        string `json:"against"`
-	AgainstName    string `json:"againstArtifact"`
-	AgainstVersion int    `json:"againstVersion"`
+	Against        string        `json:"against"`
+	AgainstName    string        `json:"againstArtifact"`
+	AgainstVersion versionNumber `json:"againstVersion"`
 	// Changes are in walk order; Truncated is set when there were more
 	// than Limit. Counts counts Changes by op: with Truncated, the changes
 	// listed, not all (the walk stops at Limit, so that its cost stays
 	// bounded whatever the size of the difference).
-	Changes   []changeRow    `json:"changes"`
-	Counts    map[string]int `json:"counts"`
-	Truncated bool           `json:"truncated,omitempty"`
-	Limit     int            `json:"limit"`
-	Others    []int          `json:"-"`
+	Changes   []changeRow     `json:"changes"`
+	Counts    map[string]int  `json:"counts"`
+	Truncated bool            `json:"truncated,omitempty"`
+	Limit     int             `json:"limit"`
+	Others    []versionNumber `json:"-"`
 }
 
 type changeRow struct {
@@ -531,8 +535,8 @@ func (s *Server) diffPage(q *request) error {
 	if err != nil {
 		return err
 	}
-	view := diffView{Artifact: v.name, Version: v.ver.N, Against: other.label(), AgainstName: other.name,
-		AgainstVersion: other.ver.N, Changes: []changeRow{}, Counts: map[string]int{}, Limit: limit, Others: v.others()}
+	view := diffView{Artifact: v.name, Version: v.number(), Against: other.label(), AgainstName: other.name,
+		AgainstVersion: other.number(), Changes: []changeRow{}, Counts: map[string]int{}, Limit: limit, Others: v.others()}
 	err = manifest.Diff(q.Context(), q.repo.Blobs(), other.rec.Root, v.rec.Root, func(c manifest.Change) error {
 		if len(view.Changes) == limit {
 			view.Truncated = true

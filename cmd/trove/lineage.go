@@ -443,7 +443,7 @@ func runLineage(ctx context.Context, e env, r *repo.Repo, name string, o lineage
 	}
 	switch o.format {
 	case "json":
-		return g.WriteJSONNamed(e.stdout)
+		return g.WriteJSON(e.stdout)
 	case "dot":
 		return g.WriteDOT(e.stdout)
 	}

@@ -134,7 +134,7 @@ func TestUIServesWhileCommitsRun(t *testing.T) {
 	t.Logf("commit while the UI serves took %v", time.Since(start))
 
 	code, body = httpGet(t, url+"artifacts/mnist?format=json")
-	if code != 200 || !strings.Contains(body, `"version": 1`) {
+	if code != 200 || !strings.Contains(body, `"version": "v1"`) {
 		t.Errorf("after the commit: %d\n%s", code, body)
 	}
 	if code, _ := httpGet(t, url+"artifacts", "Host", "evil.example"); code != http.StatusForbidden {
@@ -282,7 +282,7 @@ func TestUIProcess(t *testing.T) {
 		t.Fatalf("commit while the UI runs: %v\n%s", err, out)
 	}
 	t.Logf("commit in another process while the UI serves took %v", time.Since(start))
-	if code, body := httpGet(t, url+"artifacts/ds/v1?format=json"); code != 200 || !strings.Contains(body, `"version": 1`) {
+	if code, body := httpGet(t, url+"artifacts/ds/v1?format=json"); code != 200 || !strings.Contains(body, `"version": "v1"`) {
 		t.Errorf("new version: %d\n%s", code, body)
 	}
 	if err := ui.Process.Signal(syscall.SIGINT); err != nil {
