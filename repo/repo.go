@@ -80,6 +80,9 @@ func (r *Repo) Downloaded() int64 { return r.downloaded.Load() }
 type InitOptions struct {
 	// Project names the project; the default is the folder's base name.
 	Project string
+	// Entity names the user or team the project belongs to, as in W&B's
+	// entity/project/name. Empty: names with any entity resolve here.
+	Entity string
 }
 
 var projectNameRE = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
@@ -105,6 +108,11 @@ func Init(ctx context.Context, dir string, io InitOptions, opts Options) (*Repo,
 	if err := validName("project name", project); err != nil {
 		return nil, err
 	}
+	if io.Entity != "" {
+		if err := validName("entity name", io.Entity); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.MkdirAll(tdir, 0o755); err != nil {
 		return nil, fmt.Errorf("init: %w", err)
 	}
@@ -114,7 +122,9 @@ func Init(ctx context.Context, dir string, io InitOptions, opts Options) (*Repo,
 		return nil, fmt.Errorf("init: %w", err)
 	}
 	// The config is written last: its presence marks a complete repository.
-	r, err := openAt(ctx, abs, newConfig(project), opts)
+	cfg := newConfig(project)
+	cfg.Entity = io.Entity
+	r, err := openAt(ctx, abs, cfg, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -316,3 +316,41 @@ func TestStatEntryRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestEntity: a repository made with an entity resolves names qualified
+// with it and refuses others; one without resolves any valid entity; a
+// malformed entity is refused at init and in names.
+func TestEntity(t *testing.T) {
+	ctx := context.Background()
+	if _, err := Init(ctx, t.TempDir(), InitOptions{Project: "p", Entity: "bad entity!"}, Options{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("init with a malformed entity: %v, want ErrInvalid", err)
+	}
+	for _, tc := range []struct {
+		entity string
+		name   string
+		want   error // nil: resolves
+	}{
+		{"team", "ds:latest", nil},
+		{"team", "p/ds:latest", nil},
+		{"team", "team/p/ds:latest", nil},
+		{"team", "other/p/ds:latest", refs.ErrNotFound},
+		{"team", "team/q/ds:latest", refs.ErrNotFound},
+		{"", "anyone/p/ds:latest", nil},
+		{"", "bad entity!/p/ds:latest", ErrInvalid},
+		{"team", "bad entity!/p/ds:latest", ErrInvalid},
+	} {
+		r, err := Init(ctx, t.TempDir(), InitOptions{Project: "p", Entity: tc.entity}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(r.Root, "d", "f"), []byte("x"))
+		if _, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{filepath.Join(r.Root, "d")}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = r.Resolve(ctx, tc.name)
+		if (tc.want == nil && err != nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
+			t.Errorf("entity %q, Resolve(%q) = %v, want %v", tc.entity, tc.name, err, tc.want)
+		}
+		r.Close()
+	}
+}

@@ -47,6 +47,11 @@ func (r *Repo) Resolve(ctx context.Context, name string) (*Resolved, error) {
 		}
 		return r.resolved(ctx, t.Artifact, t.Log, t.Version)
 	}
+	if sp.Entity != "" {
+		if err := validName("entity name", sp.Entity); err != nil {
+			return nil, fmt.Errorf("%w (in %q)", err, name)
+		}
+	}
 	if sp.Entity != "" && r.Config.Entity != "" && sp.Entity != r.Config.Entity {
 		return nil, fmt.Errorf("%w: %q names entity %q; this repository is entity %q", refs.ErrNotFound, name, sp.Entity, r.Config.Entity)
 	}

@@ -18,6 +18,7 @@ func newInitCommand(e env) *cli.Command {
 			"(kept out of Git by .trove/.gitignore).\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "project", Usage: "project `NAME` (default: the folder's name)"},
+			&cli.StringFlag{Name: "entity", Usage: "the user or team `NAME` that owns the project, as in W&B's entity/project/name (default: none, and names with any entity resolve)"},
 			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -28,15 +29,23 @@ func newInitCommand(e env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			r, err := repo.Init(ctx, dir, repo.InitOptions{Project: cmd.String("project")}, repoOptions(cmd, e))
+			r, err := repo.Init(ctx, dir, repo.InitOptions{Project: cmd.String("project"), Entity: cmd.String("entity")}, repoOptions(cmd, e))
 			if err != nil {
 				return err
 			}
 			defer r.Close()
 			if cmd.Bool("json") {
-				return printJSON(e.stdout, map[string]string{"root": r.Root, "project": r.Config.Project})
+				out := map[string]string{"root": r.Root, "project": r.Config.Project}
+				if r.Config.Entity != "" {
+					out["entity"] = r.Config.Entity
+				}
+				return printJSON(e.stdout, out)
 			}
-			fmt.Fprintf(e.stdout, "Initialised trove repository for project %q in %s\n", r.Config.Project, r.Dir)
+			full := r.Config.Project
+			if r.Config.Entity != "" {
+				full = r.Config.Entity + "/" + full
+			}
+			fmt.Fprintf(e.stdout, "Initialised trove repository for project %q in %s\n", full, r.Dir)
 			return nil
 		},
 	}
