@@ -113,12 +113,14 @@
 //
 // # Access
 //
-// A server without a token serves only requests whose Host is a loopback
-// name (127.0.0.0/8, ::1, localhost): `trove ui` binds to 127.0.0.1 by
-// default, and the Host check keeps a web page elsewhere from reading the
-// UI through the visitor's browser by pointing a name of its own at
-// 127.0.0.1 (DNS rebinding). A server bound to any other address must
-// have a token ([Options.Token]); every request must then carry it, as
+// `trove ui` binds to 127.0.0.1 by default and gives the server a token
+// ([Options.Token]) unless told not to (--no-token, on loopback only):
+// every local user of a shared machine can connect to 127.0.0.1, though
+// the project's folder may be closed to them. A server without a token
+// serves only requests whose Host is a loopback name (127.0.0.0/8, ::1,
+// localhost), which keeps a web page elsewhere from reading the UI
+// through the visitor's browser by pointing a name of its own at
+// 127.0.0.1 (DNS rebinding). With a token every request must carry it, as
 // "Authorization: Bearer TOKEN", or ?token=TOKEN (answered with an
 // HttpOnly, SameSite=Strict cookie and a redirect to the same address
 // without the token), or that cookie. Tokens are compared in constant

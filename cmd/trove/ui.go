@@ -31,9 +31,9 @@ const (
 )
 
 type uiOptions struct {
-	addr, token string
-	open        bool
-	lockWait    time.Duration
+	addr, token   string
+	noToken, open bool
+	lockWait      time.Duration
 }
 
 func newUICommand(e env) *cli.Command {
@@ -45,23 +45,31 @@ func newUICommand(e env) *cli.Command {
 			"The UI opens the repository for each page and closes it right after, so other trove\n" +
 			"commands (commit, push, gc) run while it serves; a page asked for while one of them\n" +
 			"holds the repository waits up to --lock-wait, then says the repository is busy.\n\n" +
-			"It listens on 127.0.0.1 unless --addr says otherwise. Any address that is not\n" +
-			"loopback requires a token on every request: --token, or one generated and printed\n" +
-			"once. Open the printed address (it carries ?token=…) and the browser keeps it in a\n" +
-			"cookie; programs send Authorization: Bearer TOKEN.\n\n" + exitCodesHelp,
+			"It listens on 127.0.0.1 unless --addr says otherwise, and every request needs a token:\n" +
+			"--token (or TROVE_UI_TOKEN), or one generated and printed once. Open the printed\n" +
+			"address (it carries ?token=…) and the browser keeps it in a cookie; programs send\n" +
+			"Authorization: Bearer TOKEN. Loopback is not private on a shared machine: any local\n" +
+			"user can connect to it. --no-token serves without one, on loopback only.\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: defaultUIAddr, Usage: "listen on `HOST:PORT` (port 0 picks a free one)"},
 			&cli.BoolFlag{Name: "open", Usage: "open the UI in a web browser ($BROWSER, else the system's)"},
-			&cli.StringFlag{Name: "token", Usage: "require `TOKEN` on every request (generated when --addr is not loopback)", Sources: cli.EnvVars("TROVE_UI_TOKEN")},
+			&cli.StringFlag{Name: "token", Usage: "require `TOKEN` on every request (default: a new one, printed)", Sources: cli.EnvVars("TROVE_UI_TOKEN")},
+			&cli.BoolFlag{Name: "no-token", Usage: "require no token (only with a loopback --addr, on a machine you do not share)"},
 			&cli.DurationFlag{Name: "lock-wait", Value: defaultUILockWait, Usage: "how long a page waits for another trove command to release the repository"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if _, err := argsExactly(cmd, 0, "no arguments"); err != nil {
 				return err
 			}
-			o := uiOptions{addr: cmd.String("addr"), token: cmd.String("token"), open: cmd.Bool("open"), lockWait: cmd.Duration("lock-wait")}
+			o := uiOptions{addr: cmd.String("addr"), token: cmd.String("token"), noToken: cmd.Bool("no-token"), open: cmd.Bool("open"), lockWait: cmd.Duration("lock-wait")}
 			if _, _, err := net.SplitHostPort(o.addr); err != nil {
 				return usagef("--addr %q: want HOST:PORT, e.g. %s: %v", o.addr, defaultUIAddr, err)
+			}
+			if o.noToken && o.token != "" {
+				return usagef("--no-token and --token (or TROVE_UI_TOKEN) together: give one")
+			}
+			if o.noToken && !web.IsLoopback(o.addr) {
+				return usagef("--no-token with --addr %s: anyone who can reach that address would see the repository; serve on 127.0.0.1, or with a token", o.addr)
 			}
 			if o.lockWait <= 0 {
 				return usagef("--lock-wait %s: want a positive duration, e.g. 10s", o.lockWait)
@@ -81,8 +89,10 @@ func runUI(ctx context.Context, cmd *cli.Command, e env, o uiOptions) error {
 		return err
 	}
 	var generated bool
-	if o.token, generated, err = uiToken(o.addr, o.token); err != nil {
-		return err
+	if !o.noToken {
+		if o.token, generated, err = uiToken(o.token); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -108,7 +118,7 @@ func runUI(ctx context.Context, cmd *cli.Command, e env, o uiOptions) error {
 	}
 	fmt.Fprintf(e.stdout, "trove ui: serving %s at %s (Ctrl-C stops)\n", root, url)
 	if generated {
-		fmt.Fprintf(e.stdout, "trove ui: %s is not loopback, so every request needs this token (shown once): %s\n", o.addr, o.token)
+		fmt.Fprintf(e.stdout, "trove ui: every request needs this token (shown once; --token or TROVE_UI_TOKEN fixes one): %s\n", o.token)
 	}
 	if o.token != "" {
 		fmt.Fprintf(e.stdout, "trove ui: open %s\n", open)
@@ -144,9 +154,11 @@ func runUI(ctx context.Context, cmd *cli.Command, e env, o uiOptions) error {
 }
 
 // uiToken returns the token the UI requires: the one given, else a new
-// one when addr is not loopback (generated is then true), else none.
-func uiToken(addr, given string) (token string, generated bool, err error) {
-	if given != "" || web.IsLoopback(addr) {
+// one (generated is then true). Loopback gets one too, as Jupyter's does:
+// on a shared machine every local user can reach 127.0.0.1, though the
+// project folder may be closed to them.
+func uiToken(given string) (token string, generated bool, err error) {
+	if given != "" {
 		return given, false, nil
 	}
 	token, err = web.NewToken()

@@ -112,12 +112,12 @@ func TestUIServesWhileCommitsRun(t *testing.T) {
 	dir := newProject(t)
 	writeFiles(t, dir, map[string]string{"data/a.txt": "a", "data/sub/b.txt": "b"})
 	mustTrove(t, dir, "commit", "mnist", "--type", "dataset", filepath.Join(dir, "data"), "-m", "# Digits\n<script>alert(1)</script>")
-	url, out, stop := startUI(t, dir)
+	url, out, stop := startUI(t, dir, "--no-token")
 	if !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Errorf("serves at %s, want loopback", url)
 	}
 	if strings.Contains(out.String(), "token") {
-		t.Errorf("a loopback UI printed a token: %s", out.String())
+		t.Errorf("a UI with --no-token printed a token: %s", out.String())
 	}
 	code, body := httpGet(t, url+"artifacts/mnist/v0")
 	if code != 200 || !strings.Contains(body, "<h1>Digits</h1>") || strings.Contains(body, "<script>alert") {
@@ -159,34 +159,28 @@ func TestUIToken(t *testing.T) {
 	}
 	stop()
 
-	for _, tt := range []struct {
-		addr, given string
-		want        string // "" none, "given", "new"
-	}{
-		{"127.0.0.1:7780", "", ""},
-		{"localhost:0", "", ""},
-		{"[::1]:80", "", ""},
-		{"127.0.0.1:7780", "t", "given"},
-		{"0.0.0.0:7780", "", "new"},
-		{":7780", "", "new"},
-		{"192.168.1.5:80", "t", "given"},
-	} {
-		tok, generated, err := uiToken(tt.addr, tt.given)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := ""
-		switch {
-		case generated && len(tok) >= 40:
-			got = "new"
-		case tok == tt.given && tok != "":
-			got = "given"
-		case tok != "":
-			got = "?" + tok
-		}
-		if got != tt.want {
-			t.Errorf("uiToken(%q, %q) = %q, %v: want %s", tt.addr, tt.given, tok, generated, tt.want)
-		}
+	// Without --token or --no-token, even a loopback UI makes a token and
+	// refuses requests without it: other users of the machine reach
+	// 127.0.0.1 too.
+	url, out, stop = startUI(t, dir)
+	openLine := regexp.MustCompile(`open (http://\S+\?token=(\S+))`)
+	m := openLine.FindStringSubmatch(out.String())
+	for deadline := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(deadline); m = openLine.FindStringSubmatch(out.String()) {
+		time.Sleep(10 * time.Millisecond) // printed just after the address
+	}
+	if m == nil || len(m[2]) < 40 {
+		t.Fatalf("a loopback UI printed no generated token to open with: %s", out.String())
+	}
+	if code, _ := httpGet(t, url+"artifacts"); code != http.StatusUnauthorized {
+		t.Errorf("a loopback UI without --no-token served a request without its token: %d", code)
+	}
+	if code, _ := httpGet(t, url+"artifacts", "Authorization", "Bearer "+m[2]); code != 200 {
+		t.Errorf("the printed token: %d", code)
+	}
+	stop()
+	_, again, stopAgain := startUI(t, dir)
+	if r := stopAgain(); strings.Contains(r.stdout, m[2]) || !strings.Contains(r.stdout, "?token=") {
+		t.Errorf("a second UI did not make a token of its own: %s", again.String())
 	}
 }
 
@@ -200,6 +194,8 @@ func TestUIBadInput(t *testing.T) {
 		{[]string{"ui", "--addr", "nonsense"}, exitUsage, "--addr"},
 		{[]string{"ui", "extra"}, exitUsage, "argument"},
 		{[]string{"ui", "--lock-wait", "0s"}, exitUsage, "--lock-wait"},
+		{[]string{"ui", "--no-token", "--addr", "0.0.0.0:0"}, exitUsage, "--no-token with --addr 0.0.0.0:0"},
+		{[]string{"ui", "--no-token", "--token", "t0ken"}, exitUsage, "--no-token and --token"},
 	} {
 		r := trove(t, dir, tt.args...)
 		if r.code != tt.code || !strings.Contains(r.stderr, tt.msg) {
@@ -211,7 +207,7 @@ func TestUIBadInput(t *testing.T) {
 		t.Errorf("outside a repository: exit %d, %q", r.code, r.stderr)
 	}
 	// A port in use is named.
-	url, _, stop := startUI(t, dir)
+	url, _, stop := startUI(t, dir, "--no-token")
 	defer stop()
 	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
 	r = trove(t, dir, "ui", "--addr", addr)
@@ -228,7 +224,7 @@ func TestUIOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("BROWSER", script)
-	url, _, stop := startUI(t, dir, "--open")
+	url, _, stop := startUI(t, dir, "--no-token", "--open")
 	defer stop()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -249,7 +245,7 @@ func TestUIProcess(t *testing.T) {
 	dir := newProject(t)
 	writeFiles(t, dir, map[string]string{"data/a.txt": "a"})
 	mustTrove(t, dir, "commit", "ds", "--type", "dataset", filepath.Join(dir, "data"))
-	ui := troveProc(t, dir, "ui", "--addr", "127.0.0.1:0")
+	ui := troveProc(t, dir, "ui", "--addr", "127.0.0.1:0", "--no-token")
 	stdout, err := ui.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
