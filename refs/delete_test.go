@@ -91,7 +91,7 @@ func TestMergeTTL(t *testing.T) {
 	base := &Log{Type: "t", Next: 2, Versions: []Version{v(0, 1, ""), v(1, 2, "")}}
 	local := &Log{Type: "t", Next: 2, Versions: []Version{v(0, 1, "never"), v(1, 2, "1d")}}
 	remote := &Log{Type: "t", Next: 2, Versions: []Version{v(0, 1, ""), v(1, 2, "7d")}}
-	m, err := Merge(base, local, remote, func(Version) bool { return true })
+	m, err := Merge(base, local, remote, MergeOptions{Include: func(Version) bool { return true }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestMergeTTL(t *testing.T) {
 	}
 	// A local deletion carries its reason.
 	local.Versions[0].State, local.Versions[0].Reason = StateDeleted, ReasonExpired
-	m, _ = Merge(base, local, remote, func(Version) bool { return true })
+	m, _ = Merge(base, local, remote, MergeOptions{Include: func(Version) bool { return true }})
 	if v := m.Remote.Versions[0]; v.State != StateDeleted || v.Reason != ReasonExpired {
 		t.Errorf("deletion pushed as %+v", v)
 	}

@@ -28,6 +28,29 @@ type MergeResult struct {
 	// Conflicts describes alias moves made on both sides to different
 	// versions; the remote's move was kept.
 	Conflicts []string
+	// Kept lists local deletions the remote did not take, because it
+	// holds the version (see [MergeOptions]); the version is live again in
+	// Local too.
+	Kept []KeptVersion
+}
+
+// KeptVersion is a version deleted here that the remote holds live.
+type KeptVersion struct {
+	N      int // its number on the remote
+	Record objects.ID
+	Why    string // what holds it: "its TTL was set to never on the remote"
+}
+
+// MergeOptions say which local versions [Merge] pushes and what, beyond
+// the logs, holds a version on the remote.
+type MergeOptions struct {
+	// Include accepts the local versions to push; nil pushes none (as a
+	// fetch does).
+	Include func(Version) bool
+	// Held returns what holds a remote version that the local log deleted
+	// since base, as the remote sees it now (a live registry link there),
+	// or "" when nothing does. Nil: nothing outside the log holds.
+	Held func(Version) string
 }
 
 // Merge combines an artifact's log as last seen on a remote (base), as it
@@ -38,8 +61,24 @@ type MergeResult struct {
 // whose content equals the remote's latest becomes that version. Aliases and
 // tags merge three-way: a change made on one side wins over no change; an
 // alias moved differently on both sides keeps the remote's value and is
-// reported in Conflicts. Deletions on either side win.
-func Merge(base, local, remote *Log, include func(Version) bool) (*MergeResult, error) {
+// reported in Conflicts.
+//
+// Deletions on either side win, with one exception: a deletion made here
+// on what this clone knew when it last saw the remote does not override
+// what the remote learnt since. A local deletion is not taken, and is
+// reported in Kept, when the remote holds the version in a way this clone
+// had not seen (the version is then live again locally, and its content,
+// if collected here, is on the remote):
+//   - a TTL override set on the remote since base, for a version that
+//     expired here (by TTL or retention policy): someone extended it;
+//   - a custom alias the remote moved onto it since base, for a version
+//     deleted here with `trove delete`, which refuses aliased versions;
+//   - whatever o.Held reports (a live registry link on the remote).
+func Merge(base, local, remote *Log, o MergeOptions) (*MergeResult, error) {
+	include := o.Include
+	if include == nil {
+		include = func(Version) bool { return false }
+	}
 	if base == nil {
 		base = &Log{}
 	}
@@ -64,19 +103,30 @@ func Merge(base, local, remote *Log, include func(Version) bool) (*MergeResult, 
 		return 0, false
 	}
 	baseLive := map[objects.ID]bool{}
+	baseVersion := map[objects.ID]Version{}
 	for _, v := range base.Versions {
 		baseLive[v.Record] = v.State == StateLive
+		baseVersion[v.Record] = v
 	}
-	// Deletions made locally since base propagate.
+	// Deletions made locally since base propagate, unless the remote
+	// holds the version in a way this clone had not seen.
 	for _, v := range local.Versions {
 		if v.State != StateDeleted || !baseLive[v.Record] {
 			continue
 		}
-		if n, ok := inOut(v.Record); ok {
-			if ov := &out.Versions[out.find(n)]; ov.State != StateDeleted {
-				ov.State, ov.Reason, ov.Deleted = StateDeleted, v.Reason, v.Deleted
-			}
+		n, ok := inOut(v.Record)
+		if !ok {
+			continue
 		}
+		ov := &out.Versions[out.find(n)]
+		if ov.State == StateDeleted {
+			continue
+		}
+		if why := heldOnRemote(base, remote, baseVersion[v.Record], *ov, v, o.Held); why != "" {
+			res.Kept = append(res.Kept, KeptVersion{N: ov.N, Record: ov.Record, Why: why})
+			continue
+		}
+		ov.State, ov.Reason, ov.Deleted = StateDeleted, v.Reason, v.Deleted
 	}
 	// Included local versions the remote lacks are appended.
 	var rest []Version
@@ -251,6 +301,32 @@ func Merge(base, local, remote *Log, include func(Version) bool) (*MergeResult, 
 	loc.Counter = max(local.Counter, out.Counter) + 1
 	res.Local = loc
 	return res, nil
+}
+
+// heldOnRemote says what holds remote version rv against its deletion
+// here (lv), given base, the remote version as last seen (bv): see Merge.
+func heldOnRemote(base, remote *Log, bv, rv, lv Version, held func(Version) string) string {
+	if lv.Reason != ReasonDeleted && rv.TTL != bv.TTL {
+		ttl := rv.TTL
+		if ttl == "" {
+			ttl = "its commit's TTL"
+		}
+		return fmt.Sprintf("its TTL was set to %s on the remote", ttl)
+	}
+	if lv.Reason == ReasonDeleted {
+		for _, a := range slices.Sorted(maps.Keys(remote.Aliases)) {
+			if remote.Aliases[a] != rv.N {
+				continue
+			}
+			if bn, ok := base.Aliases[a]; !ok || bn != bv.N {
+				return fmt.Sprintf("alias %q was set on it on the remote", a)
+			}
+		}
+	}
+	if held != nil {
+		return held(rv)
+	}
+	return ""
 }
 
 func containsRecord(l *Log, rec objects.ID) bool {

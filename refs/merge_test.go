@@ -48,7 +48,11 @@ func parseLog(t *testing.T, lines []string) *Log {
 			for _, o := range f[2:] {
 				switch {
 				case o == "deleted":
-					v.State = StateDeleted
+					v.State, v.Reason = StateDeleted, ReasonDeleted
+				case o == "expired":
+					v.State, v.Reason = StateDeleted, ReasonExpired
+				case strings.HasPrefix(o, "ttl="):
+					v.TTL = strings.TrimPrefix(o, "ttl=")
 				case strings.HasPrefix(o, "root="):
 					v.Root = rec("content-" + strings.TrimPrefix(o, "root="))
 				}
@@ -124,7 +128,22 @@ func TestMerge(t *testing.T) {
 				include = func(v Version) bool { return want[v.Record] }
 			}
 		}
-		res, err := Merge(base, local, remote, include)
+		var held func(Version) string
+		for _, a := range d.CmdArgs {
+			if a.Key == "held" {
+				want := map[objects.ID]bool{}
+				for _, v := range a.Vals {
+					want[rec(v)] = true
+				}
+				held = func(v Version) string {
+					if want[v.Record] {
+						return "a registry link on the remote"
+					}
+					return ""
+				}
+			}
+		}
+		res, err := Merge(base, local, remote, MergeOptions{Include: include, Held: held})
 		if err != nil {
 			return "error: " + err.Error() + "\n"
 		}
@@ -144,6 +163,9 @@ func TestMerge(t *testing.T) {
 		}
 		for _, c := range res.Conflicts {
 			b.WriteString("conflict " + c + "\n")
+		}
+		for _, k := range res.Kept {
+			fmt.Fprintf(&b, "kept v%d %s: %s\n", k.N, recNames[k.Record], k.Why)
 		}
 		if res.Remote.Counter <= max(counterOf(remote), counterOf(base)) {
 			b.WriteString("BUG: counter did not grow\n")

@@ -39,6 +39,9 @@ type FetchedArtifact struct {
 	// Renumbered maps local numbers of versions not yet pushed to the
 	// numbers they now have, after the remote's versions.
 	Renumbered map[int]int
+	// Kept lists versions deleted here (and not pushed) that the remote
+	// holds, as for a push (PushedArtifact.Kept): live here again.
+	Kept []refs.KeptVersion
 }
 
 // Fetch brings the remote's artifact logs, aliases and tags here, with
@@ -64,12 +67,16 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 		}
 	}
 	res := &FetchResult{Remote: c.name}
+	held, err := r.remoteHolds(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range names {
 		if err := manifest.ValidateName("artifact name", name); err != nil {
 			res.Skipped = append(res.Skipped, fmt.Sprintf("remote %s: artifacts/%s: %v", c.name, name, err))
 			continue
 		}
-		fa, err := r.fetchLog(ctx, c, name)
+		fa, err := r.fetchLog(ctx, c, name, held)
 		if err != nil {
 			return res, err
 		}
@@ -86,7 +93,7 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 	return res, nil
 }
 
-func (r *Repo) fetchLog(ctx context.Context, c *conn, name string) (*FetchedArtifact, error) {
+func (r *Repo) fetchLog(ctx context.Context, c *conn, name string, held func(refs.Version) string) (*FetchedArtifact, error) {
 	local, err := r.refs.Log(ctx, name) // nil if the artifact is not here
 	if err != nil && !errors.Is(err, refs.ErrNotFound) {
 		return nil, err
@@ -105,7 +112,7 @@ func (r *Repo) fetchLog(ctx context.Context, c *conn, name string) (*FetchedArti
 	if err != nil {
 		return nil, err
 	}
-	m, err := refs.Merge(base, local, theirs, func(refs.Version) bool { return false })
+	m, err := refs.Merge(base, local, theirs, refs.MergeOptions{Held: held})
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -113,7 +120,7 @@ func (r *Repo) fetchLog(ctx context.Context, c *conn, name string) (*FetchedArti
 	for _, v := range local.Versions {
 		known[v.Record] = true
 	}
-	fa := &FetchedArtifact{Name: name, New: []int{}}
+	fa := &FetchedArtifact{Name: name, New: []int{}, Kept: m.Kept}
 	for _, v := range m.Local.Versions {
 		if v.State != refs.StateLive {
 			continue

@@ -48,6 +48,11 @@ type PushedArtifact struct {
 	Collapsed map[int]int
 	// Conflicts lists alias moves lost to a concurrent move.
 	Conflicts []string
+	// Kept lists versions deleted here that the remote holds (a TTL
+	// extended or an alias set there, a registry link there, since this
+	// clone last saw it): they were not deleted there, and are live here
+	// again.
+	Kept []refs.KeptVersion
 }
 
 // ErrAliasConflict means a push landed but some alias moves lost a race;
@@ -144,9 +149,13 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 	res := &PushResult{Remote: c.name, Packs: u.packs, Blobs: u.blobs, Bytes: u.bytes}
 
 	// Then refs, one compare-and-swap per artifact.
+	held, err := r.remoteHolds(ctx, c)
+	if err != nil {
+		return res, err
+	}
 	var conflicts int
 	for _, j := range jobs {
-		pa, err := r.pushLog(ctx, c, j.name, j.include, j.first)
+		pa, err := r.pushLog(ctx, c, j.name, refs.MergeOptions{Include: j.include, Held: held}, j.first)
 		if err != nil {
 			return res, err
 		}
@@ -216,7 +225,8 @@ func (r *Repo) uploadVersion(ctx context.Context, u *uploader, c *conn, v refs.V
 // pushLog merges the local log of an artifact into the remote's by
 // compare-and-swap, retrying when another writer moved it first, then
 // makes the local log and the remembered remote log match the result.
-func (r *Repo) pushLog(ctx context.Context, c *conn, name string, include func(refs.Version) bool, first *remoteRead) (*PushedArtifact, error) {
+func (r *Repo) pushLog(ctx context.Context, c *conn, name string, mo refs.MergeOptions, first *remoteRead) (*PushedArtifact, error) {
+	include := mo.Include
 	for attempt := 0; ; attempt++ {
 		local, err := r.refs.Log(ctx, name)
 		if err != nil {
@@ -235,7 +245,7 @@ func (r *Repo) pushLog(ctx context.Context, c *conn, name string, include func(r
 		if err != nil {
 			return nil, err
 		}
-		m, err := refs.Merge(base, local, theirs, include)
+		m, err := refs.Merge(base, local, theirs, mo)
 		if err != nil {
 			return nil, fmt.Errorf("push %s: %w", name, err)
 		}
@@ -257,7 +267,7 @@ func (r *Repo) pushLog(ctx context.Context, c *conn, name string, include func(r
 		if err := r.adoptLog(ctx, c, name, m.Remote, m.Local); err != nil {
 			return nil, err
 		}
-		pa := &PushedArtifact{Name: name, Conflicts: m.Conflicts}
+		pa := &PushedArtifact{Name: name, Conflicts: m.Conflicts, Kept: m.Kept}
 		for _, v := range local.Versions {
 			if v.State != refs.StateLive || !include(v) {
 				continue

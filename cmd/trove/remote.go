@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/trove-ml/trove/internal/units"
+	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/remote"
 	"github.com/trove-ml/trove/remote/file"
 	"github.com/trove-ml/trove/remote/leaselock"
@@ -320,6 +321,29 @@ type pushedArtifactJSON struct {
 	Renumbered map[string]string `json:"renumbered,omitempty"`
 	Collapsed  map[string]string `json:"collapsed,omitempty"`
 	Conflicts  []string          `json:"conflicts,omitempty"`
+	Kept       []keptJSON        `json:"kept,omitempty"`
+}
+
+// keptJSON is a version deleted here that the remote holds, so it was
+// not deleted there and is live here again.
+type keptJSON struct {
+	Version string `json:"version"`
+	Why     string `json:"why"`
+}
+
+func keptInfo(ks []refs.KeptVersion) []keptJSON {
+	var out []keptJSON
+	for _, k := range ks {
+		out = append(out, keptJSON{Version: fmt.Sprintf("v%d", k.N), Why: k.Why})
+	}
+	return out
+}
+
+// printKept says which deletions the remote did not take, and why.
+func printKept(e env, name, remote string, ks []refs.KeptVersion) {
+	for _, k := range ks {
+		fmt.Fprintf(e.stdout, "  %s:v%d was not deleted on %s: %s; it is live here again ('trove fetch' brings what holds it)\n", name, k.N, remote, k.Why)
+	}
 }
 
 func pushInfo(res *repo.PushResult) *pushJSON {
@@ -331,6 +355,7 @@ func pushInfo(res *repo.PushResult) *pushJSON {
 		j.Artifacts = append(j.Artifacts, pushedArtifactJSON{
 			Name: a.Name, Versions: versionNames(a.Versions),
 			Renumbered: versionMap(a.Renumbered), Collapsed: versionMap(a.Collapsed), Conflicts: a.Conflicts,
+			Kept: keptInfo(a.Kept),
 		})
 	}
 	return j
@@ -352,12 +377,13 @@ type fetchedArtifactJSON struct {
 	Name       string            `json:"name"`
 	New        []string          `json:"new"`
 	Renumbered map[string]string `json:"renumbered,omitempty"`
+	Kept       []keptJSON        `json:"kept,omitempty"`
 }
 
 func fetchInfo(res *repo.FetchResult) fetchJSON {
 	j := fetchJSON{Remote: res.Remote, Artifacts: []fetchedArtifactJSON{}, Skipped: nonNil(res.Skipped)}
 	for _, a := range res.Artifacts {
-		j.Artifacts = append(j.Artifacts, fetchedArtifactJSON{Name: a.Name, New: versionNames(a.New), Renumbered: versionMap(a.Renumbered)})
+		j.Artifacts = append(j.Artifacts, fetchedArtifactJSON{Name: a.Name, New: versionNames(a.New), Renumbered: versionMap(a.Renumbered), Kept: keptInfo(a.Kept)})
 	}
 	return j
 }
@@ -376,6 +402,7 @@ func printPush(e env, res *repo.PushResult) {
 		for _, c := range a.Conflicts {
 			fmt.Fprintf(e.stdout, "  %s: %s\n", a.Name, c)
 		}
+		printKept(e, a.Name, res.Remote, a.Kept)
 	}
 	for _, c := range res.Registries {
 		fmt.Fprintf(e.stdout, "  %s\n", c)
@@ -411,6 +438,7 @@ func newFetchCommand(e env) *cli.Command {
 					for _, from := range sortedIntKeys(a.Renumbered) {
 						fmt.Fprintf(e.stdout, "  local %s:v%d is now %s:v%d (not pushed yet)\n", a.Name, from, a.Name, a.Renumbered[from])
 					}
+					printKept(e, a.Name, res.Remote, a.Kept)
 				}
 				return nil
 			})

@@ -1,0 +1,56 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/trove-ml/trove/objects"
+	"github.com/trove-ml/trove/refs"
+	"github.com/trove-ml/trove/registry"
+)
+
+// remoteHolds reads what holds versions on the remote from outside their
+// artifact logs: the live links of its registries. A deletion made here
+// without having seen such a link (it was made, or pushed, after this
+// clone last fetched) must not reach the remote (refs.Merge, Kept), as
+// `trove delete` would have refused it and a link turns the TTL off.
+// The returned function names, for a version, one link that holds it.
+func (r *Repo) remoteHolds(ctx context.Context, c *conn) (func(refs.Version) string, error) {
+	var names []string
+	err := c.rep.Refs(ctx, registryRefPrefix, func(name string) error {
+		names = append(names, strings.TrimPrefix(name, registryRefPrefix))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("remote %s: list registries: %w", c.name, err)
+	}
+	links := map[objects.ID]string{}
+	for _, name := range names {
+		ref, err := c.rep.GetRef(ctx, registryRefPrefix+name)
+		if err != nil {
+			return nil, fmt.Errorf("remote %s: %w", c.name, err)
+		}
+		if ref.Body == nil {
+			continue // deleted since listed
+		}
+		g, err := registry.Decode(ref.Body)
+		if err != nil {
+			return nil, fmt.Errorf("remote %s: registry %s: %w", c.name, name, err)
+		}
+		colls := make([]string, 0, len(g.Collections))
+		for cn := range g.Collections {
+			colls = append(colls, cn)
+		}
+		sort.Strings(colls)
+		for _, cn := range colls {
+			for _, l := range g.Collections[cn].Links {
+				if _, seen := links[l.Record]; !seen && l.State == registry.LinkLive {
+					links[l.Record] = fmt.Sprintf("registry/%s/%s:v%d links it on %s", name, cn, l.N, c.name)
+				}
+			}
+		}
+	}
+	return func(v refs.Version) string { return links[v.Record] }, nil
+}
