@@ -131,10 +131,20 @@ func Merge(base, local, remote *Log, o MergeOptions) (*MergeResult, error) {
 	// Included local versions the remote lacks are appended.
 	var rest []Version
 	for _, v := range local.Versions {
-		if v.State != StateLive {
+		if _, ok := inOut(v.Record); ok {
 			continue
 		}
-		if _, ok := inOut(v.Record); ok {
+		if v.State != StateLive {
+			// One deleted before it was ever pushed goes as a tombstone
+			// if its number is still free, so that the numbers after it
+			// stay too: numbers are never reused, and a number someone
+			// saw here keeps naming what it named (or nothing). Once
+			// others' versions took its number, numbers here are
+			// renumbered anyway and the tombstone would only use one up.
+			if _, seen := baseVersion[v.Record]; !seen && v.State == StateDeleted && v.N == out.Next && include(v) {
+				out.Versions = append(out.Versions, v)
+				out.Next++
+			}
 			continue
 		}
 		if !include(v) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,5 +86,36 @@ func TestStaleDeletionsDoNotReachRemote(t *testing.T) {
 	}
 	if r := trove(t, y, "show", "plain:v0"); r.code == 0 || !strings.Contains(r.stderr, "deleted") {
 		t.Errorf("plain:v0 on the remote: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// TestFirstPushKeepsNumbers: versions deleted before the first push do not
+// hand their numbers to the versions after them.
+func TestFirstPushKeepsNumbers(t *testing.T) {
+	dir := newProject(t)
+	for i := range 4 {
+		writeFiles(t, dir, map[string]string{"f": strings.Repeat("n", i+1)})
+		mustTrove(t, dir, "commit", "a", "--type", "dataset", filepath.Join(dir, "f"))
+	}
+	mustTrove(t, dir, "delete", "a:v0")
+	mustTrove(t, dir, "delete", "a:v1")
+	mustTrove(t, dir, "gc")
+	url := fileRemote(t)
+	mustTrove(t, dir, "remote", "add", "origin", url)
+	var res pushJSON
+	troveJSON(t, dir, &res, "push")
+	if len(res.Artifacts) != 1 || strings.Join(res.Artifacts[0].Versions, ",") != "v2,v3" || len(res.Artifacts[0].Renumbered) != 0 {
+		t.Fatalf("push: %+v, want v2 and v3 pushed as themselves", res.Artifacts)
+	}
+	other := newProject(t)
+	mustTrove(t, other, "remote", "add", "origin", url)
+	mustTrove(t, other, "fetch")
+	out := filepath.Join(t.TempDir(), "out")
+	mustTrove(t, other, "pull", "a:v3", "-o", out)
+	if b, err := os.ReadFile(filepath.Join(out, "f")); err != nil || string(b) != "nnnn" {
+		t.Errorf("a:v3 on the remote holds %q (%v), want the fourth commit's", b, err)
+	}
+	if r := trove(t, other, "show", "a:v0"); r.code == 0 || !strings.Contains(r.stderr, "deleted") {
+		t.Errorf("a:v0 on the remote: exit %d, %s; want deleted", r.code, r.stderr)
 	}
 }
