@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
@@ -103,7 +104,11 @@ func (r *Repo) RemoteNames() []string {
 func (r *Repo) defaultRemote(name string) (string, error) {
 	if name != "" {
 		if _, ok := r.Config.Remotes[name]; !ok {
-			return "", fmt.Errorf("%w: %q (configured: %v; add one with trove remote add NAME URL)", ErrNoRemote, name, r.RemoteNames())
+			configured := "none"
+			if names := r.RemoteNames(); len(names) > 0 {
+				configured = strings.Join(names, ", ")
+			}
+			return "", fmt.Errorf("%w: %q (configured: %s; add one with trove remote add NAME URL)", ErrNoRemote, name, configured)
 		}
 		return name, nil
 	}

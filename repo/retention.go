@@ -181,7 +181,7 @@ func (r *Repo) beforeCommit(o *CommitOptions) error {
 			return fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 		if err := r.MaySetTTL(); err != nil {
-			return err
+			return fmt.Errorf("--ttl: %w, or commit without --ttl to inherit the project default", err)
 		}
 	}
 	return nil

@@ -101,6 +101,6 @@ func (s Settings) MaySet(user string) error {
 	}
 	admins := slices.Clone(s.TTLAdmins)
 	sort.Strings(admins)
-	return fmt.Errorf("%w: %q is not one of them (%s); ask one of them, or commit without --ttl to inherit the project default",
+	return fmt.Errorf("%w: %q is not one of them (%s); ask one of them",
 		ErrNotAdmin, user, strings.Join(admins, ", "))
 }

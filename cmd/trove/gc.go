@@ -170,6 +170,10 @@ type gcJSON struct {
 	Problems        []string `json:"problems"`
 }
 
+// minSafeRemoteGrace is the remote grace period below which gc warns: a
+// push of a large version over a slow link can take about that long.
+const minSafeRemoteGrace = time.Hour
+
 // maxLocalReplans bounds re-planning when the roots moved (only another
 // goroutine of this process could move them: the lock keeps others out).
 const maxLocalReplans = 3
@@ -259,6 +263,10 @@ func runRemoteGC(ctx context.Context, e env, cmd *cli.Command, r *repo.Repo, o g
 	s := gc.DefaultRemoteSafety()
 	if o.grace != nil {
 		s.Grace = *o.grace
+		if s.Grace < minSafeRemoteGrace {
+			fmt.Fprintf(e.stderr, "trove: warning: --grace %s on a remote: a push to %s that started more than %s ago and is still running can lose the versions it uploads (the default, %s, leaves a day); use a short grace only when no one pushes\n",
+				retention.FormatDuration(s.Grace), o.remote, retention.FormatDuration(s.Grace), retention.FormatDuration(gc.DefaultRemoteGrace))
+		}
 	}
 	s.RepackThreshold = o.threshold
 	set, err := r.Retention()

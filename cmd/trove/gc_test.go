@@ -146,8 +146,13 @@ func TestTTLAdmins(t *testing.T) {
 		{"config", "set", "ttl.admins", "bob"},
 		{"retention", "set", "m", "--keep-last", "1"},
 	} {
-		if r := trove(t, dir, args...); r.code == 0 || !strings.Contains(r.stderr, "admins") {
+		r := trove(t, dir, args...)
+		if r.code == 0 || !strings.Contains(r.stderr, "admins") {
 			t.Errorf("bob: trove %s: exit %d %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+		// Only a commit can do without: the others have nothing to inherit.
+		if hint := strings.Contains(r.stderr, "commit without --ttl"); hint != (args[0] == "commit") {
+			t.Errorf("bob: trove %s: the commit-only hint is %v: %s", strings.Join(args, " "), hint, r.stderr)
 		}
 	}
 	writeFiles(t, src, map[string]string{"a": "two"})
@@ -170,7 +175,7 @@ func TestRetentionPolicy(t *testing.T) {
 		t.Fatalf("keep-last 0: exit %d", r.code)
 	}
 	mustTrove(t, dir, "retention", "set", "m", "--keep-last", "2", "--keep-aliased")
-	if out := mustTrove(t, dir, "retention", "show", "m"); !strings.Contains(out, "deletes [v1]") {
+	if out := mustTrove(t, dir, "retention", "show", "m"); !strings.Contains(out, "deletes v1\n") || !strings.Contains(out, "kept: v0 (alias first)") {
 		t.Fatalf("retention show:\n%s", out)
 	}
 	out := mustTrove(t, dir, "gc")
@@ -203,6 +208,12 @@ func TestRemoteGCAndCachePrune(t *testing.T) {
 	troveJSON(t, a, &plan, "gc", "--remote", "origin", "--dry-run")
 	if plan.Young == 0 || plan.Condemned != 0 {
 		t.Fatalf("remote dry run with the default grace: %+v", plan)
+	}
+	if r := trove(t, a, "gc", "--remote", "origin", "--grace", "0", "--dry-run"); !strings.Contains(r.stderr, "warning: --grace 0s on a remote") {
+		t.Errorf("a remote gc with no grace period does not warn: %s", r.stderr)
+	}
+	if r := trove(t, a, "gc", "--remote", "origin", "--grace", "2h", "--dry-run"); strings.Contains(r.stderr, "warning") {
+		t.Errorf("a remote gc with a grace of hours warns: %s", r.stderr)
 	}
 	troveJSON(t, a, &plan, "gc", "--remote", "origin", "--grace", "0")
 	if plan.Condemned == 0 || plan.Deleted != 0 {

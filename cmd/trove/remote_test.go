@@ -332,7 +332,7 @@ func TestRemoteBadInput(t *testing.T) {
 		{[]string{"remote", "add", "origin", "file://relative/path"}, "file:///path"},
 		{[]string{"remote", "add", "bad name", "file:///tmp"}, "remote name"},
 		{[]string{"push"}, "trove remote add"},
-		{[]string{"fetch", "--remote", "nope"}, "nope"},
+		{[]string{"fetch", "--remote", "nope"}, `"nope" (configured: none;`},
 	} {
 		r := trove(t, a, tc.args...)
 		if r.code == 0 || !strings.Contains(r.stderr, tc.want) {

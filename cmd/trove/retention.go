@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v3"
 
@@ -144,7 +145,7 @@ func runRetentionShow(ctx context.Context, e env, r *repo.Repo, only string, asJ
 					j.Expires = append(j.Expires, fmt.Sprintf("v%d", st.Version.N))
 				}
 				if len(st.HeldBy) > 0 {
-					j.Held = append(j.Held, fmt.Sprintf("v%d (%v)", st.Version.N, st.HeldBy))
+					j.Held = append(j.Held, fmt.Sprintf("v%d (%s)", st.Version.N, strings.Join(st.HeldBy, ", ")))
 				}
 			}
 		}
@@ -162,7 +163,7 @@ func runRetentionShow(ctx context.Context, e env, r *repo.Repo, only string, asJ
 	for _, j := range out {
 		fmt.Fprintf(e.stdout, "%s: %s\n", j.Artifact, retention.Policy{KeepLast: j.KeepLast, KeepAliased: j.KeepAliased})
 		if len(j.Expires) > 0 {
-			fmt.Fprintf(e.stdout, "  the next trove gc deletes %v\n", j.Expires)
+			fmt.Fprintf(e.stdout, "  the next trove gc deletes %s\n", strings.Join(j.Expires, ", "))
 		}
 		for _, h := range j.Held {
 			fmt.Fprintf(e.stdout, "  kept: %s\n", h)
