@@ -1,9 +1,12 @@
 package repo
 
 import (
+	"crypto/sha256"
 	"io/fs"
+	"strconv"
 	"time"
 
+	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 )
 
@@ -32,6 +35,34 @@ func (r *Repo) DigestCache() *DigestCache {
 // refStatMark starts the stat cache keys of files hashed but not stored.
 // Keys of stored files start with an absolute path, never with it.
 const refStatMark = 0x01
+
+// refObjectMark starts the keys of referenced objects' digests (see
+// refObjectDigest).
+const refObjectMark = 0x02
+
+// refObjectKey names a referenced object as its manifest entry records
+// it: URI, checksum kind, checksum, version id and size. Equal keys name
+// equal bytes, because a fetch checks the checksum it records.
+func refObjectKey(e manifest.Entry) []byte {
+	h := sha256.New()
+	for _, s := range []string{e.Ref.URI, e.Ref.ChecksumKind, e.Ref.Checksum, e.Ref.VersionID, strconv.FormatInt(e.Size, 10)} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return h.Sum([]byte{refObjectMark})
+}
+
+// refObjectDigest returns the BLAKE3 of a referenced object recorded by
+// its source's checksum (an ETag) alone, as learnt when a pull last
+// fetched it: a re-pull then knows a file in place holds it without
+// fetching it again.
+func (r *Repo) refObjectDigest(e manifest.Entry) (objects.ID, bool) {
+	v, err := r.store.GetMeta(nsStatCache, refObjectKey(e))
+	if err != nil || len(v) != len(objects.ID{}) {
+		return objects.ID{}, false
+	}
+	return objects.ID(v), true
+}
 
 func refStatKey(path string) []byte {
 	return append([]byte{refStatMark}, statKey(path)...)

@@ -65,7 +65,8 @@ type PullResult struct {
 	// Bytes counts bytes written: into the files, or into the file cache
 	// for files placed from it.
 	Bytes int64
-	// Downloaded counts bytes read from a remote for this pull.
+	// Downloaded counts bytes read from a remote, and from references'
+	// sources, for this pull.
 	Downloaded int64
 	// Reflinked and Hardlinked count files placed from the file cache by
 	// reflink and hardlink (Written counts them too).
@@ -182,7 +183,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	if serr != nil {
 		return nil, fmt.Errorf("pull: stat cache: %w", serr)
 	}
-	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before, Warnings: m.refs.warningList(),
+	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before + m.refBytes.Load(), Warnings: m.refs.warningList(),
 		Reflinked: m.placed[checkout.Reflink].Load(), Hardlinked: m.placed[checkout.Hardlink].Load()}, nil
 }
 
@@ -237,6 +238,7 @@ type materializer struct {
 	stat *statRecorder
 
 	written, skipped, bytes atomicInt
+	refBytes                atomicInt // fetched from references' sources
 
 	errMu sync.Mutex
 	err   error
@@ -275,12 +277,21 @@ type materializer struct {
 	memo     map[string]hashMemo // guarded by memoMu
 }
 
+// pullStatFlush is how many bytes of stat cache entries a pull holds
+// before it writes them (a few thousand files). Its entries are true on
+// their own, so they are written as they come: a pull killed midway
+// (kill -9, the OOM killer) leaves a stat cache that knows the files it
+// placed, and the next pull takes them as trove's and up to date, rather
+// than as the user's, in the way. A referenced object known by its
+// source's checksum alone has no other way to be known.
+const pullStatFlush = 256 << 10
+
 func newMaterializer(ctx context.Context, r *Repo, dir, version string, total int64) *materializer {
 	return &materializer{
 		r: r, dir: dir, version: version, g: blobs{st: r.store},
 		pool:  newPool(ctx, r.opts.Workers),
 		meter: r.opts.Progress.Start("writing", total, true),
-		stat:  r.newStatRecorder(0),
+		stat:  r.newStatRecorder(pullStatFlush),
 
 		unnamed: canOpenUnnamed(),
 	}

@@ -273,6 +273,12 @@ func (m *materializer) refEntry(ctx context.Context, p string, e manifest.Entry)
 // (replaceable). With AllowMissingRefs a changed or missing object is a
 // warning.
 func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Entry) error {
+	byChecksum := e.Digest.IsZero()
+	if byChecksum {
+		// Recorded by its source's checksum alone: known by content once
+		// a pull fetched it (refObjectDigest).
+		e.Digest, _ = m.r.refObjectDigest(e)
+	}
 	if !e.Digest.IsZero() && m.refUpToDate(d, e) {
 		m.skipped.Add(1)
 		m.meter.Add(e.Size)
@@ -300,9 +306,14 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 		}
 		return fmt.Errorf("%s: %w", p, err)
 	}
-	m.rememberRef(d, st, statTime, h.Sum())
+	sum := h.Sum()
+	m.rememberRef(d, st, statTime, sum)
+	if byChecksum {
+		m.stat.set(refObjectKey(e), sum[:])
+	}
 	m.written.Add(1)
 	m.bytes.Add(n)
+	m.refBytes.Add(n)
 	return nil
 }
 
@@ -383,6 +394,12 @@ func (vf *verifier) ref(ctx context.Context, p string, e manifest.Entry, full st
 	if !fi.Mode().IsRegular() || fi.Size() != e.Size {
 		vf.add(&vf.rep.Changed, p)
 		return
+	}
+	if e.Digest.IsZero() {
+		// Known by content if a pull here fetched it: the folder is
+		// compared with what the version recorded, not with its source
+		// now, and nothing is fetched.
+		e.Digest, _ = vf.r.refObjectDigest(e)
 	}
 	if vf.ro.o.SkipReferences || (e.Digest.IsZero() && vf.ro.o.Refs == nil) {
 		return

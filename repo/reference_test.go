@@ -120,6 +120,29 @@ func TestCommitRefs(t *testing.T) {
 	if err != nil || len(res2.Warnings) != 1 || !strings.Contains(res2.Warnings[0], "ds/a/x") {
 		t.Fatalf("pull allowing missing: %+v, %v", res2, err)
 	}
+	// out holds v as pulled: the pull learnt each object's content, so
+	// verify compares with that, not with the sources now.
+	if rep, err := r.VerifyWith(ctx, v, out, VerifyOptions{Refs: m}); err != nil || !rep.OK() {
+		t.Fatalf("verify of the folder pulled here: %+v, %v", rep, err)
+	}
+	// Without that (a folder pulled elsewhere), objects recorded by
+	// ETag are compared with their sources, and one gone is reported.
+	err = r.store.UpdateMeta(ctx, func(tx *objects.MetaTx) error {
+		var keys [][]byte
+		err := r.store.ScanMeta(ctx, nsStatCache, []byte{refObjectMark}, func(k, _ []byte) error {
+			keys = append(keys, bytes.Clone(k))
+			return nil
+		})
+		for _, k := range keys {
+			if err := tx.Delete(nsStatCache, k); err != nil {
+				return err
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rep, err := r.VerifyWith(ctx, v, out, VerifyOptions{Refs: m})
 	if err != nil || rep.OK() || strings.Join(rep.SourceChanged, ",") != "ds/a/x" {
 		t.Fatalf("verify: %+v, %v", rep, err)
