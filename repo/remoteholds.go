@@ -17,6 +17,10 @@ import (
 // clone last fetched) must not reach the remote (refs.Merge, Kept), as
 // `trove delete` would have refused it and a link turns the TTL off.
 // The returned function names, for a version, one link that holds it.
+//
+// A registry that cannot be read or decoded (damaged, or of a newer
+// format) may hold any version: then every deletion stays here, named
+// with the registry, until it can be read, and push and fetch go on.
 func (r *Repo) remoteHolds(ctx context.Context, c *conn) (func(refs.Version) string, error) {
 	var names []string
 	err := c.rep.Refs(ctx, registryRefPrefix, func(name string) error {
@@ -27,17 +31,24 @@ func (r *Repo) remoteHolds(ctx context.Context, c *conn) (func(refs.Version) str
 		return nil, fmt.Errorf("remote %s: list registries: %w", c.name, err)
 	}
 	links := map[objects.ID]string{}
+	var unreadable string
 	for _, name := range names {
 		ref, err := c.rep.GetRef(ctx, registryRefPrefix+name)
-		if err != nil {
-			return nil, fmt.Errorf("remote %s: %w", c.name, err)
+		if err != nil && ctx.Err() != nil {
+			return nil, err
 		}
-		if ref.Body == nil {
+		if err == nil && ref.Body == nil {
 			continue // deleted since listed
 		}
-		g, err := registry.Decode(ref.Body)
+		var g *registry.Registry
+		if err == nil {
+			g, err = registry.Decode(ref.Body)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("remote %s: registry %s: %w", c.name, name, err)
+			if unreadable == "" {
+				unreadable = fmt.Sprintf("registry %s on %s, which may link it, could not be read (%v)", name, c.name, err)
+			}
+			continue
 		}
 		colls := make([]string, 0, len(g.Collections))
 		for cn := range g.Collections {
@@ -52,5 +63,10 @@ func (r *Repo) remoteHolds(ctx context.Context, c *conn) (func(refs.Version) str
 			}
 		}
 	}
-	return func(v refs.Version) string { return links[v.Record] }, nil
+	return func(v refs.Version) string {
+		if l, ok := links[v.Record]; ok {
+			return l
+		}
+		return unreadable
+	}, nil
 }

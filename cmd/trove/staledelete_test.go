@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,5 +118,31 @@ func TestFirstPushKeepsNumbers(t *testing.T) {
 	}
 	if r := trove(t, other, "show", "a:v0"); r.code == 0 || !strings.Contains(r.stderr, "deleted") {
 		t.Errorf("a:v0 on the remote: exit %d, %s; want deleted", r.code, r.stderr)
+	}
+}
+
+// TestDamagedRemoteRegistryHoldsDeletions: a registry on the remote that
+// cannot be read may link any version, so deletions wait for it.
+func TestDamagedRemoteRegistryHoldsDeletions(t *testing.T) {
+	url := fileRemote(t)
+	x := newProject(t)
+	mustTrove(t, x, "remote", "add", "origin", url)
+	writeFiles(t, x, map[string]string{"d/w": "weights"})
+	mustTrove(t, x, "commit", "m", "--type", "model", filepath.Join(x, "d"))
+	mustTrove(t, x, "link", "m:v0", "registry/model/clf")
+	mustTrove(t, x, "push")
+	reg := filepath.Join(strings.TrimPrefix(url, "file://"), "refs", "registry", "model")
+	if err := os.WriteFile(reg, []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustTrove(t, x, "unlink", "registry/model/clf:v0")
+	mustTrove(t, x, "delete", "m:v0")
+	var res pushJSON
+	r := trove(t, x, "push", "--json")
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("push --json: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if len(res.Artifacts) != 1 || len(res.Artifacts[0].Kept) != 1 || !strings.Contains(res.Artifacts[0].Kept[0].Why, "registry model on origin") {
+		t.Fatalf("push with a damaged remote registry: %+v (exit %d, %s)", res.Artifacts, r.code, r.stderr)
 	}
 }
