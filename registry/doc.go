@@ -28,9 +28,10 @@
 // A collection accepts the type of its first link, for good. Linking
 // creates the collection if it is missing (the registry must exist) and
 // copies no data: a link records the artifact's name, the version's number
-// at link time (for display), the id of its version record (what it
-// resolves by: numbers may change when a version first reaches a remote),
-// when and by whom. Unlinking marks the link "unlinked" and drops its
+// at link time, the id of its version record (what it resolves by: numbers
+// may change when a version first reaches a remote), when and by whom.
+// What a link names now is found from its record in the artifact's log
+// ([Resolve], [VersionsNow]); the number at link time is history only. Unlinking marks the link "unlinked" and drops its
 // aliases; the link stays in the log, so numbers are never reused.
 // Linking a version that a live link already names adds no link.
 //
@@ -60,11 +61,18 @@
 //
 // # Sharing
 //
-// A push that loses a compare-and-swap race re-reads the remote registry
-// and calls [Merge](base, local, remote): each side's new links are
-// appended in order (local ones renumbered after the remote's), unlinks
-// win, settings and aliases merge three-way and truly conflicting alias
-// moves are reported as a [ConflictError].
+// Push and fetch merge a registry with the remote's through
+// [Merge](base, local, remote), base being the remote's as last seen. Links
+// always merge: each side's new links are appended in order (local ones
+// renumbered after the remote's), and unlinks win. Settings and aliases
+// merge three-way. Where both sides changed the same alias or setting,
+// the remote's change stands (it was published first, as for artifact
+// aliases) and the local one is reported as not applied
+// ([MergeReport.NotApplied]) with the command that applies it again, so a
+// conflict in one registry never stops a push or fetch. A protected alias
+// is never overridden silently in either direction: a conflicting local
+// change to one is reported like any other, and one the remote protected
+// meanwhile is not changed by a local change made without an admin.
 //
 // # Protection and admins
 //

@@ -42,9 +42,6 @@ var (
 	// ErrUnsupportedFormat means a registry ref was written in a format
 	// this build does not read (most likely by a newer trove).
 	ErrUnsupportedFormat = errors.New("registry: unsupported format")
-	// ErrConflict means a three-way [Merge] found changes that cannot both
-	// be kept; the error is a *[ConflictError] listing them.
-	ErrConflict = errors.New("registry: conflicting changes")
 	// ErrCorrupt marks a registry ref that is not a valid encoding. It also
 	// matches [objects.ErrCorrupt], so corruption is one class wherever it
 	// is found. It is never returned for bad caller input.

@@ -104,9 +104,11 @@ type Link struct {
 	N int `json:"n"`
 	// Artifact is the linked artifact's name.
 	Artifact string `json:"artifact"`
-	// Version is the artifact version's number when it was linked. It is
-	// for display: a version that had not reached a remote may be
-	// renumbered when it does, so Record is what a link resolves by.
+	// Version is the artifact version's number when it was linked: a
+	// version that had not reached a remote may be renumbered when it
+	// does, so Record is what a link resolves by, and what it names now is
+	// found from Record ([VersionsNow]). Version is history, and the best
+	// guess only while the record is not in this repository's log.
 	Version int `json:"version"`
 	// Record is the id of the linked version record.
 	Record objects.ID `json:"record"`

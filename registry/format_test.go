@@ -178,13 +178,22 @@ func TestMergeNilBaseAndInputsUnchanged(t *testing.T) {
 	if e, _ := b.Encode(); !bytes.Equal(e, encB) {
 		t.Fatal("Merge changed remote")
 	}
-	// Conflicting collection types and descriptions are reported.
+	// A collection of another type on the remote keeps its name; ours is
+	// renamed. Two different descriptions: the remote's stands, reported.
 	b.Collections["classifier"].Type = "zz"
 	b.Description = "theirs"
 	a.Description = "ours"
-	_, _, err = Merge(sample(), a, b)
-	var ce *ConflictError
-	if !errors.As(err, &ce) || !errors.Is(err, ErrConflict) || len(ce.Conflicts) != 2 {
-		t.Fatalf("err = %v", err)
+	m, rep, err = Merge(sample(), a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Description != "theirs" || m.Collections["classifier"].Type != "zz" || m.Collections["classifier-model"] == nil {
+		t.Fatalf("merged: description %q, collections %v", m.Description, m.CollectionNames())
+	}
+	if len(rep.Renamed) != 1 || rep.Renamed[0] != (Renamed{From: "classifier", To: "classifier-model", Type: "model", RemoteType: "zz"}) {
+		t.Fatalf("renamed: %+v", rep.Renamed)
+	}
+	if len(rep.NotApplied) != 1 || rep.NotApplied[0].What != "description" {
+		t.Fatalf("not applied: %+v", rep.NotApplied)
 	}
 }

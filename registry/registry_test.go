@@ -112,7 +112,7 @@ func (k *memKV) Update(ctx context.Context, fn func(refs.Txn) error) error {
 //	show REG | ls | encode REG
 //	holds NAME:SEL | linked
 //	fork to=NAME                          copy the store (for merges)
-//	merge REG base=S local=S remote=S     print the merged registry
+//	merge REG base=S local=S remote=S     print the merged registry (base=none: no base)
 func TestScripts(t *testing.T) {
 	datadriven.Walk(t, "testdata/registry", func(t *testing.T, file string) {
 		ctx := context.Background()
@@ -381,6 +381,9 @@ func TestScripts(t *testing.T) {
 
 			case "merge":
 				get := func(store string) *Registry {
+					if one(store, "") == "none" {
+						return nil
+					}
 					s := stores[one(store, "")]
 					if s == nil {
 						d.Fatalf(t, "no store for %s", store)
@@ -401,6 +404,12 @@ func TestScripts(t *testing.T) {
 				}
 				for _, a := range rep.Dropped {
 					fmt.Fprintf(&b, "dropped %s\n", a)
+				}
+				for _, r := range rep.Renamed {
+					fmt.Fprintf(&b, "renamed %s -> %s (%s; the remote's is %s)\n", r.From, r.To, r.Type, r.RemoteType)
+				}
+				for _, n := range rep.NotApplied {
+					fmt.Fprintf(&b, "not applied: %s\n", n.Message(arg(0), nil))
 				}
 				if _, err := m.Encode(); err != nil {
 					return out(err)

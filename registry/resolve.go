@@ -71,6 +71,63 @@ func Resolve(ctx context.Context, kv refs.KV, reg, coll, sel string) (*Target, e
 		ErrDangling, name, l.Artifact, l.Version, l.Record.Short())
 }
 
+// StateUnknown is the [LinkedVersion] state of a link whose record is not
+// in its artifact's log here (or whose artifact is not here): it was
+// linked elsewhere and not fetched yet.
+const StateUnknown = "unknown"
+
+// LinkedVersion is the artifact version a link names, as its artifact's
+// log holds it now.
+type LinkedVersion struct {
+	// N is the version's number now; the link's number at link time
+	// (Link.Version) when State is StateUnknown.
+	N int
+	// State is refs.StateLive, refs.StateDeleted, or StateUnknown.
+	State string
+}
+
+// VersionsNow finds what each link of c names now, by its record in its
+// artifact's log (as [Resolve] does), and returns it by link number.
+// Numbers given at link time go stale when a version is renumbered on
+// reaching a remote; these do not. It reads each artifact's log once; a
+// missing artifact or record is StateUnknown, not an error.
+func VersionsNow(ctx context.Context, kv refs.KV, c *Collection) (map[int]LinkedVersion, error) {
+	out := make(map[int]LinkedVersion, len(c.Links))
+	logs := map[string]*refs.Log{}
+	rs := refs.New(kv)
+	for _, l := range c.Links {
+		lg, read := logs[l.Artifact]
+		if !read {
+			var err error
+			lg, err = rs.Log(ctx, l.Artifact)
+			if errors.Is(err, refs.ErrNotFound) {
+				lg, err = nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("registry: link v%d: %w", l.N, err)
+			}
+			logs[l.Artifact] = lg
+		}
+		lv := LinkedVersion{N: l.Version, State: StateUnknown}
+		if lg != nil {
+			for _, v := range lg.Versions {
+				if v.Record == l.Record {
+					lv = LinkedVersion{N: v.N, State: v.State}
+					break
+				}
+			}
+		}
+		out[l.N] = lv
+	}
+	return out, nil
+}
+
+// VersionNow finds what one link names now, as [VersionsNow] does.
+func VersionNow(ctx context.Context, kv refs.KV, l Link) (LinkedVersion, error) {
+	m, err := VersionsNow(ctx, kv, &Collection{Links: []Link{l}})
+	return m[l.N], err
+}
+
 // Hold is a live link naming a version, as [Holds] reports it.
 type Hold struct {
 	// Registry and Collection name the collection; N is the link number.

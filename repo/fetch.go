@@ -27,8 +27,19 @@ type FetchResult struct {
 	Artifacts []FetchedArtifact
 	// Skipped says which artifact logs on the remote were not fetched,
 	// and why: a name no trove could have given an artifact is a damaged
-	// or foreign bucket's, and is never made a local ref.
+	// or foreign bucket's, and is never made a local ref. Registry refs
+	// are skipped the same way.
 	Skipped []string
+	// Registries lists local registry changes not pushed yet that were
+	// not applied: the remote had changed the same alias or setting, and
+	// its change stands here now (as for a push, PushResult.Registries).
+	// Fetch succeeds all the same.
+	Registries []string
+	// RegistryNotes says what else befell local registry changes (links
+	// not pushed yet renumbered after the remote's, …); RegistryErrors
+	// which registries were not fetched, and why: Fetch returns an error
+	// naming them after fetching everything else.
+	RegistryNotes, RegistryErrors []string
 }
 
 // FetchedArtifact says what changed in one artifact's local log.
@@ -82,15 +93,22 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 		}
 		res.Artifacts = append(res.Artifacts, *fa)
 	}
+	// A registry that fails is reported, and the others and the runs are
+	// fetched all the same.
+	var regErr error
 	if len(o.Names) == 0 {
-		if err := r.fetchRegistries(ctx, c); err != nil {
+		rs, skipped, err := r.fetchRegistries(ctx, c)
+		if err != nil {
 			return res, err
 		}
+		res.Registries, res.RegistryNotes, res.RegistryErrors = rs.NotApplied, rs.Notes, rs.Failed
+		res.Skipped = append(res.Skipped, skipped...)
+		regErr = rs.err("fetched")
 	}
 	if err := r.fetchRuns(ctx, c); err != nil {
 		return res, err
 	}
-	return res, nil
+	return res, regErr
 }
 
 func (r *Repo) fetchLog(ctx context.Context, c *conn, name string, held func(refs.Version) string) (*FetchedArtifact, error) {

@@ -30,9 +30,16 @@ type PushResult struct {
 	Packs     int
 	Blobs     int
 	Bytes     int64
-	// Registries lists registry changes that conflicted with the remote's
-	// and were not pushed.
+	// Registries lists local registry changes that were not applied: the
+	// remote had changed the same alias or setting, and its change stands
+	// (ErrRegistryNotApplied). Each names the registry, collection, alias
+	// and both values, and the command that applies the change again.
 	Registries []string
+	// RegistryNotes says what else befell local registry changes (links
+	// renumbered after the remote's, collections renamed, aliases dropped
+	// with a link unlinked there); RegistryErrors which registries were
+	// not pushed, and why. Either way the other registries were.
+	RegistryNotes, RegistryErrors []string
 }
 
 // PushedArtifact says what happened to one artifact's log.
@@ -163,18 +170,29 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 		res.Artifacts = append(res.Artifacts, *pa)
 	}
 	// Registries last: their links name versions pushed above.
+	var regErr error
 	if len(o.Names) == 0 {
-		regConflicts, err := r.pushRegistries(ctx, c)
+		rs, err := r.pushRegistries(ctx, c)
 		if err != nil {
 			return res, err
 		}
-		res.Registries = regConflicts
-		conflicts += len(regConflicts)
+		res.Registries, res.RegistryNotes, res.RegistryErrors = rs.NotApplied, rs.Notes, rs.Failed
+		if len(rs.NotApplied) > 0 {
+			regErr = fmt.Errorf("%w: %d of yours, listed above with the command that applies each again: the remote had changed the same alias or setting first, and its change stands (the rest was pushed)", ErrRegistryNotApplied, len(rs.NotApplied))
+		}
+		if err := rs.err("pushed"); err != nil && regErr != nil {
+			regErr = fmt.Errorf("%w; %w", regErr, err)
+		} else if err != nil {
+			regErr = err
+		}
 	}
-	if conflicts > 0 {
+	switch {
+	case conflicts > 0 && regErr != nil:
+		return res, fmt.Errorf("%w: %d change(s) lost to a concurrent change (versions were pushed; see above); %w", ErrAliasConflict, conflicts, regErr)
+	case conflicts > 0:
 		return res, fmt.Errorf("%w: %d change(s) lost to a concurrent change (versions were pushed; see above)", ErrAliasConflict, conflicts)
 	}
-	return res, nil
+	return res, regErr
 }
 
 // uploadVersion schedules the blobs of one version that the remote lacks.

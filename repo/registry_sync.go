@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/registry"
@@ -15,7 +16,62 @@ import (
 // Registries travel like artifact logs: one ref per registry, moved on the
 // remote by compare-and-swap and merged three-way (registry.Merge) with the
 // state last seen there, which is remembered under "reg/<remote>\x00<name>".
+//
+// Push and fetch go through every registry, whatever happens to one: a
+// merge never fails on concurrent changes (where both sides changed the
+// same alias or setting, the remote's stands and ours is reported as not
+// applied, as for artifact aliases), and a registry that cannot be read,
+// merged or written is reported and the next one is synced.
 const registryRefPrefix = "registry/"
+
+// ErrRegistryNotApplied means a push landed, but some local registry
+// changes were not applied: the remote had changed the same alias or
+// setting since this clone last saw it, and its change stands. The local
+// registry now holds the remote's; the result lists each change with the
+// command that applies it again.
+var ErrRegistryNotApplied = errors.New("repo: registry changes not applied")
+
+// RegistrySync says what a push or fetch did to registries beyond taking
+// both sides' changes. Each entry is one line for people, naming the
+// registry.
+type RegistrySync struct {
+	// NotApplied lists local changes left out because the remote changed
+	// the same thing first: alias, collection and both values, and the
+	// command that applies the local change again.
+	NotApplied []string
+	// Notes lists what else befell local changes: links renumbered after
+	// the remote's or merged into its link to the same version,
+	// collections renamed, aliases dropped with a link unlinked there.
+	Notes []string
+	// Failed lists the registries that were not synced, each with why;
+	// Errs holds the errors themselves, in the same order.
+	Failed []string
+	Errs   []error
+}
+
+func (s *RegistrySync) fail(name string, err error) {
+	s.Failed = append(s.Failed, fmt.Sprintf("registry %s: %v", name, err))
+	s.Errs = append(s.Errs, fmt.Errorf("registry %s: %w", name, err))
+}
+
+// err returns an error naming every registry that failed, matching each
+// failure's error (errors.Is), or nil.
+func (s *RegistrySync) err(what string) error {
+	if len(s.Errs) == 0 {
+		return nil
+	}
+	n := fmt.Sprintf("%d registries", len(s.Errs))
+	if len(s.Errs) == 1 {
+		n = "1 registry"
+	}
+	// One line: the command line prints an error as one.
+	format := n + " not " + what + " (the others were): " + strings.TrimSuffix(strings.Repeat("%w; ", len(s.Errs)), "; ")
+	args := make([]any, len(s.Errs))
+	for i, e := range s.Errs {
+		args[i] = e
+	}
+	return fmt.Errorf(format, args...)
+}
 
 func (r *Repo) trackedRegistry(c *conn, name string) (*registry.Registry, error) {
 	v, err := r.store.GetMeta(NSRemote, remoteKey("reg", c.name, []byte(name)))
@@ -58,8 +114,9 @@ func (r *Repo) adoptRegistry(ctx context.Context, c *conn, name string, local, s
 	return mb.Commit(true)
 }
 
-// pushRegistries merges every local registry into the remote's.
-func (r *Repo) pushRegistries(ctx context.Context, c *conn) ([]string, error) {
+// pushRegistries merges every local registry into the remote's. It goes
+// on past a registry that fails; the result says which did.
+func (r *Repo) pushRegistries(ctx context.Context, c *conn) (*RegistrySync, error) {
 	var names []string
 	err := r.RefsKV().Scan(ctx, []byte(registryRefPrefix), func(k, _ []byte) error {
 		names = append(names, strings.TrimPrefix(string(k), registryRefPrefix))
@@ -68,96 +125,170 @@ func (r *Repo) pushRegistries(ctx context.Context, c *conn) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var conflicts []string
+	s := &RegistrySync{}
 	for _, name := range names {
-		for attempt := 0; ; attempt++ {
-			local, err := r.localRegistry(name)
-			if err != nil || local == nil {
-				return nil, err
-			}
-			cur, err := c.rep.GetRef(ctx, registryRefPrefix+name)
-			if err != nil {
-				return nil, err
-			}
-			out := local
-			if cur.Body != nil {
-				theirs, err := registry.Decode(cur.Body)
-				if err != nil {
-					return nil, fmt.Errorf("remote %s: registry %q: %w", c.name, name, err)
-				}
-				base, err := r.trackedRegistry(c, name)
-				if err != nil {
-					return nil, err
-				}
-				var cerr *registry.ConflictError
-				out, _, err = registry.Merge(base, local, theirs)
-				if errors.As(err, &cerr) {
-					conflicts = append(conflicts, fmt.Sprintf("registry %s: %v", name, err))
-					break
-				}
-				if err != nil {
-					return nil, err
-				}
-			}
-			body, err := out.Encode()
-			if err != nil {
-				return nil, err
-			}
-			err = c.rep.PutRef(ctx, registryRefPrefix+name, body, cur.ETag)
-			if remote.IsConflict(err) && attempt < maxRefAttempts {
-				if err := sleepCtx(ctx, backoff(attempt)); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			if err := r.adoptRegistry(ctx, c, name, out, out); err != nil {
-				return nil, err
-			}
-			break
+		rep, err := r.pushRegistry(ctx, c, name)
+		if ctx.Err() != nil {
+			return s, ctx.Err()
 		}
+		if err != nil {
+			s.fail(name, err)
+			continue
+		}
+		r.reportRegistry(ctx, s, c, name, rep, true)
 	}
-	return conflicts, nil
+	return s, nil
 }
 
-// fetchRegistries merges the remote's registries into the local ones.
-func (r *Repo) fetchRegistries(ctx context.Context, c *conn) error {
+// pushRegistry merges one local registry into the remote's by
+// compare-and-swap, retrying when another writer moved it first, then
+// makes the local registry and the remembered remote one the result. The
+// report is nil when the remote had no such registry.
+func (r *Repo) pushRegistry(ctx context.Context, c *conn, name string) (*registry.MergeReport, error) {
+	for attempt := 0; ; attempt++ {
+		local, err := r.localRegistry(name)
+		if err != nil || local == nil {
+			return nil, err
+		}
+		cur, err := c.rep.GetRef(ctx, registryRefPrefix+name)
+		if err != nil {
+			return nil, err
+		}
+		out := local
+		var rep *registry.MergeReport
+		if cur.Body != nil {
+			theirs, err := registry.Decode(cur.Body)
+			if err != nil {
+				return nil, fmt.Errorf("on remote %s: %w", c.name, err)
+			}
+			base, err := r.trackedRegistry(c, name)
+			if err != nil {
+				return nil, err
+			}
+			if out, rep, err = registry.Merge(base, local, theirs); err != nil {
+				return nil, err
+			}
+		}
+		body, err := out.Encode()
+		if err != nil {
+			return nil, err
+		}
+		err = c.rep.PutRef(ctx, registryRefPrefix+name, body, cur.ETag)
+		if remote.IsConflict(err) && attempt < maxRefAttempts {
+			// Someone else moved it: read it again and redo the merge.
+			if err := sleepCtx(ctx, backoff(attempt)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return rep, r.adoptRegistry(ctx, c, name, out, out)
+	}
+}
+
+// fetchRegistries merges the remote's registries into the local ones. It
+// goes on past a registry that fails; the result says which did. Registry
+// refs under names no trove gives a registry (a damaged or foreign bucket)
+// are skipped and listed in skipped, as artifact logs are.
+func (r *Repo) fetchRegistries(ctx context.Context, c *conn) (s *RegistrySync, skipped []string, err error) {
 	var names []string
-	err := c.rep.Refs(ctx, registryRefPrefix, func(name string) error {
+	err = c.rep.Refs(ctx, registryRefPrefix, func(name string) error {
 		names = append(names, strings.TrimPrefix(name, registryRefPrefix))
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, nil, fmt.Errorf("remote %s: list registries: %w", c.name, err)
 	}
+	s = &RegistrySync{}
 	for _, name := range names {
-		cur, err := c.rep.GetRef(ctx, registryRefPrefix+name)
-		if err != nil || cur.Body == nil {
-			return err
+		if err := manifest.ValidateName("registry name", name); err != nil {
+			skipped = append(skipped, fmt.Sprintf("remote %s: %s%s: %v", c.name, registryRefPrefix, name, err))
+			continue
 		}
-		theirs, err := registry.Decode(cur.Body)
+		rep, err := r.fetchRegistry(ctx, c, name)
+		if ctx.Err() != nil {
+			return s, skipped, ctx.Err()
+		}
 		if err != nil {
-			return fmt.Errorf("remote %s: registry %q: %w", c.name, name, err)
+			s.fail(name, err)
+			continue
 		}
-		local, err := r.localRegistry(name)
+		r.reportRegistry(ctx, s, c, name, rep, false)
+	}
+	return s, skipped, nil
+}
+
+// fetchRegistry merges one remote registry into the local one. The report
+// is nil when there was no local one, or the remote's went away.
+func (r *Repo) fetchRegistry(ctx context.Context, c *conn, name string) (*registry.MergeReport, error) {
+	cur, err := c.rep.GetRef(ctx, registryRefPrefix+name)
+	if err != nil || cur.Body == nil {
+		return nil, err // nil Body: deleted since listed
+	}
+	theirs, err := registry.Decode(cur.Body)
+	if err != nil {
+		return nil, fmt.Errorf("on remote %s: %w", c.name, err)
+	}
+	local, err := r.localRegistry(name)
+	if err != nil {
+		return nil, err
+	}
+	merged := theirs
+	var rep *registry.MergeReport
+	if local != nil {
+		base, err := r.trackedRegistry(c, name)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		merged := theirs
-		if local != nil {
-			base, err := r.trackedRegistry(c, name)
-			if err != nil {
-				return err
-			}
-			if merged, _, err = registry.Merge(base, local, theirs); err != nil {
-				return fmt.Errorf("fetch registry %s: %w (push your changes after resolving them)", name, err)
-			}
-		}
-		if err := r.adoptRegistry(ctx, c, name, merged, theirs); err != nil {
-			return err
+		if merged, rep, err = registry.Merge(base, local, theirs); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return rep, r.adoptRegistry(ctx, c, name, merged, theirs)
+}
+
+// reportRegistry adds what a merge of registry name did to s, in the words
+// of a push (pushed) or a fetch.
+func (r *Repo) reportRegistry(ctx context.Context, s *RegistrySync, c *conn, name string, rep *registry.MergeReport, pushed bool) {
+	if rep == nil {
+		return
+	}
+	for _, n := range rep.NotApplied {
+		s.NotApplied = append(s.NotApplied, n.Message(name, func(l registry.Link) string { return r.linkedVersionName(ctx, l) }))
+	}
+	for _, rn := range rep.Renumbered {
+		p := fmt.Sprintf("registry/%s/%s", name, rn.Collection)
+		switch {
+		case rn.Collapsed:
+			s.Notes = append(s.Notes, fmt.Sprintf("%s:v%d is %s:v%d on %s, which links the same version", p, rn.From, p, rn.To, c.name))
+		case pushed:
+			s.Notes = append(s.Notes, fmt.Sprintf("%s:v%d is %s:v%d on %s (others linked first)", p, rn.From, p, rn.To, c.name))
+		default:
+			s.Notes = append(s.Notes, fmt.Sprintf("local %s:v%d is now %s:v%d (not pushed yet)", p, rn.From, p, rn.To))
+		}
+	}
+	for _, rn := range rep.Renamed {
+		s.Notes = append(s.Notes, fmt.Sprintf("registry %s: collection %s was made on %s for type %s at the same time as yours for type %s; yours is registry/%s/%s now",
+			name, rn.From, c.name, rn.RemoteType, rn.Type, name, rn.To))
+	}
+	for _, a := range rep.Dropped {
+		coll, alias, _ := strings.Cut(a, ":")
+		s.Notes = append(s.Notes, fmt.Sprintf("registry %s: alias %s of registry/%s/%s is gone: its link was unlinked on %s", name, alias, name, coll, c.name))
+	}
+}
+
+// linkedVersionName names the version a link names as this repository
+// numbers it now (NAME:vN), or by its number at link time if the record
+// is not in the artifact's log here.
+func (r *Repo) linkedVersionName(ctx context.Context, l registry.Link) string {
+	if lg, err := r.refs.Log(ctx, l.Artifact); err == nil {
+		for _, v := range lg.Versions {
+			if v.Record == l.Record {
+				return fmt.Sprintf("%s:v%d", l.Artifact, v.N)
+			}
+		}
+	}
+	return fmt.Sprintf("%s:v%d", l.Artifact, l.Version)
 }

@@ -178,6 +178,8 @@ func TestCLIDocFields(t *testing.T) {
 		{nil, "remote ls", nil, nil},
 		{nil, "lineage", []string{"mnist"}, nil},
 		{[]string{"link", "mnist:v0", "registry/dataset/c", "--alias", "prod"}, "link", []string{"mnist:v1", "registry/dataset/c", "--alias", "prod"}, nil},
+		{nil, "registry show", []string{"registry/dataset/c"}, []string{"Collection", "Link"}},
+		{nil, "unlink", []string{"registry/dataset/c:v0"}, nil},
 		{nil, "pin", []string{"mnist:v0", filepath.Join(dir, "pinned")}, []string{"Pin", "Checked-out pin"}},
 		{nil, "pin", []string{"mnist:v1", filepath.Join(dir, "pinned")}, []string{"Pin", "Checked-out pin"}},
 		{nil, "checkout", nil, []string{"Pin", "Checked-out pin"}},

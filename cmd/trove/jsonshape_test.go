@@ -35,7 +35,7 @@ func jsonShapeProblems(v any, at string) []string {
 			p := at + "." + k
 			out = append(out, jsonShapeProblems(e, p)...)
 			switch k {
-			case "version", "versionThen", "artifactVersion", "latest", "previous":
+			case "version", "versionThen", "artifactVersion", "artifactVersionThen", "latest", "previous":
 				// A number is never a version; an object (a Pin as
 				// pin's previous) is checked on its own.
 				if _, isObj := e.(map[string]any); !isObj && !isVN(e) {

@@ -158,14 +158,23 @@ func newUnlinkCommand(e env) *cli.Command {
 				if err != nil {
 					return err
 				}
+				// The version as numbered now, as registry show names it.
+				now, err := registry.VersionNow(ctx, r.RefsKV(), res.Link)
+				if err != nil {
+					return err
+				}
 				p := fmt.Sprintf("registry/%s/%s:v%d", reg, coll, res.Link.N)
 				if cmd.Bool("json") {
 					return printJSON(e.stdout, map[string]any{
-						"link": p, "artifact": res.Link.Artifact, "artifactVersion": fmt.Sprintf("v%d", res.Link.Version),
+						"link": p, "artifact": res.Link.Artifact, "artifactVersion": fmt.Sprintf("v%d", now.N),
+						"artifactVersionThen": fmt.Sprintf("v%d", res.Link.Version), "artifactState": now.State,
 						"removedAliases": nonNil(res.RemovedAliases),
 					})
 				}
-				fmt.Fprintf(e.stdout, "unlinked %s (%s:v%d)\n", p, res.Link.Artifact, res.Link.Version)
+				fmt.Fprintf(e.stdout, "unlinked %s (%s)\n", p, linkedVersionText(linkJSON{
+					Artifact: res.Link.Artifact, ArtifactVersion: fmt.Sprintf("v%d", now.N),
+					ArtifactVersionThen: fmt.Sprintf("v%d", res.Link.Version), ArtifactState: now.State,
+				}))
 				if len(res.RemovedAliases) > 0 {
 					fmt.Fprintf(e.stdout, "removed aliases: %s\n", strings.Join(res.RemovedAliases, ", "))
 				}

@@ -88,17 +88,26 @@ type collectionJSON struct {
 	Log      []linkJSON        `json:"log,omitempty"`
 }
 
+// linkJSON is one link of a collection (docs/CLI.md, Link). Version is the
+// collection's "vN"; ArtifactVersion the linked version's number now,
+// found by its record in the artifact's log (as trove show does), and
+// ArtifactVersionThen its number when it was linked: they differ after a
+// push renumbered it. ArtifactState is "live", "deleted", or "unknown"
+// when the log here does not hold the record (ArtifactVersion is then the
+// number at link time).
 type linkJSON struct {
-	Version         string     `json:"version"`
-	Artifact        string     `json:"artifact"`
-	ArtifactVersion string     `json:"artifactVersion"`
-	Record          string     `json:"record"`
-	State           string     `json:"state"`
-	Aliases         []string   `json:"aliases"`
-	Linked          time.Time  `json:"linked"`
-	By              string     `json:"by"`
-	Unlinked        *time.Time `json:"unlinked,omitempty"`
-	UnlinkedBy      string     `json:"unlinkedBy,omitempty"`
+	Version             string     `json:"version"`
+	Artifact            string     `json:"artifact"`
+	ArtifactVersion     string     `json:"artifactVersion"`
+	ArtifactVersionThen string     `json:"artifactVersionThen"`
+	ArtifactState       string     `json:"artifactState"`
+	Record              string     `json:"record"`
+	State               string     `json:"state"`
+	Aliases             []string   `json:"aliases"`
+	Linked              time.Time  `json:"linked"`
+	By                  string     `json:"by"`
+	Unlinked            *time.Time `json:"unlinked,omitempty"`
+	UnlinkedBy          string     `json:"unlinkedBy,omitempty"`
 }
 
 func registryInfo(name string, g *registry.Registry) registryJSON {
@@ -112,12 +121,14 @@ func registryInfo(name string, g *registry.Registry) registryJSON {
 		j.Created = &t
 	}
 	for _, c := range g.CollectionNames() {
-		j.Collections = append(j.Collections, collectionInfo(name, c, g.Collections[c], false))
+		j.Collections = append(j.Collections, collectionInfo(name, c, g.Collections[c], nil))
 	}
 	return j
 }
 
-func collectionInfo(reg, name string, c *registry.Collection, withLog bool) collectionJSON {
+// collectionInfo describes collection c of registry reg; with now (what
+// each link names now, registry.VersionsNow), its log too.
+func collectionInfo(reg, name string, c *registry.Collection, now map[int]registry.LinkedVersion) collectionJSON {
 	j := collectionJSON{
 		Registry: reg, Name: name, Path: "registry/" + reg + "/" + name,
 		Type: c.Type, Links: c.LiveCount(), Next: c.Next, Aliases: map[string]string{},
@@ -128,18 +139,19 @@ func collectionInfo(reg, name string, c *registry.Collection, withLog bool) coll
 	for a, n := range c.Aliases {
 		j.Aliases[a] = fmt.Sprintf("v%d", n)
 	}
-	if withLog {
+	if now != nil {
 		j.Log = []linkJSON{}
 		for i := len(c.Links) - 1; i >= 0; i-- { // newest first, as trove log
-			j.Log = append(j.Log, linkInfo(c, c.Links[i]))
+			j.Log = append(j.Log, linkInfo(c, c.Links[i], now[c.Links[i].N]))
 		}
 	}
 	return j
 }
 
-func linkInfo(c *registry.Collection, l registry.Link) linkJSON {
+func linkInfo(c *registry.Collection, l registry.Link, now registry.LinkedVersion) linkJSON {
 	j := linkJSON{
-		Version: fmt.Sprintf("v%d", l.N), Artifact: l.Artifact, ArtifactVersion: fmt.Sprintf("v%d", l.Version),
+		Version: fmt.Sprintf("v%d", l.N), Artifact: l.Artifact,
+		ArtifactVersion: fmt.Sprintf("v%d", now.N), ArtifactVersionThen: fmt.Sprintf("v%d", l.Version), ArtifactState: now.State,
 		Record: l.Record.String(), State: l.State, Aliases: nonNil(c.AliasesOf(l.N)),
 		Linked: l.Linked, By: l.By, UnlinkedBy: l.UnlinkedBy,
 	}
@@ -400,7 +412,8 @@ func newRegistryShowCommand(e env) *cli.Command {
 		Usage:     "show a registry (settings, collections) or one collection's links",
 		ArgsUsage: "REG | registry/REG/COLL",
 		Description: "With a registry name, prints what it accepts, its admins, protected aliases and\n" +
-			"collections. With a collection path, prints its links newest first.\n\n" + exitCodesHelp,
+			"collections. With a collection path, prints its links newest first, each with the\n" +
+			"version it names as numbered now (a push may have renumbered it since it was linked).\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			a, err := argsExactly(cmd, 1, "REG | registry/REG/COLL")
@@ -421,7 +434,11 @@ func newRegistryShowCommand(e env) *cli.Command {
 					if err != nil {
 						return err
 					}
-					return showCollection(e, collectionInfo(reg, coll, c, true), cmd.Bool("json"))
+					now, err := registry.VersionsNow(ctx, r.RefsKV(), c)
+					if err != nil {
+						return err
+					}
+					return showCollection(e, collectionInfo(reg, coll, c, now), cmd.Bool("json"))
 				}
 				g, err := rs.Get(ctx, a[0])
 				if err != nil {
@@ -515,7 +532,20 @@ func showCollection(e env, c collectionJSON, asJSON bool) error {
 		if l.Unlinked != nil {
 			state += " " + humanTime(*l.Unlinked) + " by " + l.UnlinkedBy
 		}
-		fmt.Fprintf(tw, "%s\t%s:%s\t%s\t%s\t%s\t%s\n", l.Version, l.Artifact, l.ArtifactVersion, al, humanTime(l.Linked), l.By, state)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Version, linkedVersionText(l), al, humanTime(l.Linked), l.By, state)
 	}
 	return tw.Flush()
+}
+
+// linkedVersionText names the version a link names now: "cnn:v3",
+// "cnn:v3 (deleted)", or, when this repository's log does not hold it,
+// the artifact with its number at link time.
+func linkedVersionText(l linkJSON) string {
+	switch l.ArtifactState {
+	case refs.StateLive:
+		return l.Artifact + ":" + l.ArtifactVersion
+	case registry.StateUnknown:
+		return fmt.Sprintf("%s (%s when linked; not here: trove fetch)", l.Artifact, l.ArtifactVersionThen)
+	}
+	return fmt.Sprintf("%s:%s (%s)", l.Artifact, l.ArtifactVersion, l.ArtifactState)
 }

@@ -252,7 +252,9 @@ func newPushCommand(e env) *cli.Command {
 		Description: "Uploads packs, then indexes, then moves the artifact logs by compare-and-swap, so a push\n" +
 			"killed at any point leaves the remote consistent and a rerun uploads only what is missing.\n" +
 			"Without arguments (or with --all) every artifact is pushed. Versions that others pushed\n" +
-			"first keep their numbers; yours are renumbered after them.\n\n" + exitCodesHelp,
+			"first keep their numbers; yours are renumbered after them. Registries are pushed too\n" +
+			"(without arguments): where the remote changed the same registry alias or setting first,\n" +
+			"its change stands and yours is listed with the command that applies it again (exit 1).\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "remote", Aliases: []string{"r"}, Usage: "remote `NAME` (default: origin, or the only one)"},
 			&cli.BoolFlag{Name: "all", Usage: "push every artifact (the default without arguments)"},
@@ -311,6 +313,8 @@ type pushJSON struct {
 	Blobs             int                  `json:"blobs"`
 	Bytes             int64                `json:"bytes"`
 	RegistryConflicts []string             `json:"registryConflicts,omitempty"`
+	RegistryNotes     []string             `json:"registryNotes,omitempty"`
+	RegistryErrors    []string             `json:"registryErrors,omitempty"`
 }
 
 // pushedArtifactJSON says what a push did to one artifact's log. Versions
@@ -349,7 +353,7 @@ func printKept(e env, name, remote string, ks []refs.KeptVersion) {
 func pushInfo(res *repo.PushResult) *pushJSON {
 	j := &pushJSON{
 		Remote: res.Remote, Artifacts: []pushedArtifactJSON{}, Packs: res.Packs, Blobs: res.Blobs, Bytes: res.Bytes,
-		RegistryConflicts: res.Registries,
+		RegistryConflicts: res.Registries, RegistryNotes: res.RegistryNotes, RegistryErrors: res.RegistryErrors,
 	}
 	for _, a := range res.Artifacts {
 		j.Artifacts = append(j.Artifacts, pushedArtifactJSON{
@@ -368,6 +372,12 @@ type fetchJSON struct {
 	// Skipped says which logs on the remote were not fetched, and why
 	// (a name no trove gives an artifact); also on stderr as warnings.
 	Skipped []string `json:"skipped"`
+	// The registries, as for push: local changes not applied (also on
+	// stderr as warnings), what else befell local changes, and the
+	// registries that were not fetched (then exit 1).
+	RegistryConflicts []string `json:"registryConflicts,omitempty"`
+	RegistryNotes     []string `json:"registryNotes,omitempty"`
+	RegistryErrors    []string `json:"registryErrors,omitempty"`
 }
 
 // fetchedArtifactJSON says what a fetch changed in one artifact's log:
@@ -381,7 +391,10 @@ type fetchedArtifactJSON struct {
 }
 
 func fetchInfo(res *repo.FetchResult) fetchJSON {
-	j := fetchJSON{Remote: res.Remote, Artifacts: []fetchedArtifactJSON{}, Skipped: nonNil(res.Skipped)}
+	j := fetchJSON{
+		Remote: res.Remote, Artifacts: []fetchedArtifactJSON{}, Skipped: nonNil(res.Skipped),
+		RegistryConflicts: res.Registries, RegistryNotes: res.RegistryNotes, RegistryErrors: res.RegistryErrors,
+	}
 	for _, a := range res.Artifacts {
 		j.Artifacts = append(j.Artifacts, fetchedArtifactJSON{Name: a.Name, New: versionNames(a.New), Renumbered: versionMap(a.Renumbered), Kept: keptInfo(a.Kept)})
 	}
@@ -407,6 +420,9 @@ func printPush(e env, res *repo.PushResult) {
 	for _, c := range res.Registries {
 		fmt.Fprintf(e.stdout, "  %s\n", c)
 	}
+	for _, n := range res.RegistryNotes {
+		fmt.Fprintf(e.stdout, "  %s\n", n)
+	}
 	fmt.Fprintf(e.stdout, "uploaded %d packs (%s, %d blobs)\n", res.Packs, units.Bytes(res.Bytes), res.Blobs)
 }
 
@@ -416,7 +432,9 @@ func newFetchCommand(e env) *cli.Command {
 		Usage:     "bring a remote's artifact logs, aliases and tags here (content comes with pull)",
 		ArgsUsage: "[NAME...]",
 		Description: "Local versions that were not pushed yet are renumbered after the remote's, so numbers\n" +
-			"here match the remote's.\n\n" + exitCodesHelp,
+			"here match the remote's. Registries are fetched too (without arguments): where you and\n" +
+			"the remote changed the same registry alias or setting, the remote's change stands and\n" +
+			"yours is listed, as a warning, with the command that applies it again.\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "remote", Aliases: []string{"r"}, Usage: "remote `NAME` (default: origin, or the only one)"},
 			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
@@ -424,14 +442,22 @@ func newFetchCommand(e env) *cli.Command {
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
 				res, err := r.Fetch(ctx, repo.FetchOptions{Remote: cmd.String("remote"), Names: cmd.Args().Slice()})
-				if err != nil {
+				// Registries that failed do not stop a fetch: it reports
+				// what it did, then fails naming them.
+				if err != nil && (res == nil || len(res.RegistryErrors) == 0) {
 					return err
 				}
 				for _, s := range res.Skipped {
 					fmt.Fprintf(e.stderr, "trove: warning: skipped %s\n", s)
 				}
+				for _, c := range res.Registries {
+					fmt.Fprintf(e.stderr, "trove: warning: %s\n", c)
+				}
 				if cmd.Bool("json") {
-					return printJSON(e.stdout, fetchInfo(res))
+					if jerr := printJSON(e.stdout, fetchInfo(res)); jerr != nil {
+						return jerr
+					}
+					return err
 				}
 				for _, a := range res.Artifacts {
 					fmt.Fprintf(e.stdout, "%s: %d new version(s)\n", a.Name, len(a.New))
@@ -440,7 +466,10 @@ func newFetchCommand(e env) *cli.Command {
 					}
 					printKept(e, a.Name, res.Remote, a.Kept)
 				}
-				return nil
+				for _, n := range res.RegistryNotes {
+					fmt.Fprintf(e.stdout, "  %s\n", n)
+				}
+				return err
 			})
 		},
 	}
