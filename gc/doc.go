@@ -15,7 +15,8 @@
 // Roots ([FindRoots]) are every live version in every artifact log that
 // has not expired or that a pin holds (package retention decides expiry,
 // holds and policies), every version record a live registry link names,
-// and every record pinned in the work tree's trove.lock. An expired
+// and every record pinned in trove.lock, the work tree's and the one at
+// every local and remote-tracking branch tip (gitpair.Pins). An expired
 // version a pin holds is kept and listed as held ([Roots.Held]): GC never
 // records a pinned version deleted, as `trove delete` never deletes one. Marking walks from each root record through its tree
 // (manifest.Reach: tree nodes, file maps, chunks) and marks what it meets

@@ -191,22 +191,35 @@ func (g *Git) LockAt(ctx context.Context, rev, projectRel string) (*Lock, string
 // lockInCommit reads the lock in commit c, returning its blob hash too
 // (zero when the commit has none).
 func lockInCommit(ctx context.Context, c *object.Commit, projectRel string) (*Lock, plumbing.Hash, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, plumbing.ZeroHash, err
-	}
-	t, err := c.Tree()
+	t, e, err := lockEntry(ctx, c, projectRel)
 	if err != nil {
 		return nil, plumbing.ZeroHash, err
 	}
-	e, err := t.FindEntry(path.Join(projectRel, LockName))
-	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrFileNotFound) {
+	if e == nil {
 		return &Lock{}, plumbing.ZeroHash, nil
-	}
-	if err != nil {
-		return nil, plumbing.ZeroHash, err
 	}
 	l, err := readLockBlob(t, e)
 	return l, e.Hash, err
+}
+
+// lockEntry finds trove.lock in commit c's tree without reading it: the
+// tree and the lock's entry, or a nil entry when the commit has none.
+func lockEntry(ctx context.Context, c *object.Commit, projectRel string) (*object.Tree, *object.TreeEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := t.FindEntry(path.Join(projectRel, LockName))
+	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrFileNotFound) {
+		return t, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, e, nil
 }
 
 func readLockBlob(t *object.Tree, e *object.TreeEntry) (*Lock, error) {

@@ -12,11 +12,11 @@ import (
 // gitTest runs Debian's real git in isolated folders: its own HOME, no
 // system config, a fixed identity.
 type gitTest struct {
-	t    *testing.T
+	t    testing.TB
 	home string
 }
 
-func newGitTest(t *testing.T) *gitTest {
+func newGitTest(t testing.TB) *gitTest {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -47,13 +47,18 @@ func (g *gitTest) env() []string {
 		"GIT_AUTHOR_NAME=Ana", "GIT_AUTHOR_EMAIL=ana@example.com", "GIT_COMMITTER_NAME=Ana", "GIT_COMMITTER_EMAIL=ana@example.com")
 }
 
-// run runs git in dir and returns its trimmed standard output.
-func (g *gitTest) run(dir string, args ...string) string {
-	g.t.Helper()
+// command returns the command running git in dir.
+func (g *gitTest) command(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command("git", append([]string{"-c", "init.defaultBranch=main", "-c", "advice.detachedHead=false"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = g.env()
-	out, err := cmd.CombinedOutput()
+	return cmd
+}
+
+// run runs git in dir and returns its trimmed standard output.
+func (g *gitTest) run(dir string, args ...string) string {
+	g.t.Helper()
+	out, err := g.command(dir, args...).CombinedOutput()
 	if err != nil {
 		g.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}

@@ -21,10 +21,22 @@ const (
 	HookPrePush      = "pre-push"
 	HookPostCheckout = "post-checkout"
 	HookPostMerge    = "post-merge"
+	// HookPostRewrite runs after 'git commit --amend' (first argument
+	// "amend") and at the end of a rebase ("rebase"), including 'git pull
+	// --rebase': the other hooks skip the commits a rebase goes through,
+	// and this one catches up.
+	HookPostRewrite = "post-rewrite"
 )
 
 // HookNames returns the hooks trove installs.
-func HookNames() []string { return []string{HookPrePush, HookPostCheckout, HookPostMerge} }
+func HookNames() []string {
+	return []string{HookPrePush, HookPostCheckout, HookPostMerge, HookPostRewrite}
+}
+
+// hookReadsInput reports whether Git writes to the hook's standard input,
+// which its script then reads once and gives to the chained hook (and,
+// for pre-push, to trove) as well.
+func hookReadsInput(name string) bool { return name == HookPrePush || name == HookPostRewrite }
 
 // hookMarker is on the second line of every hook trove writes, so
 // install and uninstall recognise their own. The number is the hook
@@ -168,12 +180,12 @@ func configValue(file, section, key string) (string, bool, error) {
 	return v, ok, nil
 }
 
-// InstallHooks installs pre-push, post-checkout and post-merge hooks that
-// run 'trove hooks run NAME' in the project folder. A hook already there
-// that trove did not write is never overwritten: it is moved to
-// NAME.pre-trove (ChainSuffix) and trove's hook runs it first, with the
-// same arguments and standard input; a failing pre-push chained hook stops
-// the push before trove does anything. Installing again updates trove's
+// InstallHooks installs pre-push, post-checkout, post-merge and
+// post-rewrite hooks that run 'trove hooks run NAME' in the project
+// folder. A hook already there that trove did not write is never
+// overwritten: it is moved to NAME.pre-trove (ChainSuffix) and trove's
+// hook runs it first, with the same arguments and standard input; a
+// failing pre-push chained hook stops the push before trove does anything. Installing again updates trove's
 // hooks in place and keeps the chain. It fails with ErrHookConflict if a
 // foreign hook and a NAME.pre-trove file both exist (nothing is changed
 // then), and with ErrNotGit if there is no Git work tree.
@@ -333,10 +345,14 @@ func hookScript(name, projectRel string) []byte {
 	fmt.Fprintf(&b, "#!/bin/sh\n%s: installed by 'trove hooks install'; 'trove hooks uninstall' removes it\n", hookMarker)
 	fmt.Fprintf(&b, "# and puts back the hook it chains to (%s%s, run first when present).\n", name, ChainSuffix)
 	fmt.Fprintf(&b, "chained=\"$(dirname \"$0\")/%s%s\"\n", name, ChainSuffix)
-	if name == HookPrePush {
-		// Both hooks read the same ref list on standard input.
+	if hookReadsInput(name) {
+		// Git's input (pre-push: the refs pushed; post-rewrite: the
+		// commits rewritten) is read once and given to each reader.
 		b.WriteString("input=$(cat)\n")
 		b.WriteString("feed() { if [ -n \"$input\" ]; then printf '%s\\n' \"$input\"; fi; }\n")
+	}
+	if name == HookPrePush {
+		// Both hooks read the same ref list on standard input.
 		b.WriteString("if [ -x \"$chained\" ]; then feed | \"$chained\" \"$@\" || exit $?; fi\n")
 		b.WriteString("if ! command -v trove >/dev/null 2>&1; then\n")
 		b.WriteString("\techo >&2 \"trove: 'trove' is not on PATH, so this push cannot make sure the data trove.lock pins is on the trove remote; install trove, or push with --no-verify\"\n")
@@ -345,7 +361,11 @@ func hookScript(name, projectRel string) []byte {
 		return []byte(b.String())
 	}
 	b.WriteString("status=0\n")
-	b.WriteString("if [ -x \"$chained\" ]; then \"$chained\" \"$@\" || status=$?; fi\n")
+	if hookReadsInput(name) {
+		b.WriteString("if [ -x \"$chained\" ]; then feed | \"$chained\" \"$@\" || status=$?; fi\n")
+	} else {
+		b.WriteString("if [ -x \"$chained\" ]; then \"$chained\" \"$@\" || status=$?; fi\n")
+	}
 	b.WriteString("if ! command -v trove >/dev/null 2>&1; then\n")
 	fmt.Fprintf(&b, "\techo >&2 \"trove: 'trove' is not on PATH; the %s hook did not check out pinned data (remove it with 'trove hooks uninstall')\"\n", name)
 	b.WriteString("\texit $status\nfi\n")

@@ -46,13 +46,17 @@ func TestInstallHooksChainsAndRestores(t *testing.T) {
 	// Someone's pre-push hook, which reads its input too.
 	theirs := "#!/bin/sh\necho \"theirs $*\" >> " + shellQuote(log) + "\ncat >> " + shellQuote(log) + "\n"
 	os.WriteFile(filepath.Join(hooks, "pre-push"), []byte(theirs), 0o755)
+	// And a post-rewrite hook, whose input (the commits rewritten) it
+	// must get too.
+	theirsRewrite := "#!/bin/sh\necho \"theirs-rewrite $*\" >> " + shellQuote(log) + "\ncat >> " + shellQuote(log) + "\n"
+	os.WriteFile(filepath.Join(hooks, "post-rewrite"), []byte(theirsRewrite), 0o755)
 
 	o := HookOptions{ProjectRel: "sub dir", Getenv: g.getenv}
 	chs, err := gg.InstallHooks(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := actions(chs); got != "pre-push:installed+chain post-checkout:installed post-merge:installed" {
+	if got := actions(chs); got != "pre-push:installed+chain post-checkout:installed post-merge:installed post-rewrite:installed+chain" {
 		t.Fatalf("install: %s", got)
 	}
 	if b, _ := os.ReadFile(filepath.Join(hooks, "pre-push"+ChainSuffix)); string(b) != theirs {
@@ -60,7 +64,7 @@ func TestInstallHooksChainsAndRestores(t *testing.T) {
 	}
 	// Installing again changes nothing.
 	chs, err = gg.InstallHooks(o)
-	if err != nil || actions(chs) != "pre-push:unchanged+chain post-checkout:unchanged post-merge:unchanged" {
+	if err != nil || actions(chs) != "pre-push:unchanged+chain post-checkout:unchanged post-merge:unchanged post-rewrite:unchanged+chain" {
 		t.Fatalf("reinstall: %s, %v", actions(chs), err)
 	}
 
@@ -104,22 +108,39 @@ func TestInstallHooksChainsAndRestores(t *testing.T) {
 		t.Fatalf("post-checkout ran: %q", b)
 	}
 
+	// An amend runs post-rewrite: their hook gets Git's arguments and
+	// input, then trove runs with the arguments.
+	os.Remove(log)
+	before := g.run(dir, "rev-parse", "HEAD")
+	cmd = g.command(dir, "commit", "-q", "--amend", "--allow-empty", "-m", "one, amended")
+	cmd.Env = append(cmd.Env, "PATH="+fakeTrove(t, log))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git commit --amend: %v\n%s", err, out)
+	}
+	want = "theirs-rewrite amend\n" + before + " " + g.run(dir, "rev-parse", "HEAD") + "\n" + "trove -C sub dir hooks run post-rewrite amend\n"
+	if b, _ := os.ReadFile(log); string(b) != want {
+		t.Fatalf("post-rewrite ran:\n%s\nwant:\n%s", b, want)
+	}
+
 	os.WriteFile(filepath.Join(hooks, "pre-push"+ChainSuffix), []byte(theirs), 0o755)
 	chs, err = gg.UninstallHooks(o)
-	if err != nil || actions(chs) != "pre-push:removed+chain post-checkout:removed post-merge:removed" {
+	if err != nil || actions(chs) != "pre-push:removed+chain post-checkout:removed post-merge:removed post-rewrite:removed+chain" {
 		t.Fatalf("uninstall: %s, %v", actions(chs), err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(hooks, "pre-push")); string(b) != theirs {
 		t.Fatal("uninstall did not restore their hook")
 	}
-	for _, n := range []string{"post-checkout", "post-merge", "pre-push" + ChainSuffix} {
+	if b, _ := os.ReadFile(filepath.Join(hooks, "post-rewrite")); string(b) != theirsRewrite {
+		t.Fatal("uninstall did not restore their post-rewrite hook")
+	}
+	for _, n := range []string{"post-checkout", "post-merge", "pre-push" + ChainSuffix, "post-rewrite" + ChainSuffix} {
 		if _, err := os.Stat(filepath.Join(hooks, n)); err == nil {
 			t.Fatalf("%s left behind", n)
 		}
 	}
 	// Uninstall leaves hooks that are not trove's alone.
 	chs, err = gg.UninstallHooks(o)
-	if err != nil || actions(chs) != "pre-push:not trove's post-checkout:absent post-merge:absent" {
+	if err != nil || actions(chs) != "pre-push:not trove's post-checkout:absent post-merge:absent post-rewrite:not trove's" {
 		t.Fatalf("second uninstall: %s, %v", actions(chs), err)
 	}
 }
@@ -172,8 +193,10 @@ func TestHooksPath(t *testing.T) {
 	if _, err := gg.InstallHooks(HookOptions{Getenv: g.getenv}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, ".githooks", "post-merge")); err != nil {
-		t.Fatal("hook not installed under core.hooksPath")
+	for _, n := range HookNames() {
+		if _, err := os.Stat(filepath.Join(dir, ".githooks", n)); err != nil {
+			t.Fatalf("%s not installed under core.hooksPath", n)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(gg.CommonDir, "hooks", "post-merge")); err == nil {
 		t.Fatal("hook installed in .git/hooks despite core.hooksPath")

@@ -156,15 +156,38 @@ func isInside(a, b string) bool { return strings.HasPrefix(a, b+"/") }
 // columns, then one line per pin, sorted by path, fields separated by one
 // tab. Equal locks always encode to equal bytes, so a lock changes in Git
 // only where a pin does.
-func (l *Lock) Encode() []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %d\n%s\n", lockMagic, LockFormat, lockColumns)
+//
+// What Encode returns always decodes to an equal lock: it fails with
+// ErrBadPin if a pin is invalid (a field Decode would refuse, or a path
+// that starts with '#', which a reader would take for a comment, losing
+// the pin without a word), or two pins share a path or nest. Set keeps a
+// lock valid; this is the last check before bytes are written, for locks
+// put together otherwise.
+func (l *Lock) Encode() ([]byte, error) {
 	pins := append([]Pin(nil), l.Pins...)
 	sort.Slice(pins, func(i, j int) bool { return pins[i].Path < pins[j].Path })
+	// Sorted bytewise, a folder comes before every path inside it.
+	seen := make(map[string]bool, len(pins))
+	for _, p := range pins {
+		if err := p.check(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadPin, err)
+		}
+		if seen[p.Path] {
+			return nil, fmt.Errorf("%w: %s is pinned twice", ErrBadPin, p.Path)
+		}
+		for d := path.Dir(p.Path); d != "."; d = path.Dir(d) {
+			if seen[d] {
+				return nil, fmt.Errorf("%w: %s lies inside the pin at %s (pins may not nest)", ErrBadPin, p.Path, d)
+			}
+		}
+		seen[p.Path] = true
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %d\n%s\n", lockMagic, LockFormat, lockColumns)
 	for _, p := range pins {
 		fmt.Fprintf(&b, "%s\t%s\tv%d\t%s\t%s\t%s\n", p.Path, p.Artifact, p.Version, p.Alias, p.Digest, p.Record)
 	}
-	return b.Bytes()
+	return b.Bytes(), nil
 }
 
 // conflictMarker returns the Git merge conflict marker that line is, if
@@ -348,7 +371,8 @@ var reservedDirs = []string{".git", ".trove"}
 // CheckPath reports whether p can be a pin's path: relative,
 // '/'-separated, clean (no empty, "." or ".." elements, no trailing '/'),
 // at most MaxPathLen bytes of valid UTF-8 without control characters or
-// '\', and not trove.lock itself nor inside .git or .trove.
+// '\', not starting with '#' (a comment in trove.lock), and not
+// trove.lock itself nor inside .git or .trove.
 func CheckPath(p string) error {
 	switch {
 	case p == "" || p == ".":
@@ -361,6 +385,10 @@ func CheckPath(p string) error {
 		return fmt.Errorf("path %q holds a control character or '\\'", p)
 	case p[0] == '/':
 		return fmt.Errorf("path %q is absolute; pins are relative to the project folder", p)
+	case p[0] == '#':
+		// trove.lock would read the pin's line as a comment, and the
+		// version would silently lose its pin.
+		return fmt.Errorf("path %q starts with '#', which trove.lock reads as a comment; rename it, or put it under a folder (e.g. data/%s)", p, p)
 	}
 	for _, el := range strings.Split(p, "/") {
 		if el == "" || el == "." || el == ".." {

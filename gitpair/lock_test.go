@@ -33,7 +33,11 @@ func TestLockKnownEncoding(t *testing.T) {
 		"# path\tartifact\tversion\talias\tcontent digest\trecord (written by 'trove pin'; commit with your code)\n" +
 		"data/mnist\tmnist\tv3\tbest\t" + objects.Sum([]byte("root data/mnist")).String() + "\t" + objects.Sum([]byte("record data/mnist")).String() + "\n" +
 		"models/base\tresnet\tv0\tregistry/model/resnet:prod\t" + objects.Sum([]byte("root models/base")).String() + "\t" + objects.Sum([]byte("record models/base")).String() + "\n"
-	if got := string(l.Encode()); got != want {
+	enc, err := l.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(enc); got != want {
 		t.Fatalf("encoding:\n%s\nwant:\n%s", got, want)
 	}
 	back, err := Decode([]byte(want))
@@ -58,6 +62,8 @@ func TestDecode(t *testing.T) {
 		{name: "sorted on read", in: head + pinLine(b) + "\n" + pinLine(a) + "\n", want: []Pin{a, b}},
 		{name: "comments blank lines and CRLF", in: "# hi\r\n\r\n" + head + "# x\r\n" + pinLine(a) + "\r\n", want: []Pin{a}},
 		{name: "no final newline", in: head + pinLine(a), want: []Pin{a}},
+		// Why writers refuse paths starting with '#': the line is a comment.
+		{name: "a pin-shaped comment", in: head + pinLine(testPin("#c", "c", 0, "latest")) + "\n" + pinLine(a) + "\n", want: []Pin{a}},
 		{name: "empty file", in: "", err: ErrBadLock, msg: "line 1: no \"trove.lock 1\" header"},
 		{name: "bad header", in: "trove.lok 1\n", err: ErrBadLock, msg: "line 1: want the header"},
 		{name: "future format", in: "trove.lock 2\n", err: ErrBadLock, msg: "line 1: format 2 (this trove reads 1..1"},
@@ -113,7 +119,7 @@ func TestLockSet(t *testing.T) {
 	if got, _ := l.Find("data/a"); got != repl {
 		t.Fatalf("replace: %+v", got)
 	}
-	for _, bad := range []Pin{testPin("data/a/x", "x", 0, "latest"), testPin("data", "d", 0, "latest"), testPin("../x", "x", 0, "latest"), testPin(".", "x", 0, "latest")} {
+	for _, bad := range []Pin{testPin("data/a/x", "x", 0, "latest"), testPin("data", "d", 0, "latest"), testPin("../x", "x", 0, "latest"), testPin(".", "x", 0, "latest"), testPin("#c", "c", 0, "latest")} {
 		if err := l.Set(bad); !errors.Is(err, ErrBadPin) {
 			t.Errorf("Set(%s) = %v, want ErrBadPin", bad.Path, err)
 		}
@@ -128,10 +134,77 @@ func TestLockSet(t *testing.T) {
 	if !l.Remove("data/a.b") || l.Remove("data/a.b") {
 		t.Fatal("Remove")
 	}
-	back, err := Decode(l.Encode())
+	enc, err := l.Encode()
+	must(err)
+	back, err := Decode(enc)
 	must(err)
 	if !reflect.DeepEqual(back, l) {
 		t.Fatalf("round trip %+v", back)
+	}
+}
+
+func TestCheckPath(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		msg  string // substring of the error; "" for a good path
+	}{
+		{"data/ds", ""},
+		{"data/#c", ""},
+		{"a#b", ""},
+		{"#c", "starts with '#', which trove.lock reads as a comment; rename it, or put it under a folder (e.g. data/#c)"},
+		{"#", "starts with '#'"},
+		{"#data/ds", "starts with '#'"},
+		{"", "the project folder itself"},
+		{"/abs", "is absolute"},
+		{"a\\b", "control character or '\\'"},
+		{"a\tb", "control character"},
+		{"a/../b", "not clean"},
+		{".trove/x", "lies in .trove"},
+		{LockName, "the lock file itself"},
+	} {
+		err := CheckPath(tc.path)
+		if tc.msg == "" && err != nil || tc.msg != "" && (err == nil || !strings.Contains(err.Error(), tc.msg)) {
+			t.Errorf("CheckPath(%q) = %v, want %q", tc.path, err, tc.msg)
+		}
+	}
+}
+
+// TestEncodeRefuses: the writer never writes a lock that would not read
+// back as itself, however the Lock was put together; WriteLock then
+// leaves the file alone.
+func TestEncodeRefuses(t *testing.T) {
+	good := testPin("data/a", "a", 0, "latest")
+	badName := testPin("data/b", "b", 0, "latest")
+	badName.Artifact = "b c"
+	noRecord := testPin("data/b", "b", 0, "latest")
+	noRecord.Record = objects.ID{}
+	for _, tc := range []struct {
+		name string
+		pins []Pin
+		msg  string
+	}{
+		{"comment path", []Pin{good, testPin("#c", "c", 0, "latest")}, "starts with '#'"},
+		{"comment path alone", []Pin{testPin("#", "c", 0, "latest")}, "starts with '#'"},
+		{"twice", []Pin{good, good}, "data/a is pinned twice"},
+		{"nested", []Pin{testPin("data/a/x/y", "x", 0, "latest"), good}, "data/a/x/y lies inside the pin at data/a"},
+		{"bad artifact", []Pin{good, badName}, "artifact name"},
+		{"no record", []Pin{noRecord}, "digest and record must be set"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &Lock{Pins: tc.pins}
+			if b, err := l.Encode(); !errors.Is(err, ErrBadPin) || !strings.Contains(err.Error(), tc.msg) || b != nil {
+				t.Fatalf("Encode = %q, %v; want ErrBadPin containing %q", b, err, tc.msg)
+			}
+			dir := t.TempDir()
+			before := []byte("trove.lock 1\n")
+			os.WriteFile(filepath.Join(dir, LockName), before, 0o644)
+			if err := WriteLock(dir, l); !errors.Is(err, ErrBadPin) {
+				t.Fatalf("WriteLock = %v, want ErrBadPin", err)
+			}
+			if after, _ := os.ReadFile(filepath.Join(dir, LockName)); string(after) != string(before) {
+				t.Fatalf("WriteLock changed the file: %q", after)
+			}
+		})
 	}
 }
 
@@ -158,7 +231,7 @@ func TestReadWriteLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	pins, err := Pins(t.Context(), dir)
-	if err != nil || len(pins) != 1 || pins[0] != l.Pins[0] {
+	if err != nil || len(pins) != 1 || pins[0].Pin != l.Pins[0] || strings.Join(pins[0].In, ",") != WorkTreeLock {
 		t.Fatalf("Pins = %v, %v", pins, err)
 	}
 	os.WriteFile(filepath.Join(dir, LockName), []byte("trove.lock 1\n<<<<<<< ours\n"), 0o644)

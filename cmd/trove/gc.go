@@ -102,7 +102,8 @@ func (g gcProgress) Start(phase string, total int64, bytes bool) gc.Meter {
 }
 
 // holds gathers what holds versions from outside their logs: registry
-// links, and the pins of the work tree's trove.lock (as roots too).
+// links, and the pins (as roots too) of the work tree's trove.lock and of
+// trove.lock at every branch tip Git knows (gitpair.Pins).
 func holds(ctx context.Context, r *repo.Repo) (retention.Holds, []gc.Root, error) {
 	h := retention.Holds{Pinned: map[objects.ID][]string{}, PinnedRoots: map[objects.ID][]string{}}
 	var err error
@@ -111,14 +112,16 @@ func holds(ctx context.Context, r *repo.Repo) (retention.Holds, []gc.Root, error
 	}
 	pins, err := gitpair.Pins(ctx, r.Root)
 	if err != nil {
-		// An unreadable lock must stop GC rather than count as no pins.
-		return h, nil, fmt.Errorf("trove.lock: %w (fix it, or resolve the merge, before collecting)", err)
+		// An unreadable lock, here or at a branch tip, must stop GC
+		// rather than count as no pins.
+		return h, nil, fmt.Errorf("pins: %w (GC holds the pins of the work tree's trove.lock and of every branch's: fix that lock, or resolve its merge, before collecting)", err)
 	}
 	var roots []gc.Root
 	for _, p := range pins {
-		h.Pinned[p.Record] = append(h.Pinned[p.Record], p.Path)
-		h.PinnedRoots[p.Digest] = append(h.PinnedRoots[p.Digest], p.Path)
-		roots = append(roots, gc.Root{Record: p.Record, Tree: p.Digest, Why: "pin " + p.Path})
+		where := p.Label()
+		h.Pinned[p.Record] = append(h.Pinned[p.Record], where)
+		h.PinnedRoots[p.Digest] = append(h.PinnedRoots[p.Digest], where)
+		roots = append(roots, gc.Root{Record: p.Record, Tree: p.Digest, Why: "pin " + where})
 	}
 	return h, roots, nil
 }

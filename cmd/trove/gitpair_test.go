@@ -478,6 +478,8 @@ func TestGitPairingBadInput(t *testing.T) {
 		{"path outside the project", []string{"pin", "ds", t.TempDir()}, exitUsage, "is outside the project folder"},
 		{"path is the project", []string{"pin", "ds", "."}, exitUsage, "the project folder itself"},
 		{"path in .trove", []string{"pin", "ds", ".trove/x"}, exitUsage, "lies in .trove"},
+		{"path read as a comment", []string{"pin", "ds", "#c"}, exitUsage, "starts with '#', which trove.lock reads as a comment; rename it, or put it under a folder"},
+		{"unpin of a path read as a comment", []string{"unpin", "#c"}, exitUsage, "starts with '#'"},
 		{"nested pin", []string{"pin", "ds", "data/ds/inner"}, exitUsage, "would overlap"},
 		{"unknown artifact", []string{"pin", "nope", "data/nope"}, exitUsage, "no such artifact: \"nope\""},
 		{"update of an unpinned path", []string{"pin", "--update", "data/other"}, exitUsage, "not pinned"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/urfave/cli/v3"
 
@@ -33,14 +34,21 @@ func newHooksCommand(e env) *cli.Command {
 	hookOpts := func(rel string) gitpair.HookOptions {
 		return gitpair.HookOptions{ProjectRel: rel, Getenv: e.getenv}
 	}
-	printChanges := func(cmd *cli.Command, chs []gitpair.HookChange) error {
+	// printChanges says what install or uninstall did to each hook. A
+	// chained hook is the one trove's runs first (install), or the
+	// original one put back in place (uninstall).
+	printChanges := func(cmd *cli.Command, chs []gitpair.HookChange, install bool) error {
 		if cmd.Bool("json") {
 			return printJSON(e.stdout, nonNil(chs))
 		}
 		for _, c := range chs {
 			fmt.Fprintf(e.stdout, "%-13s %s (%s)", c.Hook, c.Action, c.Path)
-			if c.Chained != "" {
+			switch {
+			case c.Chained == "":
+			case install:
 				fmt.Fprintf(e.stdout, "; runs %s first", c.Chained)
+			default:
+				fmt.Fprintf(e.stdout, "; original hook restored from %s%s", filepath.Base(c.Chained), gitpair.ChainSuffix)
 			}
 			fmt.Fprintln(e.stdout)
 		}
@@ -48,7 +56,7 @@ func newHooksCommand(e env) *cli.Command {
 	}
 	// hooksAction runs install or uninstall on the Git repository trove
 	// works in and prints what changed.
-	hooksAction := func(do func(*gitpair.Git, gitpair.HookOptions) ([]gitpair.HookChange, error)) cli.ActionFunc {
+	hooksAction := func(install bool, do func(*gitpair.Git, gitpair.HookOptions) ([]gitpair.HookChange, error)) cli.ActionFunc {
 		return func(ctx context.Context, cmd *cli.Command) error {
 			if _, err := argsExactly(cmd, 0, "none"); err != nil {
 				return err
@@ -61,7 +69,7 @@ func newHooksCommand(e env) *cli.Command {
 			if err != nil {
 				return gitpairErr(err)
 			}
-			return printChanges(cmd, chs)
+			return printChanges(cmd, chs, install)
 		}
 	}
 	return &cli.Command{
@@ -69,8 +77,9 @@ func newHooksCommand(e env) *cli.Command {
 		Usage: "install or remove the Git hooks that push and check out pinned data with the code",
 		Description: "pre-push pushes every version the pushed commits' trove.lock pins that the trove remote\n" +
 			"lacks, and stops the push if one is nowhere to be had; post-checkout and post-merge run\n" +
-			"'trove checkout'. Both skip their work during a rebase, post-checkout on file checkouts.\n" +
-			"Set TROVE_NO_HOOKS=1 to skip them once.\n\n" + exitCodesHelp,
+			"'trove checkout', except during a rebase and, for post-checkout, on file checkouts;\n" +
+			"post-rewrite runs it when a rebase ends (git rebase, git pull --rebase), not after\n" +
+			"'git commit --amend'. Set TROVE_NO_HOOKS=1 to skip them once.\n\n" + exitCodesHelp,
 		Commands: []*cli.Command{
 			{
 				Name:  "install",
@@ -79,14 +88,14 @@ func newHooksCommand(e env) *cli.Command {
 					"same arguments and input; 'trove hooks uninstall' puts it back. Installing again updates\n" +
 					"trove's hooks. Hooks are shared by the repository's linked worktrees.\n\n" + exitCodesHelp,
 				Flags:  []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
-				Action: hooksAction((*gitpair.Git).InstallHooks),
+				Action: hooksAction(true, (*gitpair.Git).InstallHooks),
 			},
 			{
 				Name:        "uninstall",
 				Usage:       "remove trove's hooks and put back the hooks they chained to",
 				Description: "Hooks trove did not write are left alone.\n\n" + exitCodesHelp,
 				Flags:       []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
-				Action:      hooksAction((*gitpair.Git).UninstallHooks),
+				Action:      hooksAction(false, (*gitpair.Git).UninstallHooks),
 			},
 			{
 				Name:            "run",
@@ -112,13 +121,19 @@ func newHooksCommand(e env) *cli.Command {
 // runHook does the work of one Git hook.
 func runHook(ctx context.Context, cmd *cli.Command, e env, hook string, args []string) error {
 	switch hook {
-	case gitpair.HookPostCheckout, gitpair.HookPostMerge, gitpair.HookPrePush:
+	case gitpair.HookPostCheckout, gitpair.HookPostMerge, gitpair.HookPrePush, gitpair.HookPostRewrite:
 	default:
 		return usagef("hooks run: unknown hook %q (want %v)", hook, gitpair.HookNames())
 	}
 	// post-checkout's third argument is 0 for a file checkout (git
 	// checkout -- FILE): HEAD did not move, so neither do pins.
 	if hook == gitpair.HookPostCheckout && len(args) >= 3 && args[2] == "0" {
+		return nil
+	}
+	// post-rewrite's first argument is "amend" or "rebase". An amended
+	// commit is checked out already; a rebase went through commits whose
+	// checkouts the other hooks skipped, so its end catches up.
+	if hook == gitpair.HookPostRewrite && (len(args) == 0 || args[0] != "rebase") {
 		return nil
 	}
 	g, _, _, err := hookGit(cmd)
@@ -128,7 +143,9 @@ func runHook(ctx context.Context, cmd *cli.Command, e env, hook string, args []s
 	if err != nil {
 		return err
 	}
-	if hook != gitpair.HookPrePush && g.RebaseInProgress() {
+	// Git runs post-rewrite before it removes the rebase's state, so the
+	// rebase looks in progress then, but HEAD and the work tree are final.
+	if (hook == gitpair.HookPostCheckout || hook == gitpair.HookPostMerge) && g.RebaseInProgress() {
 		return nil
 	}
 	return withWorkspace(ctx, cmd, e, func(w *workspace.Workspace) error {

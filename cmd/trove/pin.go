@@ -134,7 +134,8 @@ func newUnpinCommand(e env) *cli.Command {
 		Usage:     "remove the pin at PATH from trove.lock (the files stay)",
 		ArgsUsage: "PATH",
 		Description: "Removes PATH's line from trove.lock and from .gitignore. The files at PATH are left\n" +
-			"where they are, and the version is no longer held against GC by this work tree.\n\n" + pinExitHelp,
+			"where they are. GC and 'trove delete' still hold the version while trove.lock pins it at the\n" +
+			"tip of any branch, local or remote-tracking (commit the unpin, and push it, to let it go).\n\n" + pinExitHelp,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			a, err := argsExactly(cmd, 1, "PATH")

@@ -97,6 +97,8 @@ type pinStatusJSON struct {
 	Missing     bool              `json:"missing"`
 	Modified    bool              `json:"modified"`
 	Changes     *verifyReportJSON `json:"changes,omitempty"`
+	Placed      string            `json:"placed,omitempty"`
+	Stale       bool              `json:"stale"`
 	HashedBytes int64             `json:"hashedBytes"`
 	Behind      bool              `json:"behind"`
 	AliasNow    string            `json:"aliasNow,omitempty"`
@@ -110,7 +112,7 @@ func statusInfo(st *workspace.Status) statusJSON {
 	for _, p := range st.Pins {
 		ps := pinStatusJSON{
 			Pin: pinInfo(p.Pin), Name: p.Version, Unavailable: p.Unavailable, Missing: p.Missing,
-			Modified: p.Modified, HashedBytes: p.HashedBytes, Behind: p.Behind, AliasNow: p.AliasNow,
+			Modified: p.Modified, Placed: p.Placed, Stale: p.Stale, HashedBytes: p.HashedBytes, Behind: p.Behind, AliasNow: p.AliasNow,
 			AliasError: p.AliasError, Expired: p.Expired, Unpushed: p.Unpushed,
 		}
 		if p.Changes != nil {

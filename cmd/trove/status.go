@@ -22,7 +22,9 @@ func newStatusCommand(e env) *cli.Command {
 			"refreshes that). A file is read only if its size, times or inode changed since trove last\n" +
 			"read or wrote it ('trove verify' reads every byte). A modified pin is restored by 'trove\n" +
 			"checkout --force', which replaces the files you changed (plain 'trove checkout' refuses to)\n" +
-			"and removes none you added. Exits 3 if anything needs attention.\n\n" + pinExitHelp,
+			"and removes none you added; where the folder still holds another version trove placed (trove.lock\n" +
+			"changed, by a Git checkout, merge or rebase, without a checkout after it), plain 'trove checkout'\n" +
+			"replaces it. Exits 3 if anything needs attention.\n\n" + pinExitHelp,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if _, err := argsExactly(cmd, 0, "none"); err != nil {
@@ -107,8 +109,26 @@ func printStatus(e env, st *workspace.Status) {
 			fmt.Fprintln(e.stdout, p.Expired)
 		}
 		if p.Modified && len(p.Changes.Changed) > 0 {
-			fmt.Fprintf(e.stdout, "%s: %s changed; 'trove checkout --force' puts the version's back (your changes are lost)\n",
-				p.Pin.Path, plural(len(p.Changes.Changed), "file"))
+			printModified(e, p)
 		}
+	}
+}
+
+// printModified advises on a pin whose files differ from its version's,
+// by what trove last placed there: another version's files (trove.lock
+// changed since) are replaced by a plain checkout; files changed after
+// trove placed this version only by --force; and where that is not known,
+// checkout first, which names what only --force replaces.
+func printModified(e env, p workspace.PinStatus) {
+	n := plural(len(p.Changes.Changed), "file")
+	switch {
+	case p.Stale:
+		fmt.Fprintf(e.stdout, "%s: %s changed: the folder holds %s's files, as trove placed them, and trove.lock pins %s now; 'trove checkout' puts %s's in place\n",
+			p.Pin.Path, n, p.Placed, p.Version, p.Version)
+	case p.Placed == "":
+		fmt.Fprintf(e.stdout, "%s: %s changed; 'trove checkout' replaces those trove placed and names any you changed, which 'trove checkout --force' replaces (your changes are lost)\n",
+			p.Pin.Path, n)
+	default:
+		fmt.Fprintf(e.stdout, "%s: %s changed; 'trove checkout --force' puts the version's back (your changes are lost)\n", p.Pin.Path, n)
 	}
 }

@@ -32,7 +32,10 @@
 // content; files anyone changed or added stay. The file is a cache: if it
 // is lost, nothing is removed and nothing is lost. At the new version's
 // own paths the rule is repo.Pull's: what trove did not place, or what
-// changed since, is replaced only with CheckoutOptions.Force.
+// changed since, is replaced only with CheckoutOptions.Force. Status reads
+// the state too, to tell a folder that still holds the version trove
+// placed before trove.lock changed (a plain checkout replaces it,
+// PinStatus.Stale) from files changed since (only Force does).
 //
 // # Order of writes
 //

@@ -42,7 +42,10 @@ type pinned struct {
 // commits): versions the remote lacks are pushed from here. A version a
 // pushed tip pins that is neither on the remote nor here fails the push
 // with ErrDataNotPushed, and so does a push with pins and no trove remote;
-// such versions pinned only by intermediate commits are warnings.
+// such versions pinned only by intermediate commits are warnings. The
+// message says which: a version whose log (the remote's, fetched) records
+// it deleted cannot be pushed by anyone and must be pinned anew; one that
+// no log knows may still be pushed from the clone that made it.
 // gitRemote is the Git remote's name (pre-push's first argument), whose
 // remote-tracking refs tell which commits it has.
 func (w *Workspace) PrePush(ctx context.Context, gitRemote string, ups []gitpair.RefUpdate) (*PrePushResult, error) {
@@ -90,7 +93,7 @@ func (w *Workspace) PrePush(ctx context.Context, gitRemote string, ups []gitpair
 
 	var names []string
 	var pending []*pinned
-	var missing []string
+	var missing, deleted []string
 	for _, k := range order {
 		x := want[k]
 		ok, err := w.r.Pushed(ctx, "", x.pin.Artifact, x.pin.Record, x.pin.Digest)
@@ -116,9 +119,17 @@ func (w *Workspace) PrePush(ctx context.Context, gitRemote string, ups []gitpair
 				}
 				continue
 			}
-			msg := fmt.Sprintf("%s (pinned at %s, record %s) is neither here nor on the trove remote", x.pin.Name(), x.pin.Path, x.pin.Record.Short())
+			msg, err := w.deletedText(ctx, x.pin)
+			if err != nil {
+				return res, err
+			}
+			list := &deleted
+			if msg == "" {
+				msg = fmt.Sprintf("%s (pinned at %s, record %s) is neither here nor on the trove remote", x.pin.Name(), x.pin.Path, x.pin.Record.Short())
+				list = &missing
+			}
 			if x.tip {
-				missing = append(missing, msg)
+				*list = append(*list, msg)
 			} else {
 				res.Warnings = append(res.Warnings, msg+" (an earlier commit's pin; not checked out by the pushed tips)")
 			}
@@ -127,8 +138,13 @@ func (w *Workspace) PrePush(ctx context.Context, gitRemote string, ups []gitpair
 		names = append(names, fmt.Sprintf("%s:v%d", x.pin.Artifact, v.N))
 		pending = append(pending, x)
 	}
-	if len(missing) > 0 {
-		return res, fmt.Errorf("%w: %s; push the data from the clone that made it ('trove push'), or pin versions that exist", ErrDataNotPushed, strings.Join(missing, "; "))
+	if len(missing) > 0 || len(deleted) > 0 {
+		var why []string
+		if len(missing) > 0 {
+			why = append(why, strings.Join(missing, "; ")+"; push the data from the clone that made it ('trove push'), or pin versions that exist")
+		}
+		why = append(why, deleted...)
+		return res, fmt.Errorf("%w: %s", ErrDataNotPushed, strings.Join(why, "; "))
 	}
 	if len(names) == 0 {
 		return res, nil
@@ -152,4 +168,28 @@ func (w *Workspace) PrePush(ctx context.Context, gitRemote string, ups []gitpair
 		}
 	}
 	return res, nil
+}
+
+// deletedText says, for a pinned version that is neither live here nor
+// on the remote (after a fetch of its log), that it was deleted and how
+// to move the pin, when the log records it deleted: on the remote (a GC
+// collected it when it expired, or someone deleted it and pushed), or
+// only here, before it was ever pushed. Deletion is final, so pushing from
+// the clone that made it cannot help. It returns "" when no log records
+// the version.
+func (w *Workspace) deletedText(ctx context.Context, p gitpair.Pin) (string, error) {
+	_, gone, err := w.match(ctx, p)
+	if err != nil || gone == nil {
+		return "", err
+	}
+	seen, err := w.r.OnRemotes(ctx, p.Artifact)
+	if err != nil {
+		return "", err
+	}
+	where := "was deleted here before it was pushed"
+	if seen[p.Record] {
+		where = "was deleted on the trove remote (by a GC or 'trove delete')"
+	}
+	return fmt.Sprintf("%s (pinned at %s, record %s) %s: it %s, and a deleted version never comes back; %s",
+		p.Name(), p.Path, p.Record.Short(), where, gone.DeletedText(), w.repinHint(ctx, p)), nil
 }

@@ -3,9 +3,12 @@ package workspace
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/trove-ml/trove/gitpair"
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/repo"
 )
 
@@ -42,6 +45,18 @@ type PinStatus struct {
 	// Modified: the folder differs from the version; Changes lists how.
 	Modified bool
 	Changes  *repo.VerifyReport
+	// Placed, for a modified pin, names the version trove last
+	// materialised at the path (NAME:vN, from .trove/checkout), or is
+	// empty when that is not known. When it is the pinned version, the
+	// changed files were changed since, and only 'trove checkout --force'
+	// puts the version's back.
+	Placed string
+	// Stale: Placed is another version (trove.lock changed, by a Git
+	// checkout, merge or rebase, without a trove checkout after it), and
+	// every changed file lies at a path where the two versions differ:
+	// the folder holds Placed's files, which a plain 'trove checkout'
+	// replaces (it refuses any changed since trove placed it).
+	Stale bool
 	// HashedBytes counts the bytes of the folder's files that were read to
 	// check them: files the stat cache vouches for (unchanged since trove
 	// last read or wrote them) are not read, so an unchanged folder costs
@@ -127,6 +142,7 @@ func (w *Workspace) pinStatus(ctx context.Context, p gitpair.Pin, remote string)
 		ps.HashedBytes = rep.Bytes
 		if !rep.OK() {
 			ps.Modified, ps.Changes = true, rep
+			ps.Placed, ps.Stale = w.placed(ctx, p, v, rep)
 		}
 	}
 	if now, err := w.r.Resolve(ctx, p.Follows()); err != nil {
@@ -150,4 +166,54 @@ func (w *Workspace) pathOf(p gitpair.Pin) string {
 		return ""
 	}
 	return d
+}
+
+// placed says what trove last materialised at pin p's path (the checkout
+// state), by name, and whether the changes rep found against v are all
+// that version's files: each changed file lies at a path where it and v
+// differ. It reads only local trees (manifest.Diff skips equal subtrees),
+// never the folder's files, so status stays offline and cheap; whether
+// such a file changed since trove placed it is the checkout's to find.
+func (w *Workspace) placed(ctx context.Context, p gitpair.Pin, v *repo.Resolved, rep *repo.VerifyReport) (string, bool) {
+	prev, ok := w.loadState().Paths[p.Path]
+	switch {
+	case !ok:
+		return "", false
+	case prev.Root == v.Record.Root:
+		return v.String(), false
+	}
+	name := w.nameOf(ctx, prev.Record)
+	differ := map[string]bool{}
+	err := manifest.Diff(ctx, w.r.Blobs(), prev.Root, v.Record.Root, func(c manifest.Change) error {
+		if c.Op == manifest.Modified || c.Op == manifest.TypeChanged {
+			differ[c.Path] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return "", false // the other version's trees are not here: not known
+	}
+	for _, c := range rep.Changed {
+		if !differ[c] {
+			return name, false
+		}
+	}
+	return name, true
+}
+
+// nameOf names a version by its record: NAME:vN as numbered here, else
+// "a version of NAME", else "another version".
+func (w *Workspace) nameOf(ctx context.Context, record objects.ID) string {
+	rec, err := w.r.Record(ctx, record)
+	if err != nil {
+		return "another version"
+	}
+	if l, err := w.r.Refs().Log(ctx, rec.Artifact); err == nil {
+		for _, v := range l.Versions {
+			if v.Record == record {
+				return fmt.Sprintf("%s:v%d", rec.Artifact, v.N)
+			}
+		}
+	}
+	return "a version of " + rec.Artifact
 }

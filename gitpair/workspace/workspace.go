@@ -185,7 +185,7 @@ func (w *Workspace) expiry(ctx context.Context, p gitpair.Pin, v *repo.Resolved)
 	if !ok || !st.Expired {
 		return ""
 	}
-	return fmt.Sprintf("%s: %s %s: the pin keeps it from GC, but it no longer resolves by name, and goes at the first GC after it is unpinned; extend it with 'trove ttl set %s 30d' (or never)",
+	return fmt.Sprintf("%s: %s %s: the pin keeps it from GC, but it no longer resolves by name, and goes at the first GC once no trove.lock pins it (here or at a branch tip); extend it with 'trove ttl set %s 30d' (or never)",
 		p.Path, v, st.Why(retention.Policy{}), v)
 }
 
