@@ -28,7 +28,8 @@ type RootOptions struct {
 	// Holds are registry links and pins, for retention. Live links are
 	// roots themselves, whatever their artifact's log says.
 	Holds retention.Holds
-	// Pins are the work tree's pins as roots: each pin's record and its
+	// Pins are the pins gitpair.Pins finds (the work tree's trove.lock and
+	// every branch tip's) as roots: each pin's record and its
 	// content digest (the tree), kept whatever the logs say.
 	Pins []Root
 	// Now decides expiry.

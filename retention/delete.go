@@ -40,6 +40,11 @@ func (c DeleteCheck) Check(name string, l *refs.Log, v refs.Version) error {
 		why = append(why, fmt.Sprintf("registry link %s (trove unlink it first)", link))
 	}
 	for _, p := range c.Pins {
+		// A pin on another branch comes labelled "PATH (on BRANCH…)".
+		if path, branch, ok := strings.Cut(p, " (on "); ok {
+			why = append(why, fmt.Sprintf("the pin at %s in trove.lock on %s (trove unpin %s there first)", path, strings.TrimSuffix(branch, ")"), path))
+			continue
+		}
 		why = append(why, fmt.Sprintf("the pin at %s in trove.lock (trove unpin %s first)", p, p))
 	}
 	if len(why) == 0 {

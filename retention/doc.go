@@ -21,8 +21,9 @@
 //
 // A version whose TTL has run out at the injected clock's now is expired:
 // it no longer resolves ("expired on …"), its aliases are released, and
-// the next GC records it deleted and sweeps its content, unless a pin in
-// the work tree's trove.lock holds it ([Status.HeldBy]): as `trove delete`
+// the next GC records it deleted and sweeps its content, unless a pin
+// holds it ([Status.HeldBy]; pins are the work tree's trove.lock and every
+// branch tip's, gitpair.Pins): as `trove delete`
 // refuses a pinned version, a TTL does not get round a pin. A pinned,
 // expired version stays expired (it does not resolve by name), but it
 // does not go ([Status.Goes]), and the pin still checks it out. Expiry is
@@ -33,7 +34,7 @@
 //
 // A [Policy] ("keep the last N versions", optionally also every version
 // with a custom alias) expires older versions that nothing else holds:
-// a live registry link or a pin in the work tree's trove.lock holds a
+// a live registry link or a pin (in any branch's trove.lock) holds a
 // version, and with KeepAliased so does a custom alias. Against expiry,
 // only a pin holds (a link turns the TTL off instead). Policies are
 // applied by GC, where every hold (pins included) is known; `trove

@@ -27,8 +27,8 @@ type Holds struct {
 	// whether a live link names it (registry.LinkedRecords). Every record
 	// in it has its TTL off; live links also hold against policies.
 	Linked map[objects.ID]bool
-	// Pinned maps records pinned in the work tree's trove.lock to the
-	// paths that pin them, and PinnedRoots the pinned content digests
+	// Pinned maps records pinned in the work tree's trove.lock, or in
+	// trove.lock at a branch tip, to the pins' labels (gitpair.HeldPin), and PinnedRoots the pinned content digests
 	// (root trees) likewise: a pinned version that collapsed into an equal
 	// one on push is found by its digest. A pin holds its version against
 	// policies and against expiry alike (as `trove delete` refuses a

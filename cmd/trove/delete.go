@@ -29,7 +29,8 @@ func newDeleteCommand(e env) *cli.Command {
 			"is deleted by the next trove gc (and on a remote, after a push, by a GC there): deletion\n" +
 			"is final after GC and cannot be undone.\n\n" +
 			"Refused while the version has custom aliases (unless --delete-aliases), while a registry\n" +
-			"link names it (protected aliases included), or while the work tree's trove.lock pins it.\n\n" + exitCodesHelp,
+			"link names it (protected aliases included), or while trove.lock pins it, in the work tree or\n" +
+			"at the tip of any branch.\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "delete-aliases", Usage: "release the version's custom aliases with it"},
 			&cli.BoolFlag{Name: "json", Usage: jsonUsage},
