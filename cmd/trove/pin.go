@@ -34,7 +34,9 @@ func withWorkspace(ctx context.Context, cmd *cli.Command, e env, fn func(w *work
 		if err != nil {
 			return err
 		}
-		return fn(w)
+		refs, closeRefs := newResolver(r)
+		w.SetRefs(refs)
+		return errors.Join(fn(w), closeRefs())
 	}))
 }
 

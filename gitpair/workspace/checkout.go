@@ -134,6 +134,7 @@ func (w *Workspace) materialise(ctx context.Context, p gitpair.Pin, v *repo.Reso
 		return co, err
 	}
 	o.Dir = dir
+	o.Refs = w.refs
 	pr, err := w.r.Pull(ctx, v, o)
 	if err != nil {
 		return co, fmt.Errorf("%s: %w", p.Path, err)

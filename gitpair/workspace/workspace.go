@@ -36,7 +36,14 @@ type Workspace struct {
 	r *repo.Repo
 	// dir is the project folder with symbolic links resolved.
 	dir string
+	// refs fetches referenced objects when a pinned version has some.
+	refs repo.RefFetcher
 }
+
+// SetRefs gives the workspace what fetches referenced objects from their
+// sources: without it, pinning or checking out a version that holds
+// references fails (repo.PullOptions.Refs).
+func (w *Workspace) SetRefs(f repo.RefFetcher) { w.refs = f }
 
 // New returns the workspace of an open repository: its Root folder.
 func New(r *repo.Repo) (*Workspace, error) {
