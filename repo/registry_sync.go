@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/trove-ml/trove/manifest"
@@ -127,10 +130,11 @@ func (r *Repo) pushRegistries(ctx context.Context, c *conn) (*RegistrySync, erro
 	}
 	s := &RegistrySync{}
 	for _, name := range names {
-		rep, err := r.pushRegistry(ctx, c, name)
+		rep, dead, err := r.pushRegistry(ctx, c, name)
 		if ctx.Err() != nil {
 			return s, ctx.Err()
 		}
+		s.NotApplied = append(s.NotApplied, dead...)
 		if err != nil {
 			s.fail(name, err)
 			continue
@@ -143,49 +147,148 @@ func (r *Repo) pushRegistries(ctx context.Context, c *conn) (*RegistrySync, erro
 // pushRegistry merges one local registry into the remote's by
 // compare-and-swap, retrying when another writer moved it first, then
 // makes the local registry and the remembered remote one the result. The
-// report is nil when the remote had no such registry.
-func (r *Repo) pushRegistry(ctx context.Context, c *conn, name string) (*registry.MergeReport, error) {
+// report is nil when the remote had no such registry. dead lists the
+// local links left out because the remote deleted their version.
+func (r *Repo) pushRegistry(ctx context.Context, c *conn, name string) (rep *registry.MergeReport, dead []string, err error) {
 	for attempt := 0; ; attempt++ {
 		local, err := r.localRegistry(name)
 		if err != nil || local == nil {
-			return nil, err
+			return nil, dead, err
+		}
+		base, err := r.trackedRegistry(c, name)
+		if err != nil {
+			return nil, dead, err
+		}
+		if local, dead, err = r.withoutDeadLinks(c, name, base, local); err != nil {
+			return nil, dead, err
 		}
 		cur, err := c.rep.GetRef(ctx, registryRefPrefix+name)
 		if err != nil {
-			return nil, err
+			return nil, dead, err
 		}
 		out := local
-		var rep *registry.MergeReport
+		rep = nil
 		if cur.Body != nil {
 			theirs, err := registry.Decode(cur.Body)
 			if err != nil {
-				return nil, fmt.Errorf("on remote %s: %w", c.name, err)
-			}
-			base, err := r.trackedRegistry(c, name)
-			if err != nil {
-				return nil, err
+				return nil, dead, fmt.Errorf("on remote %s: %w", c.name, err)
 			}
 			if out, rep, err = registry.Merge(base, local, theirs); err != nil {
-				return nil, err
+				return nil, dead, err
 			}
 		}
 		body, err := out.Encode()
 		if err != nil {
-			return nil, err
+			return nil, dead, err
 		}
 		err = c.rep.PutRef(ctx, registryRefPrefix+name, body, cur.ETag)
 		if remote.IsConflict(err) && attempt < maxRefAttempts {
 			// Someone else moved it: read it again and redo the merge.
 			if err := sleepCtx(ctx, backoff(attempt)); err != nil {
-				return nil, err
+				return nil, dead, err
 			}
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, dead, err
 		}
-		return rep, r.adoptRegistry(ctx, c, name, out, out)
+		return rep, dead, r.adoptRegistry(ctx, c, name, out, out)
 	}
+}
+
+// withoutDeadLinks returns local without the live links made here since
+// base (the registry as last seen on c) whose version c's artifact log,
+// as this push left it, records deleted: a link made before this clone
+// learnt of the deletion (another clone's delete, or a GC of the remote)
+// would publish a link to nothing, and every consumer of its collection's
+// aliases and latest would fail. Their aliases go with them. dead says,
+// for each, why it was not pushed; the links go from the local registry
+// too once the push adopts the result.
+func (r *Repo) withoutDeadLinks(c *conn, name string, base, local *registry.Registry) (*registry.Registry, []string, error) {
+	inBase := func(coll string, l registry.Link) bool {
+		if base == nil || base.Collections[coll] == nil {
+			return false
+		}
+		for _, b := range base.Collections[coll].Links {
+			if b.Record == l.Record {
+				return true
+			}
+		}
+		return false
+	}
+	logs := map[string]*refs.Log{}
+	deleted := func(l registry.Link) (refs.Version, bool, error) {
+		lg, ok := logs[l.Artifact]
+		if !ok {
+			var err error
+			if lg, err = r.trackedLog(c, l.Artifact); err != nil {
+				return refs.Version{}, false, err
+			}
+			logs[l.Artifact] = lg
+		}
+		if lg != nil {
+			for _, v := range lg.Versions {
+				if v.Record == l.Record {
+					return v, v.State == refs.StateDeleted, nil
+				}
+			}
+		}
+		return refs.Version{}, false, nil
+	}
+	var out *registry.Registry
+	var dead []string
+	for _, coll := range slices.Sorted(maps.Keys(local.Collections)) {
+		cl := local.Collections[coll]
+		for _, l := range cl.Links {
+			if l.State != registry.LinkLive || inBase(coll, l) {
+				continue
+			}
+			v, gone, err := deleted(l)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !gone {
+				continue
+			}
+			if out == nil {
+				var err error
+				if out, err = cloneRegistry(local); err != nil {
+					return nil, nil, err
+				}
+			}
+			oc := out.Collections[coll]
+			oc.Links = slices.DeleteFunc(oc.Links, func(x registry.Link) bool { return x.N == l.N })
+			var aliases []string
+			for a, n := range oc.Aliases {
+				if n == l.N {
+					aliases = append(aliases, a)
+					delete(oc.Aliases, a)
+				}
+			}
+			if len(oc.Links) == 0 && (base == nil || base.Collections[coll] == nil) {
+				delete(out.Collections, coll) // made here for that link alone
+			}
+			why := fmt.Sprintf("registry %s: link of %s:v%d as registry/%s/%s:v%d not pushed: %s deleted that version", name, l.Artifact, v.N, name, coll, l.N, c.name)
+			if len(aliases) > 0 {
+				sort.Strings(aliases)
+				why += "; its aliases " + strings.Join(aliases, ", ") + " went with it"
+			}
+			dead = append(dead, why+"; link another version")
+		}
+	}
+	if out == nil {
+		return local, nil, nil
+	}
+	return out, dead, nil
+}
+
+// cloneRegistry returns a deep copy of g.
+func cloneRegistry(g *registry.Registry) (*registry.Registry, error) {
+	b, err := g.Encode()
+	if err != nil {
+		return nil, err
+	}
+	return registry.Decode(b)
 }
 
 // fetchRegistries merges the remote's registries into the local ones. It

@@ -146,3 +146,41 @@ func TestDamagedRemoteRegistryHoldsDeletions(t *testing.T) {
 		t.Fatalf("push with a damaged remote registry: %+v (exit %d, %s)", res.Artifacts, r.code, r.stderr)
 	}
 }
+
+// TestLinkToRemoteDeletedVersion: a link made before this clone learnt
+// that the remote deleted its version is not published (it would be a
+// link to nothing, breaking the collection's aliases and latest for
+// everyone); the push says so and exits 1.
+func TestLinkToRemoteDeletedVersion(t *testing.T) {
+	url := fileRemote(t)
+	a, b := newProject(t), newProject(t)
+	for _, d := range []string{a, b} {
+		mustTrove(t, d, "remote", "add", "origin", url)
+	}
+	src := t.TempDir()
+	for i := range 2 {
+		writeFiles(t, src, map[string]string{"w": strings.Repeat("w", i+1)})
+		mustTrove(t, a, "commit", "cnn", "--type", "model", src)
+	}
+	mustTrove(t, a, "push")
+	mustTrove(t, b, "fetch")
+	mustTrove(t, a, "delete", "cnn:v0")
+	mustTrove(t, a, "push")
+
+	mustTrove(t, b, "link", "cnn:v0", "registry/model/clf", "--alias", "prod")
+	mustTrove(t, b, "link", "cnn:v1", "registry/model/other")
+	r := trove(t, b, "push")
+	if r.code != exitError || !strings.Contains(r.stdout+r.stderr, "link of cnn:v0 as registry/model/clf:v0 not pushed: origin deleted that version; its aliases prod went with it") {
+		t.Fatalf("push of a link to a version the remote deleted: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	c := newProject(t)
+	mustTrove(t, c, "remote", "add", "origin", url)
+	mustTrove(t, c, "fetch")
+	if r := trove(t, c, "show", "registry/model/clf:prod"); r.code == 0 {
+		t.Errorf("the dead link reached the remote:\n%s", r.stdout)
+	}
+	mustTrove(t, c, "show", "registry/model/other:latest") // the good link did
+	if r := trove(t, b, "push"); r.code != 0 {
+		t.Errorf("the next push: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
