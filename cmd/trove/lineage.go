@@ -252,6 +252,10 @@ type runInfoJSON struct {
 	Host     string     `json:"host,omitempty"`
 	Command  []string   `json:"command"`
 	Git      *gitJSON   `json:"git,omitempty"`
+	// ProcessGone marks a run recorded as running whose trove process is
+	// gone from this host (killed before it could record the end), as the
+	// text's "running?" does.
+	ProcessGone bool `json:"processGone,omitempty"`
 }
 
 type gitJSON struct {
@@ -278,6 +282,7 @@ func runInfo(r *lineage.Run) runInfoJSON {
 	if r.Git != nil {
 		j.Git = &gitJSON{r.Git.Commit, r.Git.Dirty}
 	}
+	j.ProcessGone = runProcessGone(r)
 	return j
 }
 

@@ -678,4 +678,9 @@ func TestRunTroveKilled(t *testing.T) {
 	if rs := lastRun(t, dir); rs.State != "running" {
 		t.Fatalf("recorded state %s, want running (nothing is guessed)", rs.State)
 	}
+	var runs []map[string]any
+	troveJSON(t, dir, &runs, "runs")
+	if len(runs) == 0 || runs[0]["processGone"] != true {
+		t.Fatalf("runs --json does not mark the run whose trove process is gone: %v", runs)
+	}
 }

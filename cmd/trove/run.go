@@ -41,8 +41,9 @@ reaches COMMAND directly and is not passed twice).
 EXIT STATUS:
    the command's own exit status (0 when it succeeded)
    128+N  a signal N killed the command (the run is recorded as killed)
-   126    the command exists but cannot be executed (recorded as failed)
-   127    no such command (nothing is recorded)
+   126    the command cannot be executed, 127 it (or its script's interpreter) is not found:
+          nothing is recorded when trove finds that before starting it (not on $PATH, not an
+          executable file); a command that fails as it starts is recorded as failed
    1, 2, 4  trove failed before the command started (2: bad flags; 4: repository locked)`
 
 type runOptions struct {
@@ -508,10 +509,16 @@ func runRuns(ctx context.Context, e env, r *repo.Repo, limit int, jobType string
 // this host: killed before it could record the end (SIGKILL, a crash, a
 // reboot). Its record says "running" for ever; nothing is guessed.
 func outcome(r *lineage.Run) string {
-	if r.State == lineage.StateRunning && r.Host != "" && r.Host == hostName() && processGone(r.PID) {
+	if runProcessGone(r) {
 		return fmt.Sprintf("running? (trove process %d is gone)", r.PID)
 	}
 	return r.Outcome()
+}
+
+// runProcessGone reports whether r is recorded as running but its trove
+// process is gone from this host. Runs on other hosts are not judged.
+func runProcessGone(r *lineage.Run) bool {
+	return r.State == lineage.StateRunning && r.Host != "" && r.Host == hostName() && processGone(r.PID)
 }
 
 func dash(s string) string {
