@@ -70,13 +70,13 @@ type Reference struct {
 	// URI is where the data lives: s3://, gs://, http(s)://, file://.
 	URI string
 	// ChecksumKind says what Checksum is: "etag", "etag+versionid",
-	// "etag+generation", "b3" or "http-lm". Empty for location-only
-	// references.
+	// "etag+generation" or "b3". Empty for location-only references.
 	ChecksumKind string
 	// Checksum is the recorded checksum, checked again on pull.
 	Checksum string
 	// VersionID pins an object version (S3 version id, GCS generation),
-	// when the source has one.
+	// when the source has one. With a "b3" checksum it is information
+	// only (an HTTP object's Last-Modified date), pinning nothing.
 	VersionID string
 }
 

@@ -215,7 +215,13 @@ func appendWandbExtra(b []byte, r *Reference) []byte {
 	case "etag", "etag+versionid", "etag+generation":
 		etag = true
 	}
-	if !etag && r.VersionID == "" {
+	version := r.VersionID
+	if r.ChecksumKind == ChecksumBLAKE3 {
+		// Content trove hashed: a VersionID is information (an HTTP
+		// object's Last-Modified date), no version W&B could fetch.
+		version = ""
+	}
+	if !etag && version == "" {
 		return b
 	}
 	b = append(b, `,"extra":{`...)
@@ -223,8 +229,8 @@ func appendWandbExtra(b []byte, r *Reference) []byte {
 	if etag {
 		b = appendField(b, "etag", r.Checksum)
 	}
-	if r.VersionID != "" {
-		b = appendField(b, "versionID", r.VersionID)
+	if version != "" {
+		b = appendField(b, "versionID", version)
 	}
 	b = append(b[:n], b[n+1:]...) // drop the comma before the first field
 	return append(b, '}')

@@ -135,13 +135,17 @@ func TestExportWriteError(t *testing.T) {
 }
 
 // TestWriteWandbHashedReference: a reference whose checksum is a BLAKE3
-// (a local file) gets the MD5 W&B records, from md5; one with a source's
-// own checksum (an ETag) keeps it, and md5 is not asked.
+// (a local file, an HTTP object without an ETag) gets the MD5 W&B records,
+// from md5, and no "extra" (an HTTP object's Last-Modified date in its
+// VersionID is no version W&B could fetch); one with a source's own
+// checksum (an ETag) keeps it, and md5 is not asked.
 func TestWriteWandbHashedReference(t *testing.T) {
 	s := newMemStore()
 	digest := objects.Sum([]byte("local"))
+	web := objects.Sum([]byte("web"))
 	root, _, _ := writeDir(t, s,
 		Entry{Name: "f", Kind: KindRef, Size: 5, Digest: digest, Ref: &Reference{URI: "file:///data/f", ChecksumKind: ChecksumBLAKE3, Checksum: digest.String()}},
+		Entry{Name: "h", Kind: KindRef, Size: 3, Digest: web, Ref: &Reference{URI: "http://h/h", ChecksumKind: ChecksumBLAKE3, Checksum: web.String(), VersionID: "Tue, 03 Feb 2026 04:05:06 GMT"}},
 		Entry{Name: "r", Kind: KindRef, Size: 3, Ref: &Reference{URI: "s3://b/k", ChecksumKind: "etag", Checksum: `"e"`}},
 	)
 	var asked []string
@@ -159,8 +163,11 @@ func TestWriteWandbHashedReference(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
 		t.Fatalf("%v in\n%s", err, buf.String())
 	}
-	if len(asked) != 1 || asked[0] != "f" {
-		t.Errorf("md5 asked for %q, want only f", asked)
+	if strings.Join(asked, " ") != "f h" {
+		t.Errorf("md5 asked for %q, want f and h", asked)
+	}
+	if strings.Contains(buf.String(), "versionID") || strings.Contains(buf.String(), "GMT") {
+		t.Errorf("the Last-Modified date went into the W&B manifest:\n%s", buf.String())
 	}
 	if f := m.Contents["f"]; f.Digest != "md5-of-f" || f.Ref != "file:///data/f" {
 		t.Errorf("hashed reference %+v", f)

@@ -23,26 +23,43 @@
 // repo.RefSource. The [Resolver] also fetches recorded objects for pull and
 // verify ([Resolver.Fetch], [Resolver.Expand]), as a repo.RefFetcher.
 //
+// # Where entries land
+//
+// As W&B's add_reference lays them out, a Source lists each entry at its
+// path in the version ([Source.List]): a folder's objects relative to the
+// folder, at the version's root (as a committed folder's files); a single
+// object under its base name ([Location.Name]); a location-only reference
+// under its key (s3, gs; a whole bucket under the bucket's name) or base
+// name (http, file). A path given with the reference
+// ([SourceOptions.Path]; commit's --ref PATH=URI, W&B's name=) is the
+// folder a prefix's objects land in, or the path of the one entry. Several
+// references, and local files, share a version: package repo lays their
+// trees over each other, merging folders, refusing a path claimed twice.
+//
 // # What is recorded
 //
 // With checksums (the default) every object below the location is one
-// entry of kind [manifest.KindRef], at its path below the reference's
-// name ([Location.Name]), with its size and:
+// entry of kind [manifest.KindRef], with its size and:
 //
 //	scheme  checksum kind      Checksum                     VersionID
 //	s3      etag               ETag (no quotes)             -
 //	s3      etag+versionid     ETag                         version id (versioned buckets)
 //	gs      etag+generation    ETag                         generation
 //	http    etag               ETag header as sent          -
-//	http    http-lm            Last-Modified (http.TimeFormat); Size is the Content-Length
-//	http    b3                 BLAKE3 of the content, when neither header is served
-//	file    b3                 BLAKE3 of the content; the entry's Digest too
+//	http    b3                 BLAKE3 of the content        Last-Modified as served, if any (information only)
+//	file    b3                 BLAKE3 of the content        -
 //
-// Entries are a pure function of what the source holds, so recording an
-// unchanged location again gives the same tree and no new version. Without
-// checksums ([SourceOptions.NoChecksum]) a reference is one entry of kind
-// [manifest.KindRefLocation] holding the canonical URI ([Location.String]):
-// a version changes only when the location does.
+// A b3 checksum is the entry's Digest too. An HTTP object served without
+// an ETag (and its length) is downloaded at commit and hashed: a
+// Last-Modified date cannot tell a file replaced by another of the same
+// size and date (python3 -m http.server serves dates alone), so it is kept
+// as information and never trusted; such objects are checked byte for
+// byte on every pull. Entries are a pure function of what the source
+// holds, so recording an unchanged location again gives the same tree and
+// no new version. Without checksums ([SourceOptions.NoChecksum]) a
+// reference is one entry of kind [manifest.KindRefLocation] holding the
+// canonical URI ([Location.String]): a version changes only when the
+// location does.
 //
 // # Invariants
 //
@@ -50,9 +67,17 @@
 //     objects is [ErrTooMany], naming the cap and the flag that raises it.
 //     Zero objects is [ErrEmpty]. Names that cannot be tree entries ("a//b",
 //     "..", invalid UTF-8), an object that is also a folder ("a" and
-//     "a/b"), and paths deeper than [manifest.MaxDepth] are [ErrInvalid]:
-//     never skipped, never renamed. The zero-length "folder/" markers
-//     consoles create are skipped: they hold no data.
+//     "a/b"), paths deeper than [manifest.MaxDepth], and keys whose URI
+//     pull and verify would refuse ([Parse]: a tab, a newline, any control
+//     character) are [ErrInvalid] when listed, naming the object with its
+//     URI quoted: never skipped, never renamed, and never accepted at
+//     commit to fail at every pull. file:// URIs percent-encode such
+//     names, so local files may hold them. The zero-length "folder/"
+//     markers consoles create are skipped: they hold no data.
+//   - Private folders: [Files] leaves out the paths of
+//     [FilesOptions.Exclude] (the repository's .trove and the project's
+//     .git, as commit leaves them out of folders) and refuses a reference
+//     to or inside them.
 //   - Walk order: [Source.List] delivers entries in the order trees are
 //     built in, paths compared element by element ("a/b" before "a-b"
 //     before "a.txt"), which differs from the bytewise order S3 and GCS
@@ -65,9 +90,9 @@
 //     entries in memory. Files are hashed by a bounded window of workers.
 //   - Checked reads: [Resolver.Fetch] reads the recorded version (S3
 //     version id, GCS generation) or asks for the recorded ETag
-//     (If-Match), compares the answer's ETag, Last-Modified and length
-//     with the record, and hashes the bytes wherever the record describes
-//     them (BLAKE3; an S3 ETag that is an MD5). A gone object or version is
+//     (If-Match), compares the answer's ETag and length with the record,
+//     and hashes the bytes wherever the record describes them (BLAKE3; an
+//     S3 ETag that is an MD5; a GCS CRC32C). A gone object or version is
 //     [ErrNotFound] (which is also [fs.ErrNotExist]); a different one is
 //     [ErrChanged] (which is also [objects.ErrCorrupt]). Callers write to a
 //     temp file: a mismatch in the bytes shows only at their end.
@@ -94,9 +119,10 @@
 // A pull cut short, or silent for longer than the store's Timeout,
 // resumes from its first unread byte ([retry.NewReader], [retry.Watch])
 // only as the same object: the recorded S3 version or If-Match on its
-// ETag, the GCS generation, If-Range on the HTTP ETag or date (and the
-// bytes checked at the end where nothing pins them); a download hashed at
-// commit starts again from the start.
+// ETag, the GCS generation, If-Range on the HTTP ETag (and the bytes
+// checked at the end where nothing pins them); a download hashed at
+// commit starts again from the start. Redirects are followed up to 10,
+// and a loop is an error naming its URL.
 //
 // # What it leaves to others
 //

@@ -17,7 +17,7 @@ var (
 
 	// ErrNotFound means the object, the recorded object version, or the
 	// local file is not there. It matches [fs.ErrNotExist].
-	ErrNotFound error = &classError{"reference: not found", fs.ErrNotExist}
+	ErrNotFound error = &classError{msg: "reference: not found", also: fs.ErrNotExist}
 
 	// ErrBucketNotFound means the bucket named by an s3:// or gs:// URI
 	// does not exist (or the endpoint or region is wrong).
@@ -34,7 +34,7 @@ var (
 
 	// ErrPermission means the server refused the credentials. It matches
 	// [fs.ErrPermission].
-	ErrPermission error = &classError{"reference: access denied", fs.ErrPermission}
+	ErrPermission error = &classError{msg: "reference: access denied", also: fs.ErrPermission}
 
 	// ErrNoCredentials means no credentials were found for a scheme that
 	// needs them.
@@ -43,15 +43,32 @@ var (
 	// ErrChanged means an object's content or checksum at its source is
 	// not what the reference records. It matches [objects.ErrCorrupt]: it
 	// is a failed check of bytes read back.
-	ErrChanged error = &classError{"reference: object changed at its source", objects.ErrCorrupt}
+	ErrChanged error = &classError{msg: "reference: object changed at its source", also: objects.ErrCorrupt}
 )
 
-// classError is a sentinel that also matches a wider class of errors
-// without repeating its message.
+// errEmptyNow means a location-only reference's location holds nothing
+// at pull time ([Resolver.Expand]). It matches [ErrEmpty] and, as what the
+// version names is missing, [ErrNotFound] and [fs.ErrNotExist].
+var errEmptyNow error = &classError{msg: ErrEmpty.Error(), also: fs.ErrNotExist, more: []error{ErrEmpty, ErrNotFound}}
+
+// classError is a sentinel that also matches wider classes of errors
+// without repeating their messages.
 type classError struct {
 	msg  string
 	also error
+	more []error
 }
 
-func (e *classError) Error() string        { return e.msg }
-func (e *classError) Is(target error) bool { return target == e.also }
+func (e *classError) Error() string { return e.msg }
+
+func (e *classError) Is(target error) bool {
+	if target == e.also {
+		return true
+	}
+	for _, c := range e.more {
+		if target == c {
+			return true
+		}
+	}
+	return false
+}

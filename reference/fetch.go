@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"strings"
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
@@ -46,9 +47,12 @@ func (r *Resolver) Fetch(ctx context.Context, e manifest.Entry, w io.Writer) err
 }
 
 // Expand lists what a location-only reference entry names now, for a pull:
-// like [Source.List] with checksums on and the default limits. Nothing is
-// pinned, so what it lists may differ from what was there at commit time.
-// Expand implements repo.RefFetcher.
+// like [Source.List] with checksums on and the default limits, but with
+// paths below the location: "" for a single object, named as e is, and
+// each object's path below a folder. Nothing is pinned, so what it lists
+// may differ from what was there at commit time. A location that holds
+// nothing now is an error matching [ErrEmpty] and, as what the version
+// names is missing, [ErrNotFound]. Expand implements repo.RefFetcher.
 func (r *Resolver) Expand(ctx context.Context, e manifest.Entry, fn func(path string, e manifest.Entry) error) error {
 	if e.Kind != manifest.KindRefLocation || e.Ref == nil {
 		return fmt.Errorf("%w: %s is a %v entry, not a location-only reference", ErrInvalid, e.Name, e.Kind)
@@ -57,8 +61,14 @@ func (r *Resolver) Expand(ctx context.Context, e manifest.Entry, fn func(path st
 	if err != nil {
 		return err
 	}
-	src.name = e.Name
-	return src.List(ctx, fn)
+	src.pulling = true
+	return src.list(ctx, func(p string, se manifest.Entry) error {
+		se.Name = e.Name
+		if p != "" {
+			se.Name = p[strings.LastIndexByte(p, '/')+1:]
+		}
+		return fn(p, se)
+	})
 }
 
 // checkReader passes an object's content through and checks it at the

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -38,6 +39,13 @@ type FilesOptions struct {
 	Cache DigestCache
 	// Workers is the number of files hashed at once. 0 means GOMAXPROCS.
 	Workers int
+	// Exclude names files and folders, by absolute path, that references
+	// leave out wherever a folder's walk meets them (by path, or as the
+	// same file through a symbolic link), and that a reference may not
+	// name or lie inside ([ErrInvalid]): the repository's own .trove and
+	// the project's .git, which commit leaves out of folders too (cmd
+	// passes repo.Repo.PrivatePaths). Paths that do not exist are ignored.
+	Exclude []string
 }
 
 // Files is the [Store] of file:// references: local folders and mounted
@@ -89,6 +97,10 @@ func (f *Files) List(ctx context.Context, loc Location, fn func(path string, e m
 	if err != nil {
 		return fsError(loc.String(), err)
 	}
+	excl, err := f.excluded(loc, root, fi)
+	if err != nil {
+		return err
+	}
 	switch {
 	case fi.Mode().IsRegular():
 		e, err := f.entry(ctx, root, fi, make([]byte, hashBuffer))
@@ -126,7 +138,7 @@ func (f *Files) List(ctx context.Context, loc Location, fn func(path string, e m
 				return context.Cause(ctx)
 			}
 		}
-		err := walkFolder(ctx, root, "", []fs.FileInfo{fi}, func(rel, full string, fi fs.FileInfo) error {
+		err := walkFolder(ctx, root, "", []fs.FileInfo{fi}, excl, func(rel, full string, fi fs.FileInfo) error {
 			j := &fileJob{rel: rel, full: full, fi: fi, done: make(chan struct{})}
 			if e, ok := f.cached(full, fi); ok {
 				j.e = e
@@ -159,9 +171,34 @@ func (f *Files) List(ctx context.Context, loc Location, fn func(path string, e m
 	return err
 }
 
-// walkFolder calls emit for every regular file below dir in walk order.
-// ancestors are the folders on the way down, for finding symlink loops.
-func walkFolder(ctx context.Context, dir, rel string, ancestors []fs.FileInfo, emit func(rel, full string, fi fs.FileInfo) error) error {
+// excludedPath is one of FilesOptions.Exclude that exists.
+type excludedPath struct {
+	path string
+	fi   fs.FileInfo
+}
+
+// excluded returns the FilesOptions.Exclude paths that exist, refusing a
+// location (root, described by fi) that is one of them or lies inside one.
+func (f *Files) excluded(loc Location, root string, fi fs.FileInfo) ([]excludedPath, error) {
+	var excl []excludedPath
+	for _, p := range f.o.Exclude {
+		xfi, err := os.Stat(p)
+		if err != nil {
+			continue // nothing there to leave out
+		}
+		p = filepath.Clean(p)
+		if root == p || strings.HasPrefix(root, p+string(filepath.Separator)) || os.SameFile(fi, xfi) {
+			return nil, fmt.Errorf("%w: %s lies in %s, which references leave out, as commit leaves it out of folders", ErrInvalid, clip(loc.String()), p)
+		}
+		excl = append(excl, excludedPath{p, xfi})
+	}
+	return excl, nil
+}
+
+// walkFolder calls emit for every regular file below dir in walk order,
+// leaving out the files and folders excl names. ancestors are the folders
+// on the way down, for finding symlink loops.
+func walkFolder(ctx context.Context, dir, rel string, ancestors []fs.FileInfo, excl []excludedPath, emit func(rel, full string, fi fs.FileInfo) error) error {
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
@@ -188,6 +225,11 @@ func walkFolder(ctx context.Context, dir, rel string, ancestors []fs.FileInfo, e
 			}
 			return fsError(fileURI(filepath.ToSlash(full)), err)
 		}
+		if slices.ContainsFunc(excl, func(x excludedPath) bool { return x.path == full || os.SameFile(x.fi, fi) }) {
+			// The repository's own folder, or the project's Git folder:
+			// not data of the project (as commit's listDir has it).
+			continue
+		}
 		switch {
 		case fi.IsDir():
 			for _, a := range ancestors {
@@ -195,7 +237,7 @@ func walkFolder(ctx context.Context, dir, rel string, ancestors []fs.FileInfo, e
 					return fmt.Errorf("%w: %s leads back to a folder above it (a symbolic link loop)", ErrInvalid, clip(fileURI(filepath.ToSlash(full))))
 				}
 			}
-			if err := walkFolder(ctx, full, r, append(ancestors, fi), emit); err != nil {
+			if err := walkFolder(ctx, full, r, append(ancestors, fi), excl, emit); err != nil {
 				return err
 			}
 		case fi.Mode().IsRegular():
@@ -272,6 +314,9 @@ func (f *Files) Probe(ctx context.Context, loc Location) error {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return fsError(loc.String(), err)
+	}
+	if _, err := f.excluded(loc, p, fi); err != nil {
+		return err
 	}
 	if !fi.IsDir() {
 		return nil

@@ -108,7 +108,7 @@ func TestFiles(t *testing.T) {
 	wantErr(t, err, ErrNotFound)
 
 	single, _ := mustList(t, r, "file://"+dir+"/sub/c", SourceOptions{})
-	if len(single) != 1 || single[0].Path != "" || single[0].Name != "c" {
+	if len(single) != 1 || single[0].Path != "c" || single[0].Name != "c" {
 		t.Fatalf("single file: %+v", single)
 	}
 }

@@ -121,7 +121,7 @@ func TestGCS(t *testing.T) {
 	wantErr(t, err, ErrNotFound)
 
 	single, _ := mustList(t, r, "gs://"+b+"/data/a-b", SourceOptions{})
-	if len(single) != 1 || single[0].Path != "" || single[0].Name != "a-b" || single[0].Size != 2 {
+	if len(single) != 1 || single[0].Path != "a-b" || single[0].Name != "a-b" || single[0].Size != 2 {
 		t.Fatalf("single object: %+v", single)
 	}
 

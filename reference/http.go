@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -31,19 +32,23 @@ type HTTPOptions struct {
 	// policy and defaults: at most 10 attempts within five minutes, full
 	// jitter from 200 ms to 20 s. No other 4xx answer is repeated. A pull
 	// cut short resumes from its first unread byte with a Range request
-	// and If-Range on the recorded ETag or Last-Modified date (an object
-	// recorded by its BLAKE3 has neither: its bytes are checked at the
-	// end), at most MaxAttempts-1 times; a download hashed at commit
-	// starts again from its first byte instead. OnRetry sees Ops "stat",
-	// "get" and "read". BufferLimit is unused: no request has a body.
+	// and If-Range on the recorded ETag (an object recorded by its BLAKE3
+	// has none: its bytes are checked at the end), at most MaxAttempts-1
+	// times; a download hashed at commit starts again from its first byte
+	// instead. OnRetry sees Ops "stat", "get" and "read". BufferLimit is
+	// unused: no request has a body. Client's CheckRedirect, when nil, is
+	// net/http's default policy (at most 10 redirects) with errors that
+	// name the whole URL and tell a redirect loop.
 	Retry retry.Options
 }
 
 // HTTP is the [Store] of http:// and https:// references. A URL is one
-// object. It is recorded by its ETag ([KindETag]); without one by its
-// Last-Modified date and Content-Length ([KindHTTPLastModified]); and
-// without those by the BLAKE3 of its content, downloaded once at commit
-// ([KindBLAKE3]).
+// object. It is recorded by its ETag and Content-Length ([KindETag]), and
+// without them by the BLAKE3 of its content, downloaded once at commit
+// ([KindBLAKE3]), with the Last-Modified date it was served with, if any,
+// as information (in VersionID): a date has a grain of a second and says
+// nothing of a file replaced by another of the same size and date, so it
+// pins nothing, and the bytes are checked on every pull.
 type HTTP struct {
 	client  *http.Client
 	retry   retry.Options
@@ -63,7 +68,36 @@ func NewHTTP(o HTTPOptions) *HTTP {
 		tr.ResponseHeaderTimeout = o.Timeout
 		c = &http.Client{Transport: tr}
 	}
+	if c.CheckRedirect == nil {
+		cc := *c // the caller's client stays as it is
+		cc.CheckRedirect = checkRedirect
+		c = &cc
+	}
 	return &HTTP{client: c, retry: o.Retry, timeout: o.Timeout}
+}
+
+// maxRedirects is the most redirects a request follows, as net/http's
+// default policy.
+const maxRedirects = 10
+
+// checkRedirect is net/http's default redirect policy with messages that
+// name whole URLs (net/http's name the Location as sent, often a bare
+// path) and tell a loop from a long chain.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	to := req.URL.String()
+	for _, r := range via {
+		if r.URL.String() == to {
+			n := "1 redirect"
+			if len(via) > 1 {
+				n = fmt.Sprintf("%d redirects", len(via))
+			}
+			return fmt.Errorf("a redirect loop: redirected back to %s after %s (check the URL, or the server)", clip(to), n)
+		}
+	}
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects, the last to %s (a redirect loop?)", len(via), clip(to))
+	}
+	return nil
 }
 
 // Operations, as named in [retry.Event.Op].
@@ -107,6 +141,11 @@ func (h *HTTP) send(ctx context.Context, method, uri string, hdr http.Header) (*
 	req.Header.Set("Accept-Encoding", "identity")
 	resp, err := h.client.Do(req)
 	if err != nil {
+		// A *url.Error repeats the method and a URL, which after a
+		// redirect is the Location as sent: uri names the object better.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("reference: %s: %w", clip(uri), err)
 	}
 	return resp, nil
@@ -150,34 +189,32 @@ func httpStatus(uri string, resp *http.Response) error {
 	return &httpStatusError{uri: uri, code: resp.StatusCode, status: resp.Status}
 }
 
-// List implements [Store]: one object, with path "".
+// List implements [Store]: one object, with path "". An object served
+// without an ETag or a length is downloaded and hashed.
 func (h *HTTP) List(ctx context.Context, loc Location, fn func(path string, e manifest.Entry) error) error {
 	resp, err := h.head(ctx, loc.URL)
 	if err != nil {
 		return err
 	}
-	e := manifest.Entry{Kind: manifest.KindRef, Size: resp.ContentLength, Ref: &manifest.Reference{URI: loc.URL}}
-	switch lm := resp.Header.Get("Last-Modified"); {
-	case resp.Header.Get("ETag") != "" && resp.ContentLength >= 0:
-		e.Ref.ChecksumKind, e.Ref.Checksum = KindETag, resp.Header.Get("ETag")
-	case lm != "" && resp.ContentLength >= 0:
-		t, err := http.ParseTime(lm)
-		if err != nil {
-			return fmt.Errorf("reference: %s: bad Last-Modified %q: %v", clip(loc.URL), lm, err)
-		}
-		e.Ref.ChecksumKind, e.Ref.Checksum = KindHTTPLastModified, t.UTC().Format(http.TimeFormat)
-	default:
-		// Nothing in the headers would tell a change: record the content.
-		if e, err = h.hash(ctx, loc.URL); err != nil {
-			return err
-		}
+	if etag := resp.Header.Get("ETag"); etag != "" && resp.ContentLength >= 0 {
+		return fn("", manifest.Entry{Kind: manifest.KindRef, Size: resp.ContentLength, Ref: &manifest.Reference{
+			URI: loc.URL, ChecksumKind: KindETag, Checksum: etag,
+		}})
+	}
+	// Nothing in the headers would tell a change (a Last-Modified date
+	// would not tell a file replaced by one of the same size within its
+	// second, or with its date kept): record the content.
+	e, err := h.hash(ctx, loc.URL)
+	if err != nil {
+		return err
 	}
 	return fn("", e)
 }
 
-// hash downloads the object and records its BLAKE3. A download that fails
-// transiently starts again from the first byte: nothing would tell that
-// pieces fetched apart are of one object.
+// hash downloads the object and records its BLAKE3, and the Last-Modified
+// date it came with as information. A download that fails transiently
+// starts again from the first byte: nothing would tell that pieces
+// fetched apart are of one object.
 func (h *HTTP) hash(ctx context.Context, uri string) (manifest.Entry, error) {
 	var e manifest.Entry
 	err := retry.Do(ctx, h.retry, httpOpGet, uri, httpTransient, func(int) error {
@@ -198,6 +235,9 @@ func (h *HTTP) hash(ctx context.Context, uri string) (manifest.Entry, error) {
 		e = manifest.Entry{Kind: manifest.KindRef, Size: n, Digest: d, Ref: &manifest.Reference{
 			URI: uri, ChecksumKind: KindBLAKE3, Checksum: d.String(),
 		}}
+		if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
+			e.Ref.VersionID = t.UTC().Format(http.TimeFormat)
+		}
 		return nil
 	})
 	return e, err
@@ -210,12 +250,12 @@ func (h *HTTP) Probe(ctx context.Context, loc Location) error {
 }
 
 // Open implements [Store]: a GET whose headers must match the record
-// (ETag, or Last-Modified and length) and whose length, and BLAKE3 where
-// recorded, are checked at the end. A download cut short resumes (see
+// (the ETag, and the length) and whose length, and BLAKE3 where recorded,
+// are checked at the end. A download cut short resumes (see
 // HTTPOptions.Retry).
 func (h *HTTP) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error) {
 	switch e.Ref.ChecksumKind {
-	case KindETag, KindHTTPLastModified, KindBLAKE3:
+	case KindETag, KindBLAKE3:
 	default:
 		return nil, fmt.Errorf("%w: %s: unknown checksum kind %q for an http reference", ErrInvalid, clip(e.Ref.URI), e.Ref.ChecksumKind)
 	}
@@ -235,8 +275,8 @@ func (h *HTTP) Open(ctx context.Context, e manifest.Entry) (io.ReadCloser, error
 }
 
 // getFrom makes one GET of the object e records, from byte off on, and
-// checks that the answer is that object: its ETag or Last-Modified date,
-// and its length. From a byte past the first it asks for a range, under
+// checks that the answer is that object as far as its headers tell: its
+// ETag, and its length. From a byte past the first it asks for a range, under
 // If-Range on the recorded validator; an answer with the whole object (a
 // server ignoring ranges, or If-Range finding a change the header checks
 // then report) is skipped to byte off.
@@ -272,15 +312,9 @@ func (h *HTTP) open(ctx context.Context, e manifest.Entry, off int64) (io.ReadCl
 		resp.Body.Close()
 		return nil, err
 	}
-	switch e.Ref.ChecksumKind {
-	case KindETag:
+	if e.Ref.ChecksumKind == KindETag {
 		if got := resp.Header.Get("ETag"); got != e.Ref.Checksum {
 			return fail("ETag %s, the reference records %s", got, e.Ref.Checksum)
-		}
-	case KindHTTPLastModified:
-		got := resp.Header.Get("Last-Modified")
-		if t, err := http.ParseTime(got); err != nil || t.UTC().Format(http.TimeFormat) != e.Ref.Checksum {
-			return fail("Last-Modified %q, the reference records %q", got, e.Ref.Checksum)
 		}
 	}
 	partial := off > 0 && resp.StatusCode == http.StatusPartialContent

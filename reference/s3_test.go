@@ -94,7 +94,7 @@ func TestS3(t *testing.T) {
 	wantErr(t, err, ErrNotFound)
 
 	single, _ := mustList(t, r, "s3://"+b+"/ds/sub/c", SourceOptions{})
-	if len(single) != 1 || single[0].Path != "" || single[0].Name != "c" || single[0].Size != 1 {
+	if len(single) != 1 || single[0].Path != "c" || single[0].Name != "c" || single[0].Size != 1 {
 		t.Fatalf("single object: %+v", single)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"strconv"
 	"strings"
 
 	"github.com/trove-ml/trove/manifest"
@@ -20,13 +22,10 @@ const (
 	// KindETagGeneration is a GCS ETag with the object's generation.
 	KindETagGeneration = "etag+generation"
 	// KindBLAKE3 is the BLAKE3 of the content in hex (local files; HTTP
-	// objects served with neither ETag nor Last-Modified and length). The
-	// entry's Digest holds the same value.
+	// objects served without an ETag, whose VersionID then holds the
+	// Last-Modified date they came with, as information, in the form of
+	// [net/http.TimeFormat]). The entry's Digest holds the same value.
 	KindBLAKE3 = manifest.ChecksumBLAKE3
-	// KindHTTPLastModified is an HTTP Last-Modified date (in the form of
-	// [net/http.TimeFormat]); the entry's Size is the Content-Length that
-	// came with it.
-	KindHTTPLastModified = "http-lm"
 )
 
 // DefaultMaxObjects is the default [SourceOptions.MaxObjects], W&B's.
@@ -76,8 +75,20 @@ type Meter interface {
 }
 
 // SourceOptions say how to record one reference. The zero value records
-// every object with its checksum, up to [DefaultMaxObjects].
+// every object with its checksum, up to [DefaultMaxObjects], where W&B's
+// add_reference puts it without a name.
 type SourceOptions struct {
+	// Path is where the reference lands in the version, relative to its
+	// root (commit's --ref PATH=URI, W&B's name=): the folder a prefix's
+	// objects land in, or the path of a single object or of a location-only
+	// reference. It is checked as [ValidPath] checks it; a trailing '/'
+	// says a folder, which a single object is refused for. "" means where
+	// W&B puts a reference without a name: a prefix's objects at the
+	// version's root, relative to the prefix; a single object under its
+	// base name ([Location.Name]); a location-only reference under its
+	// key (s3, gs; the bucket's name for a whole bucket) or its base name
+	// (http, file).
+	Path string
 	// NoChecksum records the location alone, as one entry of kind
 	// [manifest.KindRefLocation]; the location is probed but not listed.
 	NoChecksum bool
@@ -122,10 +133,12 @@ func (r *Resolver) store(loc Location) (Store, error) {
 // Source is one reference to record in a version. It implements
 // repo.RefSource.
 type Source struct {
-	loc   Location
-	name  string
-	store Store
-	o     SourceOptions
+	loc     Location
+	path    string // SourceOptions.Path without its trailing '/'
+	pathDir bool   // SourceOptions.Path ended in '/'
+	store   Store
+	o       SourceOptions
+	pulling bool // listed for a pull ([Resolver.Expand]), not a commit
 }
 
 // Source parses uri and returns the reference to record. Errors in the
@@ -139,9 +152,11 @@ func (r *Resolver) Source(uri string, o SourceOptions) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, err := loc.Name()
-	if err != nil {
-		return nil, err
+	s := &Source{loc: loc, store: st}
+	if o.Path != "" {
+		if s.path, s.pathDir, err = cleanPath(o.Path); err != nil {
+			return nil, err
+		}
 	}
 	if o.MaxObjects < 0 {
 		return nil, fmt.Errorf("%w: maximum of %d objects: want a positive number", ErrInvalid, o.MaxObjects)
@@ -149,32 +164,85 @@ func (r *Resolver) Source(uri string, o SourceOptions) (*Source, error) {
 	if o.MaxObjects == 0 {
 		o.MaxObjects = DefaultMaxObjects
 	}
-	return &Source{loc: loc, name: name, store: st, o: o}, nil
+	s.o = o
+	return s, nil
 }
 
-// Name returns the path element the reference lands under.
-func (s *Source) Name() string { return s.name }
-
-// String returns the reference's canonical URI.
-func (s *Source) String() string { return s.loc.String() }
+// String returns the reference's canonical URI, with its path when one
+// was given (PATH=URI).
+func (s *Source) String() string {
+	if s.o.Path != "" {
+		return s.o.Path + "=" + s.loc.String()
+	}
+	return s.loc.String()
+}
 
 // List calls fn for the reference's entries in walk order ([manifest.Walk]),
-// on the calling goroutine. A single object, and a location-only
-// reference, is one call with path "" and an entry named [Source.Name];
-// a folder is one call per object with its path below the folder and an
-// entry named for the path's last element. Paths are checked: every
-// element is a valid name ([manifest.ValidPathElement]), no object is
-// also a folder, and there are at most [manifest.MaxDepth] elements; a
-// violation wraps [ErrInvalid]. More than MaxObjects objects wrap
-// [ErrTooMany], none at all [ErrEmpty]. Memory is bounded: listings of
-// stores that are not [WalkOrdered] are sorted within
-// [SourceOptions.SortMemory], spilling to temp files beyond it.
+// on the calling goroutine, each with its path in the version, relative
+// to the version's root (see [SourceOptions.Path]), and named for that
+// path's last element. A single object, and a location-only reference,
+// is one call; a folder is one call per object. Paths are checked when
+// listed, never later: every element is a valid name
+// ([manifest.ValidPathElement]), no object is also a folder, there are
+// at most [manifest.MaxDepth] elements, and every object's URI is one
+// that pull and verify accept ([Parse]: no control characters in a key);
+// a violation wraps [ErrInvalid] and names the object. More than
+// MaxObjects objects wrap [ErrTooMany], none at all [ErrEmpty]. Memory is
+// bounded: listings of stores that are not [WalkOrdered] are sorted
+// within [SourceOptions.SortMemory], spilling to temp files beyond it.
 func (s *Source) List(ctx context.Context, fn func(path string, e manifest.Entry) error) error {
+	return s.list(ctx, func(p string, e manifest.Entry) error {
+		full, err := s.place(p, e)
+		if err != nil {
+			return err
+		}
+		e.Name = full[strings.LastIndexByte(full, '/')+1:]
+		return fn(full, e)
+	})
+}
+
+// place returns the path in the version of the entry listed at p below
+// the location (see [SourceOptions.Path]).
+func (s *Source) place(p string, e manifest.Entry) (string, error) {
+	var full string
+	switch {
+	case p != "":
+		full = p
+		if s.path != "" {
+			full = s.path + "/" + p
+		}
+	case s.pathDir && e.Kind == manifest.KindRef:
+		return "", fmt.Errorf("%w: %s is one object, and PATH %q names a folder: give the file name it lands at (%s=%s)",
+			ErrInvalid, clip(s.loc.String()), s.o.Path, path.Join(s.path, s.defaultName()), clip(s.loc.String()))
+	case s.path != "":
+		full = s.path
+	case e.Kind == manifest.KindRefLocation:
+		return s.loc.locationPath()
+	default:
+		return s.loc.Name()
+	}
+	if n := strings.Count(full, "/") + 1; n > manifest.MaxDepth {
+		return "", fmt.Errorf("%w: %s lands at a path %d levels deep (the limit is %d)", ErrInvalid, clip(e.Ref.URI), n, manifest.MaxDepth)
+	}
+	return full, nil
+}
+
+// defaultName returns the base name of the location, for messages.
+func (s *Source) defaultName() string {
+	if name, err := s.loc.Name(); err == nil {
+		return name
+	}
+	return "NAME"
+}
+
+// list is List with paths below the location: "" for a single object
+// or a location-only reference, whose entry is left unnamed.
+func (s *Source) list(ctx context.Context, fn func(path string, e manifest.Entry) error) error {
 	if s.o.NoChecksum {
 		if err := s.store.Probe(ctx, s.loc); err != nil {
 			return err
 		}
-		return fn("", manifest.Entry{Name: s.name, Kind: manifest.KindRefLocation, Ref: &manifest.Reference{URI: s.loc.String()}})
+		return fn("", manifest.Entry{Kind: manifest.KindRefLocation, Ref: &manifest.Reference{URI: s.loc.String()}})
 	}
 	var meter Meter = nopMeter{}
 	if s.o.Progress != nil {
@@ -216,6 +284,11 @@ func (s *Source) List(ctx context.Context, fn func(path string, e manifest.Entry
 		return err
 	}
 	if n == 0 {
+		if s.pulling {
+			// A location-only reference: what it held at commit was never
+			// listed, so nothing tells what is missing.
+			return fmt.Errorf("%w: nothing at %s now; it was recorded without checksums, so what it held then is not known (restore it at its source)", errEmptyNow, clip(s.loc.String()))
+		}
 		return fmt.Errorf("%w: nothing at %s (check the prefix, or record the location alone with --no-checksum)", ErrEmpty, clip(s.loc.String()))
 	}
 	if srt != nil {
@@ -226,29 +299,48 @@ func (s *Source) List(ctx context.Context, fn func(path string, e manifest.Entry
 	return nil
 }
 
-// checkEntry checks one listed object's path and sets its name.
+// checkEntry checks one listed object, at path p below the location: that
+// pull and verify will accept its URI, and that p can be stored in a tree.
+// What a version records is checked here, when it is listed: a recorded
+// entry that a later pull refuses could never be pulled. Messages quote
+// the object's URI, so that a key's control characters show escaped.
 func (s *Source) checkEntry(p string, e *manifest.Entry) error {
 	if e.Kind != manifest.KindRef || e.Ref == nil {
 		return fmt.Errorf("reference: %s: store listed a %v entry", clip(s.loc.String()), e.Kind)
 	}
+	if err := checkRecordable(e.Ref.URI); err != nil {
+		return err
+	}
 	if p == "" {
-		e.Name = s.name
 		return nil
 	}
+	// The depth of the path in the version, with SourceOptions.Path, is
+	// checked where it is known (place).
 	depth := strings.Count(p, "/") + 1
-	if depth >= manifest.MaxDepth {
-		return fmt.Errorf("%w: %s: nested %d levels deep (the limit is %d)", ErrInvalid, clip(e.Ref.URI), depth, manifest.MaxDepth-1)
+	if depth > manifest.MaxDepth {
+		return fmt.Errorf("%w: %s: nested %d levels deep (the limit is %d)", ErrInvalid, clip(e.Ref.URI), depth, manifest.MaxDepth)
 	}
-	last := p
-	for rest := p; rest != ""; {
-		var el string
-		el, rest, _ = strings.Cut(rest, "/")
+	for el := range strings.SplitSeq(p, "/") {
 		if err := manifest.ValidPathElement(el); err != nil {
-			return fmt.Errorf("%w: %s: cannot store the path %q: %v", ErrInvalid, clip(e.Ref.URI), p, err)
+			return fmt.Errorf("%w: %s: cannot store the path %q: %v (rename the object at its source, or reference a prefix that leaves it out)", ErrInvalid, clip(e.Ref.URI), p, err)
 		}
-		last = el
 	}
-	e.Name = last
+	return nil
+}
+
+// checkRecordable checks that uri, an object's URI as a listing made it,
+// is one [Parse] accepts and prints back unchanged: the URI pull and
+// verify will parse. Bucket keys may hold control characters, which a
+// URI may not. Parse's message quotes the URI, escaping them.
+func checkRecordable(uri string) error {
+	const advice = "a version cannot record this object: rename it at its source, or reference a prefix that leaves it out"
+	loc, err := Parse(uri)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w (%s)", err, advice)
+	case loc.String() != uri:
+		return fmt.Errorf("%w: %s reads back as %s (%s)", ErrInvalid, strconv.Quote(clip(uri)), strconv.Quote(clip(loc.String())), advice)
+	}
 	return nil
 }
 

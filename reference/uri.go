@@ -217,10 +217,11 @@ func fileURI(p string) string {
 	return (&url.URL{Scheme: SchemeFile, Path: p}).String()
 }
 
-// Name returns the path element the reference lands under in a version:
-// the base name of its key, path or URL path, or the bucket or host name
-// when that is empty. The error wraps [ErrInvalid] when that name cannot
-// be a tree entry's name.
+// Name returns the base name of the location: of its key, path or URL
+// path, or the bucket or host name when that is empty. A single object
+// lands under it in a version unless a path is given
+// ([SourceOptions.Path]). The error wraps [ErrInvalid] when that name
+// cannot be a tree entry's name.
 func (l Location) Name() (string, error) {
 	var name string
 	switch l.Scheme {
@@ -246,7 +247,91 @@ func (l Location) Name() (string, error) {
 		return "", fmt.Errorf("%w: unknown scheme %q", ErrInvalid, l.Scheme)
 	}
 	if err := manifest.ValidPathElement(name); err != nil {
-		return "", fmt.Errorf("%w: %q lands under the name %q, which cannot be stored: %v (use another URI)", ErrInvalid, clip(l.String()), name, err)
+		return "", fmt.Errorf("%w: %q lands under the name %q, which cannot be stored: %v (give it a path: --ref PATH=URI)", ErrInvalid, clip(l.String()), name, err)
 	}
 	return name, nil
+}
+
+// locationPath returns where a location-only reference lands in a version
+// unless a path is given, as W&B's add_reference with checksum=False puts
+// it: an s3:// or gs:// location under its whole key (without a trailing
+// '/'), or the bucket's name for a whole bucket; an http(s):// or file://
+// location under its base name ([Location.Name]). The error wraps
+// [ErrInvalid] when that path cannot be stored.
+func (l Location) locationPath() (string, error) {
+	if l.Scheme != SchemeS3 && l.Scheme != SchemeGCS {
+		return l.Name()
+	}
+	p := strings.TrimSuffix(l.Key, "/")
+	if p == "" {
+		p = l.Bucket
+	}
+	if err := checkElements(p); err != nil {
+		return "", fmt.Errorf("%w: %q lands at the path %q, which cannot be stored: %v (give it a path: --ref PATH=URI)", ErrInvalid, clip(l.String()), p, err)
+	}
+	return p, nil
+}
+
+// SplitPath splits a reference argument of the form PATH=URI, as commit's
+// --ref takes it, into PATH and URI. An argument without PATH comes back
+// whole as uri, with found false. A URI holds no '=' before the "://"
+// that ends its scheme (scheme names are letters, digits, '+', '-' and
+// '.'), so the last '=' before the first "://" ends PATH: the split is
+// unambiguous, and a URI's own '=' (in a query, say) stays in it. An
+// argument without "://" is split at the last '=' before its first ':',
+// so that a malformed URI is reported as one.
+func SplitPath(arg string) (path, uri string, found bool) {
+	end := strings.Index(arg, "://")
+	if end < 0 {
+		end = strings.IndexByte(arg, ':')
+	}
+	if end < 0 {
+		return "", arg, false
+	}
+	i := strings.LastIndexByte(arg[:end], '=')
+	if i < 0 {
+		return "", arg, false
+	}
+	return arg[:i], arg[i+1:], true
+}
+
+// ValidPath checks the PATH of a PATH=URI reference
+// ([SourceOptions.Path]) as commit checks --prefix: a slash-separated path
+// relative to the version's root, each element a valid name
+// ([manifest.ValidPathElement]), at most [manifest.MaxDepth] elements, and
+// optionally a trailing '/'. The error wraps [ErrInvalid].
+func ValidPath(p string) error {
+	_, _, err := cleanPath(p)
+	return err
+}
+
+// cleanPath checks p (see [ValidPath]) and returns it without its trailing
+// '/', and whether it had one.
+func cleanPath(p string) (clean string, dir bool, err error) {
+	switch {
+	case p == "":
+		return "", false, fmt.Errorf("%w: empty PATH in PATH=URI: give the folder or file name the reference lands at, or leave out PATH= for the default", ErrInvalid)
+	case strings.HasPrefix(p, "/"):
+		return "", false, fmt.Errorf("%w: PATH %q in PATH=URI: give a path inside the version, relative to its root (%q), not a path on this machine", ErrInvalid, clip(p), clip(strings.Trim(p, "/")))
+	}
+	clean, dir = strings.CutSuffix(p, "/")
+	if err := checkElements(clean); err != nil {
+		return "", false, fmt.Errorf("%w: PATH %q in PATH=URI: %v", ErrInvalid, clip(p), err)
+	}
+	return clean, dir, nil
+}
+
+// checkElements checks that p is a path a version can hold: valid names
+// ([manifest.ValidPathElement]) joined by '/', at most [manifest.MaxDepth]
+// of them.
+func checkElements(p string) error {
+	if n := strings.Count(p, "/") + 1; n > manifest.MaxDepth {
+		return fmt.Errorf("%d path elements (the limit is %d)", n, manifest.MaxDepth)
+	}
+	for el := range strings.SplitSeq(p, "/") {
+		if err := manifest.ValidPathElement(el); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -42,8 +42,9 @@ type CommitOptions struct {
 	// Git is the project's Git state, if known (see lineage.ReadGit).
 	Git *manifest.GitInfo
 	// Refs are references to data kept elsewhere (see RefSource). Each
-	// lands at the version's root under its name: one entry for an object
-	// or a location, a folder of entries for a prefix.
+	// lists its entries at their paths in the version (under Prefix), and
+	// they are laid over the files and folders of Paths: folders of one
+	// name merge, any other clash is an error.
 	Refs []RefSource
 }
 
@@ -100,7 +101,6 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 	if err != nil {
 		return nil, err
 	}
-	root.refs = o.Refs
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -115,6 +115,9 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 		}
 	}()
 	top, err := c.dir(ctx, root)
+	if err == nil && len(o.Refs) > 0 {
+		top, err = c.addRefs(ctx, top, root, o.Refs) // reference.go
+	}
 	if err == nil {
 		top, err = c.wrapPrefix(ctx, top, o.Prefix)
 	}
@@ -233,8 +236,7 @@ func validName(what, s string) error {
 type vdir struct {
 	dirs   []string
 	files  []source
-	refs   []RefSource // references landing here (the root only)
-	listed *listing    // set once a pool worker lists it ahead of the walk
+	listed *listing // set once a pool worker lists it ahead of the walk
 }
 
 // source is one named thing that lands in a vdir.
@@ -492,8 +494,6 @@ func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
 			e, err := c.dir(ctx, it.sub)
 			e.Name = it.name
 			res = doneResult(e, err)
-		case it.ref != nil:
-			res = doneResult(c.ref(ctx, it.ref))
 		default:
 			res = c.file(ctx, it.src)
 		}
@@ -535,7 +535,6 @@ type item struct {
 	name   string
 	src    source
 	sub    *vdir
-	ref    RefSource
 	known  bool
 	digest objects.ID
 }
@@ -543,7 +542,7 @@ type item struct {
 // list merges the entries of v's directories and loose files in name order.
 // Directories of the same name merge; any other clash is an error.
 func (c *committer) list(v *vdir) ([]item, error) {
-	if len(v.dirs) == 1 && len(v.files) == 0 && len(v.refs) == 0 {
+	if len(v.dirs) == 1 && len(v.files) == 0 {
 		// The common case, every folder below the command line's: its
 		// listing is already sorted and unique.
 		return c.listDir(v.dirs[0])
@@ -583,11 +582,6 @@ func (c *committer) list(v *vdir) ([]item, error) {
 			if err := add(it, path); err != nil {
 				return nil, err
 			}
-		}
-	}
-	for _, src := range v.refs {
-		if err := claimRef(byName, origin, src); err != nil {
-			return nil, err
 		}
 	}
 	items := make([]item, 0, len(byName))

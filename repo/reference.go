@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,16 +22,17 @@ import (
 
 // RefSource is one reference to record in a commit.
 type RefSource interface {
-	// Name is the path element the reference lands under at the version's
-	// root (or under CommitOptions.Prefix).
-	Name() string
+	// String names the reference in messages (its URI).
+	String() string
 	// List calls fn for the reference's entries, on the calling goroutine,
-	// in walk order of path ([manifest.Walk]). A single object or a
-	// location-only reference is one call with path "" and an entry named
-	// Name(); a folder is one call per object, path being its
-	// slash-separated path below the folder and e.Name its last element.
-	// Entries are of kind [manifest.KindRef] or [manifest.KindRefLocation].
-	// List returns fn's error as it is; it may be called more than once.
+	// in walk order of path ([manifest.Walk]), each path being where the
+	// entry lands in the version: slash-separated, relative to the
+	// version's root (or CommitOptions.Prefix), never "", its last element
+	// the entry's Name. Where that is (a prefix's objects at the root,
+	// relative to the prefix; an object under its base name; or a path the
+	// user gave) is the source's business. Entries are of kind
+	// [manifest.KindRef] or [manifest.KindRefLocation]. List returns fn's
+	// error as it is; it may be called more than once.
 	List(ctx context.Context, fn func(path string, e manifest.Entry) error) error
 }
 
@@ -56,12 +59,182 @@ func refGone(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, objects.ErrCorrupt)
 }
 
-// ref builds the entry of one reference: the entry itself for a single
-// object or a location, else a folder of its objects. Entries stream into
-// one DirWriter per open folder, so memory stays bounded whatever the
-// number of objects.
+// PrivatePaths returns the files and folders that references to local
+// files leave out, as commit leaves them out of folders (listDir): the
+// repository's own folder and the project's Git folder.
+func (r *Repo) PrivatePaths() []string { return []string{r.Dir, r.gitDir()} }
+
+// addRefs lays the trees of references over top, the tree of the commit's
+// files and folders (local, from CommitOptions.Paths), as W&B adds a
+// reference's entries to an artifact's: folders of one name merge, and
+// any other path claimed twice is an error naming both claimants.
+func (c *committer) addRefs(ctx context.Context, top manifest.Entry, local *vdir, srcs []RefSource) (manifest.Entry, error) {
+	var layers []manifest.Entry // root trees, the local files' first
+	var from []RefSource        // the source of each layer; nil for the local files
+	if len(local.dirs)+len(local.files) > 0 {
+		layers, from = append(layers, top), append(from, nil)
+	}
+	for _, src := range srcs {
+		e, err := c.ref(ctx, src)
+		if err != nil {
+			return manifest.Entry{}, err
+		}
+		layers, from = append(layers, e), append(from, src)
+	}
+	if len(layers) == 1 {
+		return layers[0], nil
+	}
+	// Merging reads back the trees just built, which sit in the writer's
+	// pending batch until a flush. The blobs become durable before any
+	// version names them, as any large commit's do (PutBlob flushes a full
+	// batch): if the commit fails they are garbage for GC, never visible.
+	// The merge itself reads only these layers, never its own output.
+	if err := c.w.Flush(ctx); err != nil {
+		return manifest.Entry{}, err
+	}
+	ids, owners := make([]objects.ID, len(layers)), make([]int, len(layers))
+	for i, l := range layers {
+		ids[i], owners[i] = l.Digest, i
+	}
+	m, err := c.mergeDirs(ctx, ids, owners, "")
+	var clash *pathClash
+	if errors.As(err, &clash) {
+		name := func(i int) string {
+			if from[i] == nil {
+				return local.claimant(clash.path)
+			}
+			return from[i].String()
+		}
+		return manifest.Entry{}, fmt.Errorf("%w: %s and %s both claim the path %q in the version (give the reference a path of its own: --ref PATH=URI)",
+			ErrInvalid, name(clash.a), name(clash.b), clash.path)
+	}
+	return m, err
+}
+
+// claimant names the local source of version path p, a path the local
+// files and folders of a commit hold, for messages.
+func (v *vdir) claimant(p string) string {
+	first, _, _ := strings.Cut(p, "/")
+	for _, f := range v.files {
+		if f.name == first {
+			return f.path
+		}
+	}
+	for _, d := range v.dirs {
+		full := filepath.Join(d, filepath.FromSlash(p))
+		if _, err := os.Lstat(full); err == nil {
+			return full
+		}
+	}
+	return "the files and folders committed"
+}
+
+// pathClash is a path that two layers being merged, a and b, both hold,
+// not both as folders.
+type pathClash struct {
+	path string
+	a, b int
+}
+
+func (e *pathClash) Error() string { return fmt.Sprintf("repo: %q is claimed twice", e.path) }
+
+// mergeDirs merges directories ids, whose entries' paths start with
+// prefix and which come from layers owners, into one: the entries of
+// each, folders of one name merged in turn, and any other name held by
+// two a *pathClash. Subtrees that one side alone holds are kept as they
+// are, unread; memory is a node per level of each side.
+func (c *committer) mergeDirs(ctx context.Context, ids []objects.ID, owners []int, prefix string) (manifest.Entry, error) {
+	type cursor struct {
+		next  func() (manifest.Entry, error, bool)
+		e     manifest.Entry
+		err   error
+		ok    bool
+		owner int
+	}
+	cs := make([]*cursor, len(ids))
+	for i, id := range ids {
+		next, stop := iter.Pull2(dirEntries(ctx, c.blobs, id))
+		defer stop()
+		cs[i] = &cursor{next: next, owner: owners[i]}
+		cs[i].e, cs[i].err, cs[i].ok = next()
+	}
+	dw := manifest.NewDirWriter(ctx, c.blobs)
+	var same []*cursor
+	for {
+		same = same[:0]
+		for _, cu := range cs {
+			switch {
+			case cu.err != nil:
+				return manifest.Entry{}, cu.err
+			case !cu.ok:
+			case len(same) == 0 || cu.e.Name < same[0].e.Name:
+				same = append(same[:0], cu)
+			case cu.e.Name == same[0].e.Name:
+				same = append(same, cu)
+			}
+		}
+		if len(same) == 0 {
+			break
+		}
+		e := same[0].e
+		if len(same) > 1 {
+			sub, subOwners := make([]objects.ID, len(same)), make([]int, len(same))
+			for i, cu := range same {
+				if cu.e.Kind != manifest.KindDir {
+					other := same[0]
+					if i == 0 {
+						other = same[1]
+					}
+					return manifest.Entry{}, &pathClash{path: prefix + e.Name, a: min(cu.owner, other.owner), b: max(cu.owner, other.owner)}
+				}
+				sub[i], subOwners[i] = cu.e.Digest, cu.owner
+			}
+			m, err := c.mergeDirs(ctx, sub, subOwners, prefix+e.Name+"/")
+			if err != nil {
+				return manifest.Entry{}, err
+			}
+			m.Name = e.Name
+			e = m
+		}
+		if err := dw.Add(e); err != nil {
+			return manifest.Entry{}, err
+		}
+		for _, cu := range same {
+			cu.e, cu.err, cu.ok = cu.next()
+		}
+	}
+	id, size, files, err := dw.Finish()
+	if err != nil {
+		return manifest.Entry{}, err
+	}
+	return manifest.Entry{Kind: manifest.KindDir, Digest: id, Size: size, Files: files}, nil
+}
+
+// errStopped ends a directory read whose consumer stopped (dirEntries).
+var errStopped = errors.New("repo: stopped")
+
+// dirEntries yields the entries of directory id in name order, and last
+// an error, with a zero entry, if reading fails.
+func dirEntries(ctx context.Context, g manifest.BlobGetter, id objects.ID) iter.Seq2[manifest.Entry, error] {
+	return func(yield func(manifest.Entry, error) bool) {
+		err := manifest.ReadDir(ctx, g, id, func(e manifest.Entry) error {
+			if !yield(e, nil) {
+				return errStopped
+			}
+			return nil
+		})
+		if err != nil && err != errStopped {
+			yield(manifest.Entry{}, err)
+		}
+	}
+}
+
+// ref builds the tree of one reference: its entries at their paths in the
+// version, in a tree to lay over the version's root (addRefs). Entries
+// stream into one DirWriter per open folder, so memory stays bounded
+// whatever the number of objects.
 func (c *committer) ref(ctx context.Context, src RefSource) (manifest.Entry, error) {
-	t := &refTree{ctx: ctx, blobs: c.blobs, name: src.Name(), maxDepth: manifest.MaxDepth - c.prefixDepth - 1}
+	t := &refTree{ctx: ctx, blobs: c.blobs, src: src, maxDepth: manifest.MaxDepth - c.prefixDepth}
 	defer func() { t.stack = nil }()
 	if err := src.List(ctx, t.add); err != nil {
 		return manifest.Entry{}, err
@@ -73,12 +246,11 @@ func (c *committer) ref(ctx context.Context, src RefSource) (manifest.Entry, err
 type refTree struct {
 	ctx      context.Context
 	blobs    manifest.BlobPutter
-	name     string
-	maxDepth int // most path elements below the reference's folder
+	src      RefSource
+	maxDepth int // most path elements of an entry, below CommitOptions.Prefix
 
-	single *manifest.Entry // a single object or location
-	stack  []refFrame      // open folders; stack[0] is the reference's own
-	n      int64
+	stack []refFrame // open folders; stack[0] is the version's root
+	n     int64
 }
 
 type refFrame struct {
@@ -89,15 +261,7 @@ type refFrame struct {
 func (t *refTree) add(p string, e manifest.Entry) error {
 	t.n++
 	if p == "" {
-		if t.n != 1 {
-			return fmt.Errorf("repo: reference %s: a single object listed among others", t.name)
-		}
-		e.Name = t.name
-		t.single = &e
-		return nil
-	}
-	if t.single != nil {
-		return fmt.Errorf("repo: reference %s: a single object listed among others", t.name)
+		return fmt.Errorf("repo: reference %s: an entry listed without a path", t.src)
 	}
 	if len(t.stack) == 0 {
 		t.stack = append(t.stack, refFrame{dw: manifest.NewDirWriter(t.ctx, t.blobs)})
@@ -106,7 +270,7 @@ func (t *refTree) add(p string, e manifest.Entry) error {
 	// p has left, open those it enters.
 	dirs := strings.Split(p, "/")
 	if len(dirs) > t.maxDepth {
-		return fmt.Errorf("%w: reference %s: %q is nested deeper than %d levels", ErrInvalid, t.name, p, manifest.MaxDepth)
+		return fmt.Errorf("%w: reference %s: %q is nested deeper than %d levels", ErrInvalid, t.src, p, manifest.MaxDepth)
 	}
 	dirs = dirs[:len(dirs)-1]
 	k := 0
@@ -127,7 +291,7 @@ func (t *refTree) add(p string, e manifest.Entry) error {
 		}
 	}
 	if err := t.stack[len(t.stack)-1].dw.Add(e); err != nil {
-		return fmt.Errorf("reference %s: %w", t.name, err)
+		return fmt.Errorf("reference %s: %w", t.src, err)
 	}
 	return nil
 }
@@ -138,20 +302,18 @@ func (t *refTree) pop() error {
 	t.stack = t.stack[:len(t.stack)-1]
 	id, size, files, err := f.dw.Finish()
 	if err != nil {
-		return fmt.Errorf("reference %s: %w", t.name, err)
+		return fmt.Errorf("reference %s: %w", t.src, err)
 	}
 	if err := t.stack[len(t.stack)-1].dw.Add(manifest.Entry{Name: f.name, Kind: manifest.KindDir, Digest: id, Size: size, Files: files}); err != nil {
-		return fmt.Errorf("reference %s: %w", t.name, err)
+		return fmt.Errorf("reference %s: %w", t.src, err)
 	}
 	return nil
 }
 
+// finish returns the root of the reference's tree (without a name).
 func (t *refTree) finish() (manifest.Entry, error) {
-	if t.single != nil {
-		return *t.single, nil
-	}
 	if len(t.stack) == 0 {
-		return manifest.Entry{}, fmt.Errorf("repo: reference %s listed nothing", t.name)
+		return manifest.Entry{}, fmt.Errorf("repo: reference %s listed nothing", t.src)
 	}
 	for len(t.stack) > 1 {
 		if err := t.pop(); err != nil {
@@ -160,9 +322,9 @@ func (t *refTree) finish() (manifest.Entry, error) {
 	}
 	id, size, files, err := t.stack[0].dw.Finish()
 	if err != nil {
-		return manifest.Entry{}, fmt.Errorf("reference %s: %w", t.name, err)
+		return manifest.Entry{}, fmt.Errorf("reference %s: %w", t.src, err)
 	}
-	return manifest.Entry{Name: t.name, Kind: manifest.KindDir, Digest: id, Size: size, Files: files}, nil
+	return manifest.Entry{Kind: manifest.KindDir, Digest: id, Size: size, Files: files}, nil
 }
 
 // Limits of pulling references.
@@ -432,21 +594,6 @@ func (vf *verifier) ref(ctx context.Context, p string, e manifest.Entry, full st
 			vf.add(&vf.rep.Changed, p)
 		}
 	})
-}
-
-// claimRef adds a reference to a vdir's items, refusing a name that
-// another source claims.
-func claimRef(byName map[string]*item, origin map[string]string, src RefSource) error {
-	name := src.Name()
-	what := "a reference"
-	if s, ok := src.(fmt.Stringer); ok {
-		what = s.String()
-	}
-	if prev, ok := origin[name]; ok {
-		return fmt.Errorf("%w: %s and %s both claim the path %q in the version (commit them under different --prefix values)", ErrInvalid, prev, what, name)
-	}
-	byName[name], origin[name] = &item{name: name, ref: src}, what
-	return nil
 }
 
 // pathDepth returns the number of elements of a slash-separated path.

@@ -33,7 +33,7 @@ func newCommitCommand(e env) *cli.Command {
 	return &cli.Command{
 		Name:      "commit",
 		Usage:     "log a version of an artifact from files and folders",
-		ArgsUsage: "NAME [PATH...] [--ref URI...]",
+		ArgsUsage: "NAME [PATH...] [--ref [PATH=]URI...]",
 		Description: "A folder contributes its contents at the version's root, a file its base name;\n" +
 			"--prefix puts them under a folder. The project's own .trove and .git folders are left out.\n" +
 			"Content equal to the artifact's latest version makes no new version: trove says which\n" +

@@ -75,7 +75,13 @@ func newLsCommand(e env) *cli.Command {
 }
 
 func fileInfo(p string, e manifest.Entry) fileJSON {
-	f := fileJSON{Path: p, Kind: e.Kind.String(), Mode: fmt.Sprintf("%04o", e.Mode), Size: e.Size}
+	mode := e.Mode
+	if e.Kind == manifest.KindRef || e.Kind == manifest.KindRefLocation {
+		// A reference records no mode (its 0 means none): show, in text
+		// and JSON alike, the mode of the file a pull writes.
+		mode = manifest.ModeFile
+	}
+	f := fileJSON{Path: p, Kind: e.Kind.String(), Mode: fmt.Sprintf("%04o", mode), Size: e.Size}
 	switch e.Kind {
 	case manifest.KindFile:
 		f.Digest = e.Digest.String()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,19 +61,19 @@ func versionCount(t *testing.T, dir, name string) int {
 	return len(log)
 }
 
-// TestRefFile: a file:// folder mixed with local files; a new version only
-// when the folder changes; pull, verify and a changed source.
+// TestRefFile: a file:// folder mixed with local files, its files at the
+// version's root (as W&B's add_reference lays them out); a new version
+// only when the folder changes; pull, verify and a changed source.
 func TestRefFile(t *testing.T) {
 	proj := newProject(t)
 	src := t.TempDir()
 	writeFiles(t, src, map[string]string{"train/0.png": "zero", "train/1.png": "one", "train-labels.csv": "0,1", "README": "r"})
 	writeFiles(t, proj, map[string]string{"config.json": "{}"})
 	ref := "file://" + src
-	name := filepath.Base(src)
 	mustTrove(t, proj, "commit", "ds", "--type", "dataset", "config.json", "--ref", ref)
 	files := refFiles(t, proj, "ds")
-	f, ok := files[name+"/train/1.png"]
-	if !ok || f.Kind != "ref" || f.URL != ref+"/train/1.png" || f.ChecksumKind != "b3" || f.Size != 3 {
+	f, ok := files["train/1.png"]
+	if !ok || f.Kind != "ref" || f.URL != ref+"/train/1.png" || f.ChecksumKind != "b3" || f.Size != 3 || len(files) != 5 {
 		t.Fatalf("ls: %+v", files)
 	}
 	if out := mustTrove(t, proj, "ls", "ds"); !strings.Contains(out, ref+"/train-labels.csv") {
@@ -89,15 +90,15 @@ func TestRefFile(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "out")
 	mustTrove(t, proj, "pull", "ds", "-o", out)
-	for p, want := range map[string]string{name + "/train/2.png": "two", name + "/train-labels.csv": "0,1", "config.json": "{}"} {
+	for p, want := range map[string]string{"train/2.png": "two", "train-labels.csv": "0,1", "config.json": "{}"} {
 		if got, err := os.ReadFile(filepath.Join(out, p)); err != nil || string(got) != want {
 			t.Fatalf("pulled %s = %q, %v", p, got, err)
 		}
 	}
 	mustTrove(t, proj, "verify", "ds", out)
 	// The pulled copy is damaged: verify says which file.
-	writeFiles(t, out, map[string]string{name + "/README": "R"})
-	if r := wantExit(t, proj, exitMismatch, nil, "verify", "ds", out); !strings.Contains(r.stdout, "changed  "+name+"/README") {
+	writeFiles(t, out, map[string]string{"README": "R"})
+	if r := wantExit(t, proj, exitMismatch, nil, "verify", "ds", out); !strings.Contains(r.stdout, "changed  README") {
 		t.Fatalf("verify:\n%s", r.stdout)
 	}
 	mustTrove(t, proj, "verify", "ds", out, "--skip-references") // same size: not read
@@ -105,14 +106,14 @@ func TestRefFile(t *testing.T) {
 	// The source changes: pull fails naming the entry, or warns when told.
 	writeFiles(t, src, map[string]string{"README": "changed"})
 	fresh := filepath.Join(t.TempDir(), "fresh")
-	wantExit(t, proj, exitMismatch, []string{name + "/README", "changed at its source"}, "pull", "ds", "-o", fresh)
-	r := wantExit(t, proj, exitOK, []string{"warning: " + name + "/README"}, "pull", "ds", "-o", fresh, "--allow-missing-references")
-	if _, err := os.Stat(filepath.Join(fresh, name, "README")); err == nil {
+	wantExit(t, proj, exitMismatch, []string{"README", "changed at its source"}, "pull", "ds", "-o", fresh)
+	r := wantExit(t, proj, exitOK, []string{"warning: README"}, "pull", "ds", "-o", fresh, "--allow-missing-references")
+	if _, err := os.Stat(filepath.Join(fresh, "README")); err == nil {
 		t.Fatalf("a changed object was written:\n%s", r.stderr)
 	}
 	writeFiles(t, src, map[string]string{"README": "r"})
 	os.Remove(filepath.Join(src, "train", "0.png"))
-	wantExit(t, proj, exitError, []string{name + "/train/0.png", "not found"}, "pull", "ds", "-o", t.TempDir())
+	wantExit(t, proj, exitError, []string{"train/0.png", "not found"}, "pull", "ds", "-o", t.TempDir())
 }
 
 // TestRefNoChecksum: a location-only reference changes the version only
@@ -177,7 +178,7 @@ func TestRefS3(t *testing.T) {
 	ref := "s3://" + b + "/ds/mnist"
 	mustTrove(t, proj, "commit", "mnist", "--type", "dataset", "--ref", ref)
 	files := refFiles(t, proj, "mnist")
-	if f := files["mnist/train.csv"]; len(files) != 3 || f.URL != ref+"/train.csv" || f.ChecksumKind != "etag" || f.Digest == "" {
+	if f := files["train.csv"]; len(files) != 3 || f.URL != ref+"/train.csv" || f.ChecksumKind != "etag" || f.Digest == "" {
 		t.Fatalf("ls: %+v", files)
 	}
 	if out := mustTrove(t, proj, "commit", "mnist", "--ref", ref+"/"); !strings.Contains(out, "no change") {
@@ -185,15 +186,15 @@ func TestRefS3(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "out")
 	mustTrove(t, proj, "pull", "mnist", "-o", out)
-	if got, err := os.ReadFile(filepath.Join(out, "mnist", "train", "0")); err != nil || string(got) != "zero" {
+	if got, err := os.ReadFile(filepath.Join(out, "train", "0")); err != nil || string(got) != "zero" {
 		t.Fatalf("pulled train/0 = %q, %v", got, err)
 	}
 	mustTrove(t, proj, "verify", "mnist", out)
 
 	putS3(t, c, b, "ds/mnist/train/0", "ZERO")
 	fresh := filepath.Join(t.TempDir(), "fresh")
-	wantExit(t, proj, exitMismatch, []string{"mnist/train/0", "ETag"}, "pull", "mnist", "-o", fresh)
-	wantExit(t, proj, exitOK, []string{"warning: mnist/train/0"}, "pull", "mnist", "-o", fresh, "--allow-missing-references")
+	wantExit(t, proj, exitMismatch, []string{"train/0", "ETag"}, "pull", "mnist", "-o", fresh)
+	wantExit(t, proj, exitOK, []string{"warning: train/0"}, "pull", "mnist", "-o", fresh, "--allow-missing-references")
 	// out holds v0 as pulled: verified by what the pull learnt of the
 	// objects' content, not against their sources now. fresh lacks the
 	// object that changed.
@@ -208,7 +209,7 @@ func TestRefS3(t *testing.T) {
 	if _, err := c.DeleteObject(context.Background(), &awss3.DeleteObjectInput{Bucket: &b, Key: aws.String("ds/mnist/test/0")}); err != nil {
 		t.Fatal(err)
 	}
-	wantExit(t, proj, exitError, []string{"mnist/test/0", "not found"}, "pull", "mnist", "-o", t.TempDir())
+	wantExit(t, proj, exitError, []string{"test/0", "not found"}, "pull", "mnist", "-o", t.TempDir())
 }
 
 // TestRefGCS: a GCS prefix on fake-gcs-server.
@@ -221,24 +222,30 @@ func TestRefGCS(t *testing.T) {
 	proj := newProject(t)
 	mustTrove(t, proj, "commit", "model", "--type", "model", "--ref", "gs://"+b+"/m")
 	files := refFiles(t, proj, "model")
-	if f := files["m/w.bin"]; f.ChecksumKind != "etag+generation" || f.VersionID == "" || f.URL != "gs://"+b+"/m/w.bin" {
+	if f := files["w.bin"]; f.ChecksumKind != "etag+generation" || f.VersionID == "" || f.URL != "gs://"+b+"/m/w.bin" {
 		t.Fatalf("ls: %+v", files)
 	}
 	out := t.TempDir()
 	mustTrove(t, proj, "pull", "model", "-o", out)
-	if got, err := os.ReadFile(filepath.Join(out, "m", "cfg", "a.json")); err != nil || string(got) != "{}" {
+	if got, err := os.ReadFile(filepath.Join(out, "cfg", "a.json")); err != nil || string(got) != "{}" {
 		t.Fatalf("pulled = %q, %v", got, err)
 	}
 	mustTrove(t, proj, "verify", "model", out)
 	wantExit(t, proj, exitUsage, []string{"no-such-bucket", "does not exist"}, "commit", "model", "--ref", "gs://no-such-bucket/m")
 }
 
-// TestRefHTTP: objects served with an ETag and without one, in one version.
+// TestRefHTTP: objects served with an ETag and without one (by
+// Last-Modified only, as python3 -m http.server serves them), in one
+// version; the latter is hashed at commit, so replacing it by bytes of
+// the same size and date is caught on pull.
 func TestRefHTTP(t *testing.T) {
 	t0 := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var mu sync.Mutex
 	content := map[string]string{"/a/weights.bin": "weights", "/b/vocab.txt": "vocab"}
 	withETag := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		c, ok := content[r.URL.Path]
+		mu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -248,7 +255,9 @@ func TestRefHTTP(t *testing.T) {
 	}))
 	defer withETag.Close()
 	without := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		c, ok := content[r.URL.Path]
+		mu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -260,7 +269,7 @@ func TestRefHTTP(t *testing.T) {
 	proj := newProject(t)
 	mustTrove(t, proj, "commit", "web", "--type", "dataset", "--ref", withETag.URL+"/a/weights.bin", "--ref", without.URL+"/b/vocab.txt")
 	files := refFiles(t, proj, "web")
-	if files["weights.bin"].ChecksumKind != "etag" || files["vocab.txt"].ChecksumKind != "http-lm" {
+	if v := files["vocab.txt"]; files["weights.bin"].ChecksumKind != "etag" || v.ChecksumKind != "b3" || v.VersionID != t0.Format(http.TimeFormat) {
 		t.Fatalf("ls: %+v", files)
 	}
 	out := t.TempDir()
@@ -269,9 +278,18 @@ func TestRefHTTP(t *testing.T) {
 		t.Fatalf("pulled vocab.txt = %q", got)
 	}
 	mustTrove(t, proj, "verify", "web", out)
-	t0 = t0.Add(time.Hour) // the server's copy is newer now
-	wantExit(t, proj, exitMismatch, []string{"vocab.txt", "Last-Modified"}, "pull", "web", "-o", t.TempDir())
-	wantExit(t, proj, exitUsage, []string{"both claim the path"}, "commit", "web", "--ref", withETag.URL+"/a/weights.bin", "--ref", without.URL+"/a/weights.bin")
+	mu.Lock()
+	content["/b/vocab.txt"] = "VOCAB" // same size, same date
+	mu.Unlock()
+	wantExit(t, proj, exitMismatch, []string{"vocab.txt", "content hashes to"}, "pull", "web", "-o", t.TempDir())
+	wantExit(t, proj, exitUsage, []string{"both claim the path \"weights.bin\"", "--ref PATH=URI"}, "commit", "web", "--ref", withETag.URL+"/a/weights.bin", "--ref", without.URL+"/a/weights.bin")
+	mu.Lock()
+	content["/b/vocab.txt"] = "vocab"
+	mu.Unlock()
+	mustTrove(t, proj, "commit", "web", "--ref", withETag.URL+"/a/weights.bin", "--ref", "b/weights.bin="+without.URL+"/a/weights.bin")
+	if files := refFiles(t, proj, "web"); len(files) != 2 || files["b/weights.bin"].URL != without.URL+"/a/weights.bin" {
+		t.Fatalf("ls: %+v", files)
+	}
 }
 
 // TestRefBadInput: each kind of bad input is a clear error, and no
@@ -296,7 +314,9 @@ func TestRefBadInput(t *testing.T) {
 		{"past the cap", []string{"--ref", "s3://" + b + "/p", "--max-objects", "1"}, exitUsage, []string{"more than 1 objects", "--max-objects"}},
 		{"bad cap", []string{"--ref", "s3://" + b + "/p", "--max-objects", "0"}, exitUsage, []string{"--max-objects 0"}},
 		{"no-checksum alone", []string{"x", "--no-checksum"}, exitUsage, []string{"--no-checksum applies to references"}},
-		{"name clash", []string{"p", "--ref", "s3://" + b + "/p"}, exitUsage, []string{"both claim the path \"p\""}},
+		{"name clash", []string{"p", "--ref", "p=s3://" + b + "/p"}, exitUsage, []string{"both claim the path \"p\"", "--ref PATH=URI"}},
+		{"bad path", []string{"--ref", "/abs=s3://" + b + "/p"}, exitUsage, []string{"PATH \"/abs\"", "relative to its root"}},
+		{"folder path for an object", []string{"--ref", "d/=s3://" + b + "/p/1"}, exitUsage, []string{"one object", "d/1=s3://" + b + "/p/1"}},
 		{"missing file", []string{"--ref", "file:///no/such/folder"}, exitUsage, []string{"no such file or folder"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

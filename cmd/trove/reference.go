@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v3"
 
@@ -14,7 +15,7 @@ import (
 
 // refOptions are commit's reference flags.
 type refOptions struct {
-	uris       []string
+	uris       []string // as given: URI or PATH=URI
 	noChecksum bool
 	maxObjects int64
 	sources    []repo.RefSource // made once the repository is open
@@ -22,17 +23,53 @@ type refOptions struct {
 
 func refFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "ref", Usage: "record a reference to `URI` (s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, http(s)://HOST/PATH, file:///PATH): its objects stay where they are; repeatable"},
+		&cli.FlagBase[[]string, cli.NoConfig, refArgs]{Name: "ref", Usage: "record a reference to `[PATH=]URI` (s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, http(s)://HOST/PATH, file:///PATH): its objects stay where they are; PATH= puts it at PATH in the version; repeatable"},
 		&cli.BoolFlag{Name: "no-checksum", Usage: "record each --ref's location alone, not its objects and checksums (pulls are then not pinned)"},
 		&cli.Int64Flag{Name: "max-objects", Value: reference.DefaultMaxObjects, Usage: "fail if a --ref holds more than `N` objects (never truncated)"},
 	}
 }
 
-const refHelp = "--ref URI records data kept elsewhere under the URI's base name: every object below it with its\n" +
-	"ETag and version id (S3), ETag and generation (GCS), ETag or Last-Modified and length (HTTP) or\n" +
-	"BLAKE3 (file://), so a version changes only when they do; --no-checksum records the location\n" +
-	"alone. S3 credentials and endpoint come from the AWS chain (AWS_ENDPOINT_URL for other servers),\n" +
-	"GCS's from application-default credentials (STORAGE_EMULATOR_HOST for an emulator)."
+// refArgs is --ref's value: each use of the flag is one argument, kept
+// whole. (urfave/cli's slice flags split their values at commas, which
+// keys, paths and URLs may hold.) Its zero value creates values.
+type refArgs struct{ p *[]string }
+
+func (refArgs) Create(v []string, p *[]string, _ cli.NoConfig) cli.Value {
+	*p = append([]string(nil), v...)
+	return &refArgs{p: p}
+}
+
+func (refArgs) ToString(v []string) string { return strings.Join(v, " ") }
+
+func (a *refArgs) Set(s string) error {
+	*a.p = append(*a.p, s)
+	return nil
+}
+
+func (a *refArgs) String() string {
+	if a == nil || a.p == nil {
+		return ""
+	}
+	return strings.Join(*a.p, " ")
+}
+
+func (a *refArgs) Get() any {
+	if a.p == nil {
+		return []string(nil)
+	}
+	return *a.p
+}
+
+const refHelp = "--ref URI records data kept elsewhere, laid out as W&B's add_reference lays it out: a prefix's\n" +
+	"objects at the version's root, relative to the prefix (as a folder's files), a single object under\n" +
+	"its base name; --ref PATH=URI puts a prefix's objects in the folder PATH, or an object at PATH\n" +
+	"(W&B's name=). Each object is recorded with its ETag and version id (S3), ETag and generation\n" +
+	"(GCS), ETag (HTTP) or BLAKE3 (file://, and HTTP servers that send no ETag, whose objects are\n" +
+	"downloaded to hash them), so a version changes only when they do. --no-checksum records the\n" +
+	"location alone, at its key (S3, GCS) or base name (HTTP, file://), or at PATH. file:// references\n" +
+	"leave out the project's .trove and .git. S3 credentials and endpoint come from the AWS chain\n" +
+	"(AWS_ENDPOINT_URL for other servers), GCS's from application-default credentials\n" +
+	"(STORAGE_EMULATOR_HOST for an emulator)."
 
 // parseRefFlags reads and checks the reference flags before any work.
 func parseRefFlags(cmd *cli.Command) (refOptions, error) {
@@ -48,7 +85,13 @@ func parseRefFlags(cmd *cli.Command) (refOptions, error) {
 	if o.maxObjects <= 0 {
 		return o, usagef("commit: --max-objects %d: want a positive number of objects", o.maxObjects)
 	}
-	for _, u := range o.uris {
+	for _, arg := range o.uris {
+		p, u, hasPath := reference.SplitPath(arg)
+		if hasPath {
+			if err := reference.ValidPath(p); err != nil {
+				return o, usagef("commit: --ref %s: %v", arg, err)
+			}
+		}
 		if _, err := reference.Parse(u); err != nil {
 			return o, usagef("commit: --ref: %v", err)
 		}
@@ -68,15 +111,17 @@ func newResolver(r *repo.Repo) (res *reference.Resolver, close func() error) {
 		reference.SchemeGCS:   gcs,
 		reference.SchemeHTTP:  web,
 		reference.SchemeHTTPS: web,
-		reference.SchemeFile:  reference.NewFiles(reference.FilesOptions{Cache: cache}),
+		reference.SchemeFile:  reference.NewFiles(reference.FilesOptions{Cache: cache, Exclude: r.PrivatePaths()}),
 	})
 	return res, func() error { return errors.Join(cache.Close(), gcs.Close()) }
 }
 
 // build makes the sources of the --ref flags.
 func (o *refOptions) build(res *reference.Resolver, r *repo.Repo, prog repo.Progress) error {
-	for _, u := range o.uris {
+	for _, arg := range o.uris {
+		p, u, _ := reference.SplitPath(arg)
 		src, err := res.Source(u, reference.SourceOptions{
+			Path:       p,
 			NoChecksum: o.noChecksum,
 			MaxObjects: o.maxObjects,
 			TempDir:    filepath.Join(r.Dir, "tmp"),
