@@ -153,6 +153,18 @@ func isPathInputError(err error) bool {
 	return errors.As(err, &pe) && pe.Op == "mkdir" && errors.Is(pe.Err, syscall.ENOTDIR)
 }
 
+// oneValuePerFlag makes every repeatable flag of cmd and its subcommands
+// take one value each time it is given: a comma is part of the value
+// (--meta 'layers=[1,2]', a key or alias with a comma), never a separator.
+// urfave/cli reads the setting from the command a flag belongs to, so
+// each command gets it.
+func oneValuePerFlag(cmd *cli.Command) {
+	cmd.DisableSliceFlagSeparator = true
+	for _, sub := range cmd.Commands {
+		oneValuePerFlag(sub)
+	}
+}
+
 func newApp(e env) *cli.Command {
 	app := &cli.Command{
 		Name:      "trove",
@@ -209,6 +221,7 @@ func newApp(e env) *cli.Command {
 	}
 	markUsageErrors(app, e.args)
 	noHelpArgument(app)
+	oneValuePerFlag(app)
 	return app
 }
 
