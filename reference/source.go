@@ -2,6 +2,7 @@ package reference
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -120,6 +121,20 @@ func NewResolver(stores map[string]Store) *Resolver {
 		m[strings.ToLower(k)] = v
 	}
 	return &Resolver{stores: m}
+}
+
+// Close releases the clients of the stores that hold any (io.Closer),
+// each once.
+func (r *Resolver) Close() error {
+	var errs []error
+	seen := map[Store]bool{}
+	for _, st := range r.stores {
+		if c, ok := st.(io.Closer); ok && !seen[st] {
+			seen[st] = true
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (r *Resolver) store(loc Location) (Store, error) {

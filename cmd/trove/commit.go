@@ -86,6 +86,15 @@ func newCommitCommand(e env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			dir, err := workDir(cmd)
+			if err != nil {
+				return err
+			}
+			closeListed, err := o.ref.listAhead(ctx, dir, newProgress(e, cmd.Bool("no-progress")))
+			defer closeListed()
+			if err != nil {
+				return err
+			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
 				if o.run, err = commitRun(ctx, cmd, e, r); err != nil {
 					return err

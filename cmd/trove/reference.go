@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -19,6 +20,9 @@ type refOptions struct {
 	noChecksum bool
 	maxObjects int64
 	sources    []repo.RefSource // made once the repository is open
+	// listed holds, by the index of its URI, each reference listed before
+	// the repository was opened (see listAhead).
+	listed map[int]*reference.Spooled
 }
 
 func refFlags() []cli.Flag {
@@ -104,29 +108,101 @@ func parseRefFlags(cmd *cli.Command) (refOptions, error) {
 // what the stat cache learned.
 func newResolver(r *repo.Repo) (res *reference.Resolver, close func() error) {
 	cache := r.DigestCache()
-	gcs := reference.NewGCS(reference.GCSOptions{})
-	web := reference.NewHTTP(reference.HTTPOptions{})
-	res = reference.NewResolver(map[string]reference.Store{
-		reference.SchemeS3:    reference.NewS3(reference.S3Options{}),
-		reference.SchemeGCS:   gcs,
-		reference.SchemeHTTP:  web,
-		reference.SchemeHTTPS: web,
-		reference.SchemeFile:  reference.NewFiles(reference.FilesOptions{Cache: cache, Exclude: r.PrivatePaths()}),
-	})
-	return res, func() error { return errors.Join(cache.Close(), gcs.Close()) }
+	stores := remoteStores()
+	stores[reference.SchemeFile] = reference.NewFiles(reference.FilesOptions{Cache: cache, Exclude: r.PrivatePaths()})
+	res = reference.NewResolver(stores)
+	return res, func() error { return errors.Join(cache.Close(), res.Close()) }
 }
 
-// build makes the sources of the --ref flags.
-func (o *refOptions) build(res *reference.Resolver, r *repo.Repo, prog repo.Progress) error {
-	for _, arg := range o.uris {
+// remoteResolver is newResolver without file://, for what needs nothing
+// of the repository (listAhead). Close releases its clients.
+func remoteResolver() *reference.Resolver { return reference.NewResolver(remoteStores()) }
+
+func remoteStores() map[string]reference.Store {
+	web := reference.NewHTTP(reference.HTTPOptions{})
+	return map[string]reference.Store{
+		reference.SchemeS3:    reference.NewS3(reference.S3Options{}),
+		reference.SchemeGCS:   reference.NewGCS(reference.GCSOptions{}),
+		reference.SchemeHTTP:  web,
+		reference.SchemeHTTPS: web,
+	}
+}
+
+// listAhead lists the references that need nothing of the repository
+// (all but file://, whose files are hashed through its stat cache) before
+// the command opens it: a commit holds the repository's lock from then
+// on, and a large or slow listing would keep every other trove command
+// out for as long (a training job's trove use, the end of a trove run).
+// The listings are spooled to unlinked files in the repository's tmp
+// folder. Without a repository (the command then fails as it opens one)
+// nothing is listed. close releases the spools.
+func (o *refOptions) listAhead(ctx context.Context, dir string, prog repo.Progress) (close func(), err error) {
+	close = func() {
+		for _, sp := range o.listed {
+			_ = sp.Close()
+		}
+	}
+	root, err := repo.Find(dir)
+	if err != nil {
+		return close, nil
+	}
+	tmp := filepath.Join(root, repo.DirName, "tmp")
+	if _, err := os.Stat(tmp); err != nil {
+		tmp = "" // the system's
+	}
+	var res *reference.Resolver
+	defer func() {
+		if res != nil {
+			_ = res.Close()
+		}
+	}()
+	for i, arg := range o.uris {
 		p, u, _ := reference.SplitPath(arg)
-		src, err := res.Source(u, reference.SourceOptions{
-			Path:       p,
-			NoChecksum: o.noChecksum,
-			MaxObjects: o.maxObjects,
-			TempDir:    filepath.Join(r.Dir, "tmp"),
-			Progress:   func(phase string) reference.Meter { return prog.Start(phase, 0, false) },
-		})
+		if loc, err := reference.Parse(u); err != nil || loc.Scheme == reference.SchemeFile {
+			continue
+		}
+		if res == nil {
+			res = remoteResolver()
+		}
+		src, err := res.Source(u, o.sourceOptions(p, tmp, prog))
+		if err != nil {
+			return close, usagef("commit: --ref: %v", err)
+		}
+		sp, err := src.Spool(ctx, tmp)
+		if isRefInputError(err) {
+			return close, &usageError{err}
+		}
+		if err != nil {
+			return close, err
+		}
+		if o.listed == nil {
+			o.listed = map[int]*reference.Spooled{}
+		}
+		o.listed[i] = sp
+	}
+	return close, nil
+}
+
+func (o *refOptions) sourceOptions(path, tmp string, prog repo.Progress) reference.SourceOptions {
+	return reference.SourceOptions{
+		Path:       path,
+		NoChecksum: o.noChecksum,
+		MaxObjects: o.maxObjects,
+		TempDir:    tmp,
+		Progress:   func(phase string) reference.Meter { return prog.Start(phase, 0, false) },
+	}
+}
+
+// build makes the sources of the --ref flags: those listed ahead as they
+// were listed, the others now.
+func (o *refOptions) build(res *reference.Resolver, r *repo.Repo, prog repo.Progress) error {
+	for i, arg := range o.uris {
+		if sp, ok := o.listed[i]; ok {
+			o.sources = append(o.sources, sp)
+			continue
+		}
+		p, u, _ := reference.SplitPath(arg)
+		src, err := res.Source(u, o.sourceOptions(p, filepath.Join(r.Dir, "tmp"), prog))
 		if err != nil {
 			return usagef("commit: --ref: %v", err)
 		}
