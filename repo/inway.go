@@ -498,6 +498,9 @@ func (m *materializer) checkEntry(l *wayList, wg *sync.WaitGroup, p string, e ma
 				if e.Digest.IsZero() {
 					e.Digest, _ = m.r.refObjectDigest(e) // as fetchRef
 				}
+				if e.Digest.IsZero() {
+					e.Digest, _ = m.refDigestByMD5(d, e)
+				}
 				same = !e.Digest.IsZero() && m.refUpToDate(d, e)
 			}
 			if !same && !m.troves(d, fi) {

@@ -440,6 +440,9 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 		// Recorded by its source's checksum alone: known by content once
 		// a pull fetched it (refObjectDigest).
 		e.Digest, _ = m.r.refObjectDigest(e)
+		if e.Digest.IsZero() {
+			e.Digest, _ = m.refDigestByMD5(d, e)
+		}
 	}
 	if !e.Digest.IsZero() && m.refUpToDate(d, e) {
 		m.skipped.Add(1)

@@ -64,3 +64,38 @@ func TestRefRepullFetchesNothing(t *testing.T) {
 	}
 	wantExit(t, proj, exitError, []string{"in the way"}, "pull", "ds", "-o", out)
 }
+
+// TestRefPullFindsCopiesByMD5: a folder holding the objects that this
+// repository never pulled (copied from elsewhere, or placed by a pull
+// killed before it recorded them) is up to date where an object's ETag is
+// its MD5, not in the way; a same-size file of other content still is.
+func TestRefPullFindsCopiesByMD5(t *testing.T) {
+	b, c := s3Env(t)
+	for k, v := range map[string]string{"ds/a": "alpha", "ds/sub/b": "bravo!"} {
+		putS3(t, c, b, k, v)
+	}
+	first := newProject(t)
+	mustTrove(t, first, "commit", "ds", "--type", "dataset", "--ref", "s3://"+b+"/ds")
+	out := filepath.Join(t.TempDir(), "out")
+	mustTrove(t, first, "pull", "ds", "-o", out)
+
+	other := newProject(t)
+	mustTrove(t, other, "commit", "ds", "--type", "dataset", "--ref", "s3://"+b+"/ds")
+	copyDir := filepath.Join(t.TempDir(), "copy")
+	if err := os.CopyFS(copyDir, os.DirFS(out)); err != nil {
+		t.Fatal(err)
+	}
+	var res pullJSON
+	troveJSON(t, other, &res, "pull", "ds", "-o", copyDir)
+	if res.Written != 0 || res.BytesDownloaded != 0 {
+		t.Fatalf("pull into a copy this repository never pulled: %+v, want nothing fetched or written", res)
+	}
+	third := filepath.Join(t.TempDir(), "third")
+	if err := os.CopyFS(third, os.DirFS(out)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(third, "a"), []byte("ALPHA"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, other, exitError, []string{"in the way", "a"}, "pull", "ds", "-o", third)
+}
