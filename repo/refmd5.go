@@ -55,4 +55,3 @@ func isMD5Hex(s string) bool {
 	_, err := hex.DecodeString(s)
 	return err == nil
 }
-
