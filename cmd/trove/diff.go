@@ -24,7 +24,9 @@ func newDiffCommand(e env) *cli.Command {
 		Usage:     "list files added, removed and changed between two versions",
 		ArgsUsage: "A B",
 		Description: "A and B are version names (NAME:ALIAS, NAME:vN, digests). Unchanged folders are\n" +
-			"skipped by digest, so diffs of large versions cost only what changed.\n\n" + exitCodesHelp,
+			"skipped by digest, so diffs of large versions cost only what changed. Each line is a mark\n" +
+			"and a path: + added, - removed, M modified, T of another kind (a file became a folder,\n" +
+			"a link, or a reference, or the other way round).\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			a, err := argsExactly(cmd, 2, "A B")
@@ -75,6 +77,8 @@ func diffMark(op string) string {
 		return "+"
 	case "removed":
 		return "-"
+	case "type-changed":
+		return "T" // as git diff --name-status says
 	}
 	return "M"
 }
