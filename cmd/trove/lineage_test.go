@@ -286,6 +286,7 @@ func TestRunBadCommand(t *testing.T) {
 		{[]string{"run"}, 2, "no command given"},
 		{[]string{"run", "--bogus", "--", "true"}, 2, "unknown flag --bogus"},
 		{[]string{"run", "--config", "novalue", "--", "true"}, 2, "want KEY=VALUE"},
+		{[]string{"run", "--config", "lr=0.1", "--config", "lr=0.2", "--", "true"}, 2, "--config lr given twice"},
 		{[]string{"run", "--job-type", "two words", "--", "true"}, 2, "job type"},
 		{[]string{"run", "--name"}, 2, "needs a value"},
 	} {

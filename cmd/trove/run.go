@@ -126,6 +126,9 @@ func parseRunArgs(args []string) (runOptions, error) {
 			if o.config == nil {
 				o.config = map[string]string{}
 			}
+			if prev, ok := o.config[k]; ok && prev != v {
+				return o, usagef("run: --config %s given twice (%q and %q): give each key once", k, prev, v)
+			}
 			o.config[k] = v
 		}
 	}
