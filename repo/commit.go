@@ -283,7 +283,7 @@ func resolveSources(paths []string, trove string) (*vdir, error) {
 		case fi.Mode().IsRegular():
 			name := filepath.Base(abs)
 			if prev, ok := claimed[name]; ok {
-				return nil, fmt.Errorf("%w: %s and %s both claim the path %q in the version (commit them under different --prefix values)", ErrInvalid, prev, p, name)
+				return nil, fmt.Errorf("%w: %s and %s both claim the path %q in the version (a folder contributes its contents at the root, a file its base name: rename one, or commit the folder that holds it instead; --prefix moves everything)", ErrInvalid, prev, p, name)
 			}
 			claimed[name] = p
 			root.files = append(root.files, source{name: name, path: abs, info: fi})
@@ -556,7 +556,7 @@ func (c *committer) list(v *vdir) ([]item, error) {
 				prev.sub.dirs = append(prev.sub.dirs, it.sub.dirs...)
 				return nil
 			}
-			return fmt.Errorf("%w: %s and %s both claim the path %q in the version (commit them under different --prefix values)", ErrInvalid, origin[it.name], path, it.name)
+			return fmt.Errorf("%w: %s and %s both claim the path %q in the version (a folder contributes its contents at the root, a file its base name: rename one, or commit the folder that holds it instead; --prefix moves everything)", ErrInvalid, origin[it.name], path, it.name)
 		}
 		byName[it.name], origin[it.name] = &it, path
 		return nil
