@@ -32,6 +32,11 @@ type MergeResult struct {
 	// holds the version (see [MergeOptions]); the version is live again in
 	// Local too.
 	Kept []KeptVersion
+	// Pending lists local deletions not taken to the remote yet, because
+	// what might hold the version could not be read there
+	// ([MergeOptions.Unsure]); they stay deleted in Local, so the next
+	// push tries them again.
+	Pending []KeptVersion
 }
 
 // KeptVersion is a version deleted here that the remote holds live.
@@ -51,6 +56,10 @@ type MergeOptions struct {
 	// since base, as the remote sees it now (a live registry link there),
 	// or "" when nothing does. Nil: nothing outside the log holds.
 	Held func(Version) string
+	// Unsure returns, for such a version that nothing holds as far as can
+	// be seen, why that cannot be known now ("a registry there could not
+	// be read"), or "". The deletion then waits (Pending).
+	Unsure func(Version) string
 }
 
 // Merge combines an artifact's log as last seen on a remote (base), as it
@@ -110,6 +119,7 @@ func Merge(base, local, remote *Log, o MergeOptions) (*MergeResult, error) {
 	}
 	// Deletions made locally since base propagate, unless the remote
 	// holds the version in a way this clone had not seen.
+	pending := map[objects.ID]Version{}
 	for _, v := range local.Versions {
 		if v.State != StateDeleted || !baseLive[v.Record] {
 			continue
@@ -125,6 +135,13 @@ func Merge(base, local, remote *Log, o MergeOptions) (*MergeResult, error) {
 		if why := heldOnRemote(base, remote, baseVersion[v.Record], *ov, v, o.Held); why != "" {
 			res.Kept = append(res.Kept, KeptVersion{N: ov.N, Record: ov.Record, Why: why})
 			continue
+		}
+		if o.Unsure != nil {
+			if why := o.Unsure(*ov); why != "" {
+				res.Pending = append(res.Pending, KeptVersion{N: ov.N, Record: ov.Record, Why: why})
+				pending[v.Record] = v
+				continue
+			}
 		}
 		ov.State, ov.Reason, ov.Deleted = StateDeleted, v.Reason, v.Deleted
 	}
@@ -232,6 +249,12 @@ func Merge(base, local, remote *Log, o MergeOptions) (*MergeResult, error) {
 		if !want.IsZero() {
 			if n, ok := numberIn(out, want); ok {
 				out.Aliases[a] = n
+			} else if want == l && containsRecord(out, l) {
+				// Moved here onto a version the remote deleted meanwhile.
+				res.Conflicts = append(res.Conflicts, fmt.Sprintf("alias %q: set here on v%d, which the remote deleted; not applied (set it on a live version)", a, ln))
+				if n, ok := numberIn(out, r); ok && !r.IsZero() {
+					out.Aliases[a] = n
+				}
 			} else if !r.IsZero() {
 				if n, ok := numberIn(out, r); ok {
 					out.Aliases[a] = n
@@ -306,6 +329,21 @@ func Merge(base, local, remote *Log, o MergeOptions) (*MergeResult, error) {
 				loc.Aliases = map[string]int{}
 			}
 			loc.Aliases[a] = n
+		}
+	}
+	// A pending deletion stays here, as it was made (its aliases released),
+	// for the next push to try again.
+	for i := range loc.Versions {
+		lv, ok := pending[loc.Versions[i].Record]
+		if !ok {
+			continue
+		}
+		v := &loc.Versions[i]
+		v.State, v.Reason, v.Deleted = StateDeleted, lv.Reason, lv.Deleted
+		for a, n := range loc.Aliases {
+			if n == v.N {
+				delete(loc.Aliases, a)
+			}
 		}
 	}
 	loc.Counter = max(local.Counter, out.Counter) + 1

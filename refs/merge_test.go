@@ -143,7 +143,22 @@ func TestMerge(t *testing.T) {
 				}
 			}
 		}
-		res, err := Merge(base, local, remote, MergeOptions{Include: include, Held: held})
+		var unsure func(Version) string
+		for _, a := range d.CmdArgs {
+			if a.Key == "unsure" {
+				want := map[objects.ID]bool{}
+				for _, v := range a.Vals {
+					want[rec(v)] = true
+				}
+				unsure = func(v Version) string {
+					if want[v.Record] {
+						return "a registry there could not be read"
+					}
+					return ""
+				}
+			}
+		}
+		res, err := Merge(base, local, remote, MergeOptions{Include: include, Held: held, Unsure: unsure})
 		if err != nil {
 			return "error: " + err.Error() + "\n"
 		}
@@ -166,6 +181,9 @@ func TestMerge(t *testing.T) {
 		}
 		for _, k := range res.Kept {
 			fmt.Fprintf(&b, "kept v%d %s: %s\n", k.N, recNames[k.Record], k.Why)
+		}
+		for _, k := range res.Pending {
+			fmt.Fprintf(&b, "pending v%d %s: %s\n", k.N, recNames[k.Record], k.Why)
 		}
 		if res.Remote.Counter <= max(counterOf(remote), counterOf(base)) {
 			b.WriteString("BUG: counter did not grow\n")

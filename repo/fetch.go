@@ -53,6 +53,9 @@ type FetchedArtifact struct {
 	// Kept lists versions deleted here (and not pushed) that the remote
 	// holds, as for a push (PushedArtifact.Kept): live here again.
 	Kept []refs.KeptVersion
+	// Pending lists deletions made here that wait, as for a push
+	// (PushedArtifact.Pending).
+	Pending []refs.KeptVersion
 }
 
 // Fetch brings the remote's artifact logs, aliases and tags here, with
@@ -78,7 +81,7 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 		}
 	}
 	res := &FetchResult{Remote: c.name}
-	held, err := r.remoteHolds(ctx, c)
+	held, unsure, err := r.remoteHolds(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +90,7 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 			res.Skipped = append(res.Skipped, fmt.Sprintf("remote %s: artifacts/%s: %v", c.name, name, err))
 			continue
 		}
-		fa, err := r.fetchLog(ctx, c, name, held)
+		fa, err := r.fetchLog(ctx, c, name, refs.MergeOptions{Held: held, Unsure: unsure})
 		if err != nil {
 			return res, err
 		}
@@ -111,7 +114,7 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 	return res, regErr
 }
 
-func (r *Repo) fetchLog(ctx context.Context, c *conn, name string, held func(refs.Version) string) (*FetchedArtifact, error) {
+func (r *Repo) fetchLog(ctx context.Context, c *conn, name string, mo refs.MergeOptions) (*FetchedArtifact, error) {
 	local, err := r.refs.Log(ctx, name) // nil if the artifact is not here
 	if err != nil && !errors.Is(err, refs.ErrNotFound) {
 		return nil, err
@@ -130,7 +133,7 @@ func (r *Repo) fetchLog(ctx context.Context, c *conn, name string, held func(ref
 	if err != nil {
 		return nil, err
 	}
-	m, err := refs.Merge(base, local, theirs, refs.MergeOptions{Held: held})
+	m, err := refs.Merge(base, local, theirs, mo)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -138,7 +141,7 @@ func (r *Repo) fetchLog(ctx context.Context, c *conn, name string, held func(ref
 	for _, v := range local.Versions {
 		known[v.Record] = true
 	}
-	fa := &FetchedArtifact{Name: name, New: []int{}, Kept: m.Kept}
+	fa := &FetchedArtifact{Name: name, New: []int{}, Kept: m.Kept, Pending: m.Pending}
 	for _, v := range m.Local.Versions {
 		if v.State != refs.StateLive {
 			continue

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/trove-ml/trove/manifest"
@@ -60,7 +61,15 @@ type PushedArtifact struct {
 	// clone last saw it): they were not deleted there, and are live here
 	// again.
 	Kept []refs.KeptVersion
+	// Pending lists versions deleted here whose deletion was not taken to
+	// the remote, because what might hold them there could not be read:
+	// still deleted here, tried again by the next push.
+	Pending []refs.KeptVersion
 }
+
+// ErrDeletionsPending means a push landed, but some deletions made here
+// were not taken to the remote (PushedArtifact.Pending).
+var ErrDeletionsPending = errors.New("repo: deletions not pushed")
 
 // ErrAliasConflict means a push landed but some alias moves lost a race;
 // the result lists them.
@@ -156,17 +165,18 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 	res := &PushResult{Remote: c.name, Packs: u.packs, Blobs: u.blobs, Bytes: u.bytes}
 
 	// Then refs, one compare-and-swap per artifact.
-	held, err := r.remoteHolds(ctx, c)
+	held, unsure, err := r.remoteHolds(ctx, c)
 	if err != nil {
 		return res, err
 	}
-	var conflicts int
+	var conflicts, pending int
 	for _, j := range jobs {
-		pa, err := r.pushLog(ctx, c, j.name, refs.MergeOptions{Include: j.include, Held: held}, j.first)
+		pa, err := r.pushLog(ctx, c, j.name, refs.MergeOptions{Include: j.include, Held: held, Unsure: unsure}, j.first)
 		if err != nil {
 			return res, err
 		}
 		conflicts += len(pa.Conflicts)
+		pending += len(pa.Pending)
 		res.Artifacts = append(res.Artifacts, *pa)
 	}
 	// Registries last: their links name versions pushed above.
@@ -178,7 +188,7 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 		}
 		res.Registries, res.RegistryNotes, res.RegistryErrors = rs.NotApplied, rs.Notes, rs.Failed
 		if len(rs.NotApplied) > 0 {
-			regErr = fmt.Errorf("%w: %d of yours, listed above with the command that applies each again: the remote had changed the same alias or setting first, and its change stands (the rest was pushed)", ErrRegistryNotApplied, len(rs.NotApplied))
+			regErr = fmt.Errorf("%w: %d of yours, listed above, each with why and what to do (the rest was pushed)", ErrRegistryNotApplied, len(rs.NotApplied))
 		}
 		if err := rs.err("pushed"); err != nil && regErr != nil {
 			regErr = fmt.Errorf("%w; %w", regErr, err)
@@ -186,13 +196,34 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 			regErr = err
 		}
 	}
-	switch {
-	case conflicts > 0 && regErr != nil:
-		return res, fmt.Errorf("%w: %d change(s) lost to a concurrent change (versions were pushed; see above); %w", ErrAliasConflict, conflicts, regErr)
-	case conflicts > 0:
-		return res, fmt.Errorf("%w: %d change(s) lost to a concurrent change (versions were pushed; see above)", ErrAliasConflict, conflicts)
+	var errs []error
+	if conflicts > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d change(s) not applied, because the remote changed or deleted the same thing first (versions were pushed; see above)", ErrAliasConflict, conflicts))
 	}
-	return res, regErr
+	if pending > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d, listed above: what might hold them on the remote could not be read; push again once it can", ErrDeletionsPending, pending))
+	}
+	if regErr != nil {
+		errs = append(errs, regErr)
+	}
+	return res, joinLine(errs)
+}
+
+// joinLine joins errors on one line (the command line prints an error as
+// one), each still matched by errors.Is; nil for none.
+func joinLine(errs []error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	format := strings.TrimSuffix(strings.Repeat("%w; ", len(errs)), "; ")
+	args := make([]any, len(errs))
+	for i, e := range errs {
+		args[i] = e
+	}
+	return fmt.Errorf(format, args...)
 }
 
 // uploadVersion schedules the blobs of one version that the remote lacks.
@@ -285,7 +316,7 @@ func (r *Repo) pushLog(ctx context.Context, c *conn, name string, mo refs.MergeO
 		if err := r.adoptLog(ctx, c, name, m.Remote, m.Local); err != nil {
 			return nil, err
 		}
-		pa := &PushedArtifact{Name: name, Conflicts: m.Conflicts, Kept: m.Kept}
+		pa := &PushedArtifact{Name: name, Conflicts: m.Conflicts, Kept: m.Kept, Pending: m.Pending}
 		for _, v := range local.Versions {
 			if v.State != refs.StateLive || !include(v) {
 				continue

@@ -19,23 +19,24 @@ import (
 // The returned function names, for a version, one link that holds it.
 //
 // A registry that cannot be read or decoded (damaged, or of a newer
-// format) may hold any version: then every deletion stays here, named
-// with the registry, until it can be read, and push and fetch go on.
-func (r *Repo) remoteHolds(ctx context.Context, c *conn) (func(refs.Version) string, error) {
+// format) may hold any version: unsure then says so for every version
+// nothing else holds, and its deletion waits here (refs.MergeResult
+// Pending) until the registry can be read, while push and fetch go on.
+func (r *Repo) remoteHolds(ctx context.Context, c *conn) (held, unsure func(refs.Version) string, err error) {
 	var names []string
-	err := c.rep.Refs(ctx, registryRefPrefix, func(name string) error {
+	err = c.rep.Refs(ctx, registryRefPrefix, func(name string) error {
 		names = append(names, strings.TrimPrefix(name, registryRefPrefix))
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("remote %s: list registries: %w", c.name, err)
+		return nil, nil, fmt.Errorf("remote %s: list registries: %w", c.name, err)
 	}
 	links := map[objects.ID]string{}
 	var unreadable string
 	for _, name := range names {
 		ref, err := c.rep.GetRef(ctx, registryRefPrefix+name)
 		if err != nil && ctx.Err() != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err == nil && ref.Body == nil {
 			continue // deleted since listed
@@ -50,6 +51,18 @@ func (r *Repo) remoteHolds(ctx context.Context, c *conn) (func(refs.Version) str
 			}
 			continue
 		}
+		// A link this clone unlinked, and has yet to push, holds nothing:
+		// the push that carries the deletion carries the unlink too.
+		unlinkedHere := map[string]bool{}
+		if lg, err := r.localRegistry(name); err == nil && lg != nil {
+			for cn, cl := range lg.Collections {
+				for _, l := range cl.Links {
+					if l.State != registry.LinkLive {
+						unlinkedHere[cn+"\x00"+l.Record.String()] = true
+					}
+				}
+			}
+		}
 		colls := make([]string, 0, len(g.Collections))
 		for cn := range g.Collections {
 			colls = append(colls, cn)
@@ -57,16 +70,15 @@ func (r *Repo) remoteHolds(ctx context.Context, c *conn) (func(refs.Version) str
 		sort.Strings(colls)
 		for _, cn := range colls {
 			for _, l := range g.Collections[cn].Links {
+				if unlinkedHere[cn+"\x00"+l.Record.String()] {
+					continue
+				}
 				if _, seen := links[l.Record]; !seen && l.State == registry.LinkLive {
 					links[l.Record] = fmt.Sprintf("registry/%s/%s:v%d links it on %s", name, cn, l.N, c.name)
 				}
 			}
 		}
 	}
-	return func(v refs.Version) string {
-		if l, ok := links[v.Record]; ok {
-			return l
-		}
-		return unreadable
-	}, nil
+	return func(v refs.Version) string { return links[v.Record] },
+		func(refs.Version) string { return unreadable }, nil
 }

@@ -326,6 +326,7 @@ type pushedArtifactJSON struct {
 	Collapsed  map[string]string `json:"collapsed,omitempty"`
 	Conflicts  []string          `json:"conflicts,omitempty"`
 	Kept       []keptJSON        `json:"kept,omitempty"`
+	Pending    []keptJSON        `json:"pending,omitempty"`
 }
 
 // keptJSON is a version deleted here that the remote holds, so it was
@@ -343,10 +344,14 @@ func keptInfo(ks []refs.KeptVersion) []keptJSON {
 	return out
 }
 
-// printKept says which deletions the remote did not take, and why.
-func printKept(e env, name, remote string, ks []refs.KeptVersion) {
-	for _, k := range ks {
+// printKept says which deletions the remote did not take, and why: kept
+// (held there; live here again) or pending (not known yet; tried again).
+func printKept(e env, name, remote string, kept, pending []refs.KeptVersion) {
+	for _, k := range kept {
 		fmt.Fprintf(e.stdout, "  %s:v%d was not deleted on %s: %s; it is live here again ('trove fetch' brings what holds it)\n", name, k.N, remote, k.Why)
+	}
+	for _, k := range pending {
+		fmt.Fprintf(e.stdout, "  %s:v%d: its deletion was not pushed to %s yet: %s; it stays deleted here, and the next push tries again\n", name, k.N, remote, k.Why)
 	}
 }
 
@@ -359,7 +364,7 @@ func pushInfo(res *repo.PushResult) *pushJSON {
 		j.Artifacts = append(j.Artifacts, pushedArtifactJSON{
 			Name: a.Name, Versions: versionNames(a.Versions),
 			Renumbered: versionMap(a.Renumbered), Collapsed: versionMap(a.Collapsed), Conflicts: a.Conflicts,
-			Kept: keptInfo(a.Kept),
+			Kept: keptInfo(a.Kept), Pending: keptInfo(a.Pending),
 		})
 	}
 	return j
@@ -388,6 +393,7 @@ type fetchedArtifactJSON struct {
 	New        []string          `json:"new"`
 	Renumbered map[string]string `json:"renumbered,omitempty"`
 	Kept       []keptJSON        `json:"kept,omitempty"`
+	Pending    []keptJSON        `json:"pending,omitempty"`
 }
 
 func fetchInfo(res *repo.FetchResult) fetchJSON {
@@ -396,7 +402,7 @@ func fetchInfo(res *repo.FetchResult) fetchJSON {
 		RegistryConflicts: res.Registries, RegistryNotes: res.RegistryNotes, RegistryErrors: res.RegistryErrors,
 	}
 	for _, a := range res.Artifacts {
-		j.Artifacts = append(j.Artifacts, fetchedArtifactJSON{Name: a.Name, New: versionNames(a.New), Renumbered: versionMap(a.Renumbered), Kept: keptInfo(a.Kept)})
+		j.Artifacts = append(j.Artifacts, fetchedArtifactJSON{Name: a.Name, New: versionNames(a.New), Renumbered: versionMap(a.Renumbered), Kept: keptInfo(a.Kept), Pending: keptInfo(a.Pending)})
 	}
 	return j
 }
@@ -415,7 +421,7 @@ func printPush(e env, res *repo.PushResult) {
 		for _, c := range a.Conflicts {
 			fmt.Fprintf(e.stdout, "  %s: %s\n", a.Name, c)
 		}
-		printKept(e, a.Name, res.Remote, a.Kept)
+		printKept(e, a.Name, res.Remote, a.Kept, a.Pending)
 	}
 	for _, c := range res.Registries {
 		fmt.Fprintf(e.stdout, "  %s\n", c)
@@ -464,7 +470,7 @@ func newFetchCommand(e env) *cli.Command {
 					for _, from := range sortedIntKeys(a.Renumbered) {
 						fmt.Fprintf(e.stdout, "  local %s:v%d is now %s:v%d (not pushed yet)\n", a.Name, from, a.Name, a.Renumbered[from])
 					}
-					printKept(e, a.Name, res.Remote, a.Kept)
+					printKept(e, a.Name, res.Remote, a.Kept, a.Pending)
 				}
 				for _, n := range res.RegistryNotes {
 					fmt.Fprintf(e.stdout, "  %s\n", n)

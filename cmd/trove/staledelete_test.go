@@ -122,7 +122,9 @@ func TestFirstPushKeepsNumbers(t *testing.T) {
 }
 
 // TestDamagedRemoteRegistryHoldsDeletions: a registry on the remote that
-// cannot be read may link any version, so deletions wait for it.
+// cannot be read may link any version, so deletions wait for it: the
+// push says so and exits 1, the version stays deleted here, and the push
+// after the registry is readable again takes the deletion.
 func TestDamagedRemoteRegistryHoldsDeletions(t *testing.T) {
 	url := fileRemote(t)
 	x := newProject(t)
@@ -132,6 +134,10 @@ func TestDamagedRemoteRegistryHoldsDeletions(t *testing.T) {
 	mustTrove(t, x, "link", "m:v0", "registry/model/clf")
 	mustTrove(t, x, "push")
 	reg := filepath.Join(strings.TrimPrefix(url, "file://"), "refs", "registry", "model")
+	good, err := os.ReadFile(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(reg, []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +148,21 @@ func TestDamagedRemoteRegistryHoldsDeletions(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 		t.Fatalf("push --json: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
 	}
-	if len(res.Artifacts) != 1 || len(res.Artifacts[0].Kept) != 1 || !strings.Contains(res.Artifacts[0].Kept[0].Why, "registry model on origin") {
+	if r.code == 0 || len(res.Artifacts) != 1 || len(res.Artifacts[0].Pending) != 1 || !strings.Contains(res.Artifacts[0].Pending[0].Why, "registry model on origin") {
 		t.Fatalf("push with a damaged remote registry: %+v (exit %d, %s)", res.Artifacts, r.code, r.stderr)
+	}
+	if r := trove(t, x, "show", "m:v0"); r.code == 0 {
+		t.Fatal("the deletion was undone here")
+	}
+	if err := os.WriteFile(reg, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustTrove(t, x, "push")
+	c := newProject(t)
+	mustTrove(t, c, "remote", "add", "origin", url)
+	mustTrove(t, c, "fetch")
+	if r := trove(t, c, "show", "m:v0"); r.code == 0 || !strings.Contains(r.stderr, "deleted") {
+		t.Errorf("once the registry was readable, the deletion did not reach the remote: exit %d %s", r.code, r.stderr)
 	}
 }
 
@@ -182,5 +201,30 @@ func TestLinkToRemoteDeletedVersion(t *testing.T) {
 	mustTrove(t, c, "show", "registry/model/other:latest") // the good link did
 	if r := trove(t, b, "push"); r.code != 0 {
 		t.Errorf("the next push: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestAliasOnRemoteDeletedVersion: an alias set here on a version the
+// remote deleted meanwhile is not applied, and the push says so and
+// exits 1 (it used to vanish silently).
+func TestAliasOnRemoteDeletedVersion(t *testing.T) {
+	url := fileRemote(t)
+	a, b := newProject(t), newProject(t)
+	for _, d := range []string{a, b} {
+		mustTrove(t, d, "remote", "add", "origin", url)
+	}
+	src := t.TempDir()
+	for i := range 3 {
+		writeFiles(t, src, map[string]string{"w": strings.Repeat("q", i+1)})
+		mustTrove(t, a, "commit", "qq", "--type", "model", src)
+	}
+	mustTrove(t, a, "push")
+	mustTrove(t, b, "fetch")
+	mustTrove(t, a, "delete", "qq:v1")
+	mustTrove(t, a, "push")
+	mustTrove(t, b, "alias", "set", "qq:v1", "best2")
+	r := trove(t, b, "push")
+	if r.code != exitError || !strings.Contains(r.stdout+r.stderr, `alias "best2": set here on v1, which the remote deleted; not applied`) {
+		t.Fatalf("push of an alias on a deleted version: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
