@@ -191,10 +191,9 @@ type unfinishedBucket interface {
 }
 
 // findUnfinished lists the leftovers of interrupted uploads older than the
-// grace period, by the store's clock: a Put in progress keeps writing (a
-// temp file's time is its last write) or is younger than any grace period
-// (an S3 upload's time is its start; trove's largest object, a pack, goes
-// up in minutes). Not being allowed to list them is a problem reported,
+// grace period, by the store's clock: a Put in progress keeps writing,
+// and its time is its last write (a temp file's modification time, an S3
+// upload's last part). Not being allowed to list them is a problem reported,
 // not a failure: the collection proper does not depend on it.
 func (p *RemotePlan) findUnfinished(ctx context.Context, b remote.Bucket, safety Safety) {
 	ub, ok := remote.As[unfinishedBucket](b)

@@ -128,9 +128,9 @@ type Unfinished struct {
 	ID string
 	// Size is the number of bytes it holds.
 	Size int64
-	// Started is, by the store's clock, when the Put began (S3: the
-	// upload's initiation) or last wrote to it (a temp file's
-	// modification time).
+	// Started is, by the store's clock, when the Put last wrote to it
+	// (a temp file's modification time; an S3 upload's last part, or its
+	// initiation if it has none): a Put in progress keeps it recent.
 	Started time.Time
 }
 

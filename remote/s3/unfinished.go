@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -15,7 +16,8 @@ import (
 // ListUnfinished calls fn for every multipart upload under the bucket's
 // prefix that was neither completed nor aborted: those of Puts in progress,
 // and those of Puts whose process died (a Put that fails aborts its own).
-// Each upload's size is the sum of its parts, one ListParts each. Uploads
+// Each upload's size is the sum of its parts, and its time the later of
+// its start and its last part's, one ListParts each. Uploads
 // of keys that are not remote keys are someone else's and are skipped.
 //
 // Listing uploads needs the s3:ListBucketMultipartUploads permission and
@@ -38,14 +40,20 @@ func (b *Bucket) ListUnfinished(ctx context.Context, fn func(remote.Unfinished) 
 			if !ok || remote.CheckKey(key) != nil || up.UploadId == nil {
 				continue
 			}
-			size, err := b.uploadSize(ctx, key, up.UploadId)
+			size, last, err := b.uploadParts(ctx, key, up.UploadId)
 			if errors.Is(err, remote.ErrNotFound) {
 				continue // completed or aborted since it was listed
 			}
 			if err != nil {
 				return err
 			}
-			u := remote.Unfinished{Key: key, ID: *up.UploadId, Size: size, Started: aws.ToTime(up.Initiated)}
+			// An upload still sending parts is as young as its last part,
+			// however long ago it started.
+			started := aws.ToTime(up.Initiated)
+			if last.After(started) {
+				started = last
+			}
+			u := remote.Unfinished{Key: key, ID: *up.UploadId, Size: size, Started: started}
 			if err := fn(u); err != nil {
 				return err
 			}
@@ -54,24 +62,27 @@ func (b *Bucket) ListUnfinished(ctx context.Context, fn func(remote.Unfinished) 
 	return nil
 }
 
-// uploadSize sums the sizes of an upload's parts.
-func (b *Bucket) uploadSize(ctx context.Context, key string, uploadID *string) (int64, error) {
+// uploadParts sums the sizes of an upload's parts and finds when the last
+// one arrived.
+func (b *Bucket) uploadParts(ctx context.Context, key string, uploadID *string) (size int64, last time.Time, err error) {
 	ok := b.prefix + key
 	p := awss3.NewListPartsPaginator(b.client, &awss3.ListPartsInput{Bucket: &b.bucket, Key: &ok, UploadId: uploadID})
-	var size int64
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			if isNoSuchUpload(err) {
-				return 0, fmt.Errorf("remote/s3: upload %s of %s: %w", *uploadID, b.where(key), remote.ErrNotFound)
+				return 0, last, fmt.Errorf("remote/s3: upload %s of %s: %w", *uploadID, b.where(key), remote.ErrNotFound)
 			}
-			return 0, b.fail("list parts of", key, condNone, err)
+			return 0, last, b.fail("list parts of", key, condNone, err)
 		}
 		for _, part := range page.Parts {
 			size += aws.ToInt64(part.Size)
+			if t := aws.ToTime(part.LastModified); t.After(last) {
+				last = t
+			}
 		}
 	}
-	return size, nil
+	return size, last, nil
 }
 
 // RemoveUnfinished aborts a multipart upload that ListUnfinished returned,
