@@ -91,8 +91,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 	// A bearer token or the cookie will do; an Authorization header of
 	// another scheme (a proxy's Basic) is not ours to judge.
 	if a := r.Header.Get(TokenHeader); a != "" {
-		if t, ok := strings.CutPrefix(a, "Bearer "); ok {
-			if s.tokenOK(t) {
+		// The scheme is case-insensitive (RFC 9110, 11.1).
+		if scheme, t, ok := strings.Cut(a, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			if s.tokenOK(strings.TrimLeft(t, " ")) {
 				return true
 			}
 			s.unauthorized(w, r)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os/exec"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -65,6 +67,9 @@ func newUICommand(e env) *cli.Command {
 			if _, _, err := net.SplitHostPort(o.addr); err != nil {
 				return usagef("--addr %q: want HOST:PORT, e.g. %s: %v", o.addr, defaultUIAddr, err)
 			}
+			if o.token != "" && strings.TrimSpace(o.token) != o.token {
+				return usagef("--token (or TROVE_UI_TOKEN): it starts or ends with white space, which a browser's address bar and most clients drop; give one without")
+			}
 			if o.noToken && o.token != "" {
 				return usagef("--no-token and --token (or TROVE_UI_TOKEN) together: give one")
 			}
@@ -111,12 +116,12 @@ func runUI(ctx context.Context, cmd *cli.Command, e env, o uiOptions) error {
 		ln.Close()
 		return err
 	}
-	url := "http://" + ln.Addr().String() + "/"
-	open := url
+	addr := "http://" + ln.Addr().String() + "/"
+	open := addr
 	if o.token != "" {
-		open += "?" + web.TokenParam + "=" + o.token
+		open += "?" + url.Values{web.TokenParam: {o.token}}.Encode()
 	}
-	fmt.Fprintf(e.stdout, "trove ui: serving %s at %s (Ctrl-C stops)\n", root, url)
+	fmt.Fprintf(e.stdout, "trove ui: serving %s at %s (Ctrl-C stops)\n", root, addr)
 	if generated {
 		fmt.Fprintf(e.stdout, "trove ui: every request needs this token (shown once; --token or TROVE_UI_TOKEN fixes one): %s\n", o.token)
 	}

@@ -154,6 +154,9 @@ func TestUIToken(t *testing.T) {
 	if code, _ := httpGet(t, url+"artifacts", "Authorization", "Bearer hunter2hunter2"); code != 200 {
 		t.Errorf("bearer token: %d", code)
 	}
+	if code, _ := httpGet(t, url+"artifacts", "Authorization", "bearer hunter2hunter2"); code != 200 {
+		t.Errorf("bearer token, scheme in lower case: %d", code)
+	}
 	if !strings.Contains(out.String(), url+"?token=hunter2hunter2") {
 		t.Errorf("the address to open is not printed: %s", out.String())
 	}
@@ -196,6 +199,7 @@ func TestUIBadInput(t *testing.T) {
 		{[]string{"ui", "--lock-wait", "0s"}, exitUsage, "--lock-wait"},
 		{[]string{"ui", "--no-token", "--addr", "0.0.0.0:0"}, exitUsage, "--no-token with --addr 0.0.0.0:0"},
 		{[]string{"ui", "--no-token", "--token", "t0ken"}, exitUsage, "--no-token and --token"},
+		{[]string{"ui", "--token", " "}, exitUsage, "white space"},
 	} {
 		r := trove(t, dir, tt.args...)
 		if r.code != tt.code || !strings.Contains(r.stderr, tt.msg) {
@@ -286,5 +290,24 @@ func TestUIProcess(t *testing.T) {
 	}
 	if err := ui.Wait(); err != nil {
 		t.Errorf("trove ui after SIGINT: %v\n%s", err, stderr.String())
+	}
+}
+
+// TestUITokenEscaped: a token with characters that mean something in a
+// URL is printed escaped, so the address printed opens the UI.
+func TestUITokenEscaped(t *testing.T) {
+	dir := newProject(t)
+	_, out, stop := startUI(t, dir, "--token", "a&b#c d")
+	defer stop()
+	openLine := regexp.MustCompile(`open (http://\S+)`)
+	m := openLine.FindStringSubmatch(out.String())
+	for deadline := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(deadline); m = openLine.FindStringSubmatch(out.String()) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if m == nil {
+		t.Fatalf("no address to open: %s", out.String())
+	}
+	if code, _ := httpGet(t, m[1]); code != http.StatusSeeOther {
+		t.Errorf("the printed address %s: %d, want the redirect that sets the cookie", m[1], code)
 	}
 }
