@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPinAndCheckoutReferences: a version that holds references pins and
@@ -44,4 +45,22 @@ func contents(t *testing.T, dir string) string {
 	}
 	sort.Strings(vs)
 	return strings.Join(vs, ",")
+}
+
+// TestTTLSetSaysAPinHolds: ttl set on a pinned version says that GC keeps
+// it, not that the next GC deletes it.
+func TestTTLSetSaysAPinHolds(t *testing.T) {
+	u := newPairUser(t)
+	dir := t.TempDir()
+	u.git(dir, "init", "-q")
+	u.trove(dir, "init")
+	writeFiles(t, dir, map[string]string{"src/a": "a"})
+	u.trove(dir, "commit", "ds", "--type", "dataset", filepath.Join(dir, "src"))
+	u.trove(dir, "pin", "ds:v0", "data/ds")
+	out := u.trove(dir, "ttl", "set", "ds:v0", "1s")
+	time.Sleep(1100 * time.Millisecond)
+	out = u.trove(dir, "ttl", "set", "ds:v0", "1s")
+	if !strings.Contains(out, "held by pin data/ds, so GC keeps it") || strings.Contains(out, "next trove gc deletes it") {
+		t.Errorf("ttl set on a pinned, expired version:\n%s", out)
+	}
 }

@@ -121,6 +121,12 @@ func runTTLSet(ctx context.Context, e env, r *repo.Repo, o ttlSetOptions) error 
 	if err != nil {
 		return err
 	}
+	// Pins (in the work tree and at every branch tip) hold an expired
+	// version against GC; what the next GC does depends on them.
+	h, _, err := holds(ctx, r)
+	if err != nil {
+		return err
+	}
 	out := []ttlVersionJSON{}
 	now := r.Now()
 	for _, art := range sortedKeys(targets) {
@@ -131,7 +137,7 @@ func runTTLSet(ctx context.Context, e env, r *repo.Repo, o ttlSetOptions) error 
 		if err != nil {
 			return err
 		}
-		sts, err := r.Statuses(ctx, art, l, retention.Holds{})
+		sts, err := r.Statuses(ctx, art, l, retention.Holds{Pinned: h.Pinned, PinnedRoots: h.PinnedRoots})
 		if err != nil {
 			return err
 		}
@@ -149,6 +155,8 @@ func runTTLSet(ctx context.Context, e env, r *repo.Repo, o ttlSetOptions) error 
 				fmt.Fprintf(e.stdout, "%s:v%d: ttl %s recorded, but the version is linked into a registry: its TTL stays off\n", art, n, o.ttl)
 			case st.TTL.IsNever():
 				fmt.Fprintf(e.stdout, "%s:v%d: ttl %s: never expires\n", art, n, o.ttl)
+			case st.Expired && len(st.HeldBy) > 0:
+				fmt.Fprintf(e.stdout, "%s:v%d: ttl %s: expired on %s; held by %s, so GC keeps it (it no longer resolves by name)\n", art, n, o.ttl, humanTime(st.Expires), strings.Join(st.HeldBy, ", "))
 			case st.Expired:
 				fmt.Fprintf(e.stdout, "%s:v%d: ttl %s: expired on %s; the next trove gc deletes it\n", art, n, o.ttl, humanTime(st.Expires))
 			default:
