@@ -57,9 +57,9 @@ func TestTTLSetSaysAPinHolds(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"src/a": "a"})
 	u.trove(dir, "commit", "ds", "--type", "dataset", filepath.Join(dir, "src"))
 	u.trove(dir, "pin", "ds:v0", "data/ds")
-	out := u.trove(dir, "ttl", "set", "ds:v0", "1s")
+	u.trove(dir, "ttl", "set", "ds:v0", "1s")
 	time.Sleep(1100 * time.Millisecond)
-	out = u.trove(dir, "ttl", "set", "ds:v0", "1s")
+	out := u.trove(dir, "ttl", "set", "ds:v0", "1s")
 	if !strings.Contains(out, "held by pin data/ds, so GC keeps it") || strings.Contains(out, "next trove gc deletes it") {
 		t.Errorf("ttl set on a pinned, expired version:\n%s", out)
 	}
