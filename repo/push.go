@@ -46,7 +46,8 @@ type PushResult struct {
 // PushedArtifact says what happened to one artifact's log.
 type PushedArtifact struct {
 	Name string
-	// Versions are the numbers, on the remote, of the versions pushed.
+	// Versions are the numbers, on the remote, of the versions this push
+	// put there (not those it already had, or had deleted).
 	Versions []int
 	// Renumbered maps a version's local number to its number on the remote,
 	// for versions others pushed first.
@@ -317,8 +318,14 @@ func (r *Repo) pushLog(ctx context.Context, c *conn, name string, mo refs.MergeO
 			return nil, err
 		}
 		pa := &PushedArtifact{Name: name, Conflicts: m.Conflicts, Kept: m.Kept, Pending: m.Pending}
+		there := map[objects.ID]bool{} // on the remote before this push
+		if theirs != nil {
+			for _, v := range theirs.Versions {
+				there[v.Record] = true
+			}
+		}
 		for _, v := range local.Versions {
-			if v.State != refs.StateLive || !include(v) {
+			if v.State != refs.StateLive || !include(v) || there[v.Record] {
 				continue
 			}
 			if n, ok := m.Collapsed[v.Record]; ok {
@@ -329,7 +336,7 @@ func (r *Repo) pushLog(ctx context.Context, c *conn, name string, mo refs.MergeO
 				continue
 			}
 			for _, rv := range m.Remote.Versions {
-				if rv.Record == v.Record {
+				if rv.Record == v.Record && rv.State == refs.StateLive {
 					pa.Versions = append(pa.Versions, rv.N)
 					if rv.N != v.N {
 						if pa.Renumbered == nil {

@@ -228,3 +228,24 @@ func TestAliasOnRemoteDeletedVersion(t *testing.T) {
 		t.Fatalf("push of an alias on a deleted version: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestPushListsWhatItPushed: a push lists the versions it put on the
+// remote, not every version the remote already had.
+func TestPushListsWhatItPushed(t *testing.T) {
+	dir := newProject(t)
+	mustTrove(t, dir, "remote", "add", "origin", fileRemote(t))
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"f": "1"})
+	mustTrove(t, dir, "commit", "a", "--type", "dataset", src)
+	mustTrove(t, dir, "push")
+	writeFiles(t, src, map[string]string{"f": "2"})
+	mustTrove(t, dir, "commit", "a", src)
+	var res pushJSON
+	troveJSON(t, dir, &res, "push")
+	if len(res.Artifacts) != 1 || strings.Join(res.Artifacts[0].Versions, ",") != "v1" {
+		t.Errorf("second push lists %+v, want only v1", res.Artifacts)
+	}
+	if out := mustTrove(t, dir, "push"); strings.Contains(out, "a:v0 -> origin") || strings.Contains(out, "a:v1 -> origin") {
+		t.Errorf("a push with nothing new lists versions:\n%s", out)
+	}
+}
