@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +161,76 @@ func TestPrePushSaysDeletedOnRemote(t *testing.T) {
 				t.Fatalf("push of code pinning a version deleted on the remote: %v\n%s", err, out)
 			}
 		})
+	}
+}
+
+// TestPrePushSeesDeletionSinceLastFetch: clone C pins a version and
+// commits the lock; clone A deletes that version and pushes the deletion
+// to the trove remote. C has not fetched since, so its own picture of the
+// remote still shows the version live; its Git push is refused all the
+// same, because the hook reads the pinned artifacts' logs from the remote
+// first, and it says the version was deleted there.
+func TestPrePushSeesDeletionSinceLastFetch(t *testing.T) {
+	u := newPairUser(t)
+	root, origin, a := pairedClones(t, u)
+	src := filepath.Join(root, "src")
+	for i := range 4 {
+		writeFiles(t, src, map[string]string{"q.txt": strings.Repeat("q", i+1) + "\n"})
+		u.trove(a, "commit", "qq", "--type", "dataset", src)
+	}
+	u.trove(a, "push")
+
+	c := filepath.Join(root, "c")
+	u.git(root, "clone", "-q", origin, c)
+	u.trove(c, "hooks", "install")
+	u.trove(c, "pin", "qq:v3", "data/q")
+	u.git(c, "add", "trove.lock")
+	u.git(c, "commit", "-q", "-m", "train on qq v3")
+
+	// While the trove remote cannot be reached, the push is refused,
+	// saying so, though C's picture of the remote shows the version.
+	t.Run("remote unreachable", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := "http://" + l.Addr().String()
+		l.Close()
+		cfg := filepath.Join(c, ".trove", "config")
+		orig, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(cfg, orig, 0o644)
+		var conf map[string]any
+		if err := json.Unmarshal(orig, &conf); err != nil {
+			t.Fatal(err)
+		}
+		conf["remotes"] = map[string]any{"origin": map[string]any{"url": "s3://bkt/p", "endpoint": closed, "region": "us-east-1"}}
+		b, _ := json.Marshal(conf)
+		if err := os.WriteFile(cfg, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env := u.env
+		defer func() { u.env = env }()
+		u.env = append(slices.Clip(env), "AWS_ACCESS_KEY_ID=id", "AWS_SECRET_ACCESS_KEY=dummy", "AWS_EC2_METADATA_DISABLED=true",
+			"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull)
+		out, err := u.exec(c, "", "git", "push", "origin", "main")
+		if err == nil || !strings.Contains(out, "pre-push: remote origin") || !strings.Contains(out, "cannot reach "+closed) {
+			t.Fatalf("push while the trove remote cannot be reached: %v\n%s", err, out)
+		}
+	})
+
+	u.trove(a, "delete", "qq:v3")
+	u.trove(a, "push")
+
+	out, err := u.exec(c, "", "git", "push", "origin", "main")
+	if err == nil || !strings.Contains(out, "qq:v3 (pinned at data/q, record ") ||
+		!strings.Contains(out, "was deleted on the trove remote (by a GC or 'trove delete')") ||
+		strings.Contains(out, "clone that made it") {
+		t.Fatalf("push of code pinning a version deleted on the remote since the last fetch: %v\n%s", err, out)
+	}
+	if got := u.git(origin, "rev-parse", "main"); got == u.git(c, "rev-parse", "main") {
+		t.Fatal("the Git remote took the commit")
 	}
 }

@@ -46,6 +46,13 @@ type pinned struct {
 // message says which: a version whose log (the remote's, fetched) records
 // it deleted cannot be pushed by anyone and must be pinned anew; one that
 // no log knows may still be pushed from the clone that made it.
+//
+// It decides from the remote as it is now: first it fetches, in one
+// fetch, the remote's logs of the pinned artifacts it saw there or lacks
+// here (see fetchPinned), so a version deleted on the remote since this
+// repository last fetched is refused as deleted, not taken as pushed. A
+// remote that cannot be reached fails the push.
+//
 // gitRemote is the Git remote's name (pre-push's first argument), whose
 // remote-tracking refs tell which commits it has.
 func (w *Workspace) PrePush(ctx context.Context, gitRemote string, ups []gitpair.RefUpdate) (*PrePushResult, error) {
@@ -91,6 +98,17 @@ func (w *Workspace) PrePush(ctx context.Context, gitRemote string, ups []gitpair
 		return res, fmt.Errorf("%w: the pushed commits pin %d version(s) and no trove remote is configured, so a clone of this code could not get its data; add the team's remote ('trove remote add origin URL') or push with --no-verify", ErrDataNotPushed, len(order))
 	}
 
+	pins := make([]gitpair.Pin, len(order))
+	for i, k := range order {
+		pins[i] = want[k].pin
+	}
+	// Decide from the remote as it is now, not as this repository last
+	// saw it, and before numbering what to push (a fetch renumbers
+	// versions not pushed yet).
+	if err := w.fetchPinned(ctx, pins); err != nil {
+		return res, err
+	}
+
 	var names []string
 	var pending []*pinned
 	var missing, deleted []string
@@ -108,17 +126,6 @@ func (w *Workspace) PrePush(ctx context.Context, gitRemote string, ups []gitpair
 			return res, err
 		}
 		if v == nil {
-			// Not here: perhaps someone else pushed it and this
-			// repository has not seen the remote's log since.
-			if _, err := w.r.Fetch(ctx, repo.FetchOptions{Names: []string{x.pin.Artifact}}); err != nil && !errors.Is(err, refs.ErrNotFound) {
-				return res, err
-			}
-			if ok, err := w.r.Pushed(ctx, "", x.pin.Artifact, x.pin.Record, x.pin.Digest); err != nil || ok {
-				if err != nil {
-					return res, err
-				}
-				continue
-			}
 			msg, err := w.deletedText(ctx, x.pin)
 			if err != nil {
 				return res, err
@@ -168,6 +175,72 @@ func (w *Workspace) PrePush(ctx context.Context, gitRemote string, ups []gitpair
 		}
 	}
 	return res, nil
+}
+
+// fetchPinned brings from the default trove remote the logs of the
+// pinned artifacts that PrePush's decision reads there, so that it never
+// rests on a stale picture of the remote: an artifact with a pinned
+// version that this repository last saw the remote hold (someone may have
+// deleted it there since, with 'trove delete' and a push, or a remote GC
+// collected it), or with one that is not here (someone else may have
+// pushed it). An artifact whose pinned versions are all here and were
+// never seen on the remote is not asked for: the push that follows reads
+// the remote's log of it anyway.
+//
+// The names go in one fetch. Only if the remote has no log of one of them
+// (its pinned version is then nowhere, which PrePush reports) is each
+// fetched alone, so that the others are still seen; the remote lacking
+// the log of an artifact it was seen to hold is an error. A remote that
+// cannot be reached fails the fetch, and so the push.
+func (w *Workspace) fetchPinned(ctx context.Context, pins []gitpair.Pin) error {
+	var names []string
+	seen := map[string]bool{} // by artifact: was a pinned version seen on the remote
+	for _, p := range pins {
+		onRemote, err := w.r.Pushed(ctx, "", p.Artifact, p.Record, p.Digest)
+		if err != nil {
+			return err
+		}
+		if !onRemote {
+			v, _, err := w.match(ctx, p)
+			if err != nil {
+				return err
+			}
+			if v != nil {
+				continue // here, never pushed: the push merges
+			}
+		}
+		if _, ok := seen[p.Artifact]; !ok {
+			names = append(names, p.Artifact)
+		}
+		seen[p.Artifact] = seen[p.Artifact] || onRemote
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	absent := func(name string, err error) error {
+		switch {
+		case !errors.Is(err, refs.ErrNotFound):
+			return err
+		case seen[name]:
+			return fmt.Errorf("%w: this repository saw the trove remote hold %s, which has no log of it now: %w", ErrDataNotPushed, name, err)
+		}
+		return nil
+	}
+	_, err := w.r.Fetch(ctx, repo.FetchOptions{Names: names})
+	if len(names) == 1 {
+		return absent(names[0], err)
+	}
+	if !errors.Is(err, refs.ErrNotFound) {
+		return err
+	}
+	// Fetch stops at the first name the remote lacks.
+	for _, n := range names {
+		_, err := w.r.Fetch(ctx, repo.FetchOptions{Names: []string{n}})
+		if err := absent(n, err); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deletedText says, for a pinned version that is neither live here nor
