@@ -17,6 +17,7 @@ import (
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
+	"github.com/trove-ml/trove/retention"
 )
 
 // CommitOptions describe a version to log.
@@ -72,16 +73,16 @@ var ErrFileChanged = errors.New("repo: file changed while it was read")
 // visible unless everything succeeds: chunks, trees and the version record
 // are durable before the artifact's log names them.
 func (r *Repo) Commit(ctx context.Context, o CommitOptions) (*CommitResult, error) {
-	if err := r.beforeCommit(&o); err != nil { // TTL guard rail (retention.go)
+	if err := r.checkCommit(&o); err != nil {
 		return nil, err
+	}
+	if len(o.Paths) == 0 && len(o.Refs) == 0 {
+		return nil, fmt.Errorf("%w: nothing to commit: name at least one file, directory or reference", ErrInvalid)
 	}
 	return r.commit(ctx, o)
 }
 
 func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, err error) {
-	if err := r.checkCommit(&o); err != nil {
-		return nil, err
-	}
 	var latest *refs.Version
 	var expired []int
 	switch l, err := r.refs.Log(ctx, o.Name); {
@@ -90,8 +91,8 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 		return nil, err
 	default:
 		// Checked here, before any hashing, and again atomically by refs.
-		if l.Type != o.Type {
-			return nil, fmt.Errorf("%w: artifact %q has type %q; a commit of type %q under that name is refused (use another name)", ErrInvalid, o.Name, l.Type, o.Type)
+		if err := checkType(o, l); err != nil {
+			return nil, err
 		}
 		if latest, expired, err = r.commitBase(ctx, o.Name, l); err != nil {
 			return nil, err
@@ -180,12 +181,22 @@ func (r *Repo) commit(ctx context.Context, o CommitOptions) (res *CommitResult, 
 	return res, nil
 }
 
-func (r *Repo) checkCommit(o *CommitOptions) error {
+// CheckCommit checks what a commit is given as Commit does, without a
+// repository: the artifact's name, the type's spelling, aliases, tags, the
+// TTL's spelling, the prefix and the metadata. An empty Type passes (the
+// caller may take it from the artifact's log; Commit refuses it), and so
+// do empty Paths and Refs. Commit makes these checks itself; a caller with
+// slow work to do first, such as listing references, calls CheckCommit
+// (and, with the repository open, [Repo.CheckCommit]) before it, so that
+// bad input fails at once. Errors wrap ErrInvalid.
+func CheckCommit(o CommitOptions) error {
 	if err := validName("artifact name", o.Name); err != nil {
 		return err
 	}
-	if err := validName("type", o.Type); err != nil {
-		return err
+	if o.Type != "" {
+		if err := validName("type", o.Type); err != nil {
+			return err
+		}
 	}
 	for _, a := range o.Aliases {
 		if err := validName("alias", a); err != nil {
@@ -200,8 +211,10 @@ func (r *Repo) checkCommit(o *CommitOptions) error {
 			return err
 		}
 	}
-	if len(o.Paths) == 0 && len(o.Refs) == 0 {
-		return fmt.Errorf("%w: nothing to commit: name at least one file, directory or reference", ErrInvalid)
+	if o.TTL != "" && o.TTL != retention.Inherit {
+		if _, err := retention.ParseTTL(o.TTL); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
 	}
 	if strings.HasPrefix(o.Prefix, "/") {
 		return fmt.Errorf("%w: --prefix %q: give a folder inside the version, relative to its root (%q), not a path on this machine", ErrInvalid, o.Prefix, strings.Trim(o.Prefix, "/"))
@@ -214,11 +227,67 @@ func (r *Repo) checkCommit(o *CommitOptions) error {
 		}
 	}
 	if len(o.Metadata) > 0 {
+		if _, err := manifest.CanonicalMetadata(o.Metadata); err != nil {
+			return fmt.Errorf("%w: metadata: %v", ErrInvalid, err)
+		}
+	}
+	return nil
+}
+
+// CheckCommit makes the checks of Commit that read no file's content:
+// those of the function CheckCommit, the TTL guard rail (an explicit TTL
+// needs a TTL admin when the project names some), that the artifact, if
+// it exists, has type o.Type, and that each of o.Paths can be read. It
+// reads only the artifact's log and the paths' folder entries: Refs are
+// not listed, and may be left out. Like Commit, it refuses an empty Type;
+// a caller that takes the type from the artifact's log fills it in first.
+// The artifact may change before Commit, which checks again. Bad input
+// is an error wrapping ErrInvalid; the guard rail's wraps
+// retention.ErrNotAdmin.
+func (r *Repo) CheckCommit(ctx context.Context, o CommitOptions) error {
+	if err := r.checkCommit(&o); err != nil {
+		return err
+	}
+	switch l, err := r.refs.Log(ctx, o.Name); {
+	case errors.Is(err, refs.ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		if err := checkType(o, l); err != nil {
+			return err
+		}
+	}
+	_, err := resolveSources(o.Paths, r.Dir)
+	return err
+}
+
+// checkCommit makes Commit's checks that read neither the artifact's log
+// nor a file (see CheckCommit), and makes o's metadata canonical.
+func (r *Repo) checkCommit(o *CommitOptions) error {
+	if err := CheckCommit(*o); err != nil {
+		return err
+	}
+	if o.Type == "" {
+		return validName("type", o.Type)
+	}
+	if err := r.beforeCommit(o); err != nil { // TTL guard rail (retention.go)
+		return err
+	}
+	if len(o.Metadata) > 0 {
 		m, err := manifest.CanonicalMetadata(o.Metadata)
 		if err != nil {
 			return fmt.Errorf("%w: metadata: %v", ErrInvalid, err)
 		}
 		o.Metadata = m
+	}
+	return nil
+}
+
+// checkType refuses a commit to an artifact, whose log is l, of a type
+// other than the artifact's: the first version fixes it.
+func checkType(o CommitOptions, l *refs.Log) error {
+	if l.Type != o.Type {
+		return fmt.Errorf("%w: artifact %q has type %q; a commit of type %q under that name is refused (use another name)", ErrInvalid, o.Name, l.Type, o.Type)
 	}
 	return nil
 }

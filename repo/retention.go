@@ -172,14 +172,12 @@ func (r *Repo) Latest(ctx context.Context, name string, l *refs.Log) (v refs.Ver
 }
 
 // beforeCommit applies the TTL guard rail to a commit: an explicit TTL
-// needs a TTL admin when the project names some. Versions whose TTL ran
-// out are not touched: only GC records them deleted, so `trove ttl set`
-// can still save one until then (see commitBase).
+// needs a TTL admin when the project names some. (CheckCommit checked the
+// TTL's spelling.) Versions whose TTL ran out are not touched: only GC
+// records them deleted, so `trove ttl set` can still save one until then
+// (see commitBase).
 func (r *Repo) beforeCommit(o *CommitOptions) error {
 	if o.TTL != "" && o.TTL != retention.Inherit {
-		if _, err := retention.ParseTTL(o.TTL); err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
 		if err := r.MaySetTTL(); err != nil {
 			return fmt.Errorf("--ttl: %w, or commit without --ttl to inherit the project default", err)
 		}

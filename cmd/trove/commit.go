@@ -86,6 +86,16 @@ func newCommitCommand(e env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			// Bad input fails at once, not after references are listed
+			// (minutes on a large prefix or a slow server).
+			if err := repo.CheckCommit(o.commitOptions(md)); err != nil {
+				return err
+			}
+			if o.ref.listsAhead() {
+				if err := withRepo(ctx, cmd, e, func(r *repo.Repo) error { return o.checkAhead(ctx, r, md) }); err != nil {
+					return err
+				}
+			}
 			dir, err := workDir(cmd)
 			if err != nil {
 				return err
@@ -157,22 +167,53 @@ type commitJSON struct {
 	NotApplied []string `json:"notApplied"`
 }
 
-func runCommit(ctx context.Context, e env, r *repo.Repo, o commitOptions, md json.RawMessage) error {
-	if o.typ == "" {
-		l, err := r.Refs().Log(ctx, o.name)
-		if errors.Is(err, refs.ErrNotFound) {
-			return usagef("commit: %q is a new artifact: give its type with --type (e.g. --type dataset)", o.name)
-		}
-		if err != nil {
-			return err
-		}
-		o.typ = l.Type
-	}
-	res, err := r.Commit(ctx, repo.CommitOptions{
+// commitOptions returns what the commit asks of the repository, with
+// metadata md (see readMetadata).
+func (o *commitOptions) commitOptions(md json.RawMessage) repo.CommitOptions {
+	return repo.CommitOptions{
 		Name: o.name, Type: o.typ, Paths: o.paths, Prefix: o.prefix, Description: o.desc,
 		Metadata: md, Aliases: o.aliases, Tags: o.tags, TTL: o.ttl,
 		Run: o.run.runID(), Git: o.run.gitInfo(), Refs: o.ref.sources,
-	})
+	}
+}
+
+// commitType returns the type of a commit to artifact name: typ (--type)
+// when given, else the artifact's. A new artifact needs --type.
+func commitType(ctx context.Context, r *repo.Repo, name, typ string) (string, error) {
+	if typ != "" {
+		return typ, nil
+	}
+	l, err := r.Refs().Log(ctx, name)
+	if errors.Is(err, refs.ErrNotFound) {
+		return "", usagef("commit: %q is a new artifact: give its type with --type (e.g. --type dataset)", name)
+	}
+	if err != nil {
+		return "", err
+	}
+	return l.Type, nil
+}
+
+// checkAhead refuses, before references are listed (see listAhead), what
+// the commit would refuse once they are and that the repository tells: a
+// new artifact without --type, a type other than the artifact's, a --ttl
+// the guard rail refuses, a path that cannot be read. The caller opens
+// the repository for this alone and closes it again: the listing must not
+// hold its lock.
+func (o *commitOptions) checkAhead(ctx context.Context, r *repo.Repo, md json.RawMessage) error {
+	co := o.commitOptions(md)
+	var err error
+	if co.Type, err = commitType(ctx, r, o.name, o.typ); err != nil {
+		return err
+	}
+	return r.CheckCommit(ctx, co)
+}
+
+func runCommit(ctx context.Context, e env, r *repo.Repo, o commitOptions, md json.RawMessage) error {
+	var err error
+	if o.typ, err = commitType(ctx, r, o.name, o.typ); err != nil {
+		return err
+	}
+	res, err := r.Commit(ctx, o.commitOptions(md))
 	if err != nil {
 		return err
 	}

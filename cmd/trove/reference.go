@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -128,6 +129,18 @@ func remoteStores() map[string]reference.Store {
 	}
 }
 
+// listedAhead reports whether listAhead lists the reference of a --ref
+// argument: any but file://.
+func listedAhead(arg string) bool {
+	_, u, _ := reference.SplitPath(arg)
+	loc, err := reference.Parse(u)
+	return err == nil && loc.Scheme != reference.SchemeFile
+}
+
+// listsAhead reports whether listAhead has references to list (in a
+// repository).
+func (o *refOptions) listsAhead() bool { return slices.ContainsFunc(o.uris, listedAhead) }
+
 // listAhead lists the references that need nothing of the repository
 // (all but file://, whose files are hashed through its stat cache) before
 // the command opens it: a commit holds the repository's lock from then
@@ -157,10 +170,10 @@ func (o *refOptions) listAhead(ctx context.Context, dir string, prog repo.Progre
 		}
 	}()
 	for i, arg := range o.uris {
-		p, u, _ := reference.SplitPath(arg)
-		if loc, err := reference.Parse(u); err != nil || loc.Scheme == reference.SchemeFile {
+		if !listedAhead(arg) {
 			continue
 		}
+		p, u, _ := reference.SplitPath(arg)
 		if res == nil {
 			res = remoteResolver()
 		}
