@@ -129,6 +129,9 @@ func (p *RemotePlan) WriteText(w io.Writer, verbose bool) error {
 	for _, u := range p.Unfinished {
 		fmt.Fprintf(&b, "remove unfinished upload to %s  %s, last written %s ago\n", u.Key, units.Bytes(u.Size), formatAge(p.StoreNow.Sub(u.Started)))
 	}
+	if p.YoungUnfinished > 0 {
+		fmt.Fprintf(&b, "keep   %d unfinished uploads written to less than %s ago (in progress, or removed by a GC after the grace period)\n", p.YoungUnfinished, retention.FormatDuration(p.Safety.Grace))
+	}
 	for _, pr := range p.Problems {
 		fmt.Fprintf(&b, "problem %s\n", pr)
 	}

@@ -111,7 +111,10 @@ type RemotePlan struct {
 	// the grace period: removed now. Younger ones may be uploads in
 	// progress and are left alone.
 	Unfinished []remote.Unfinished
-	Problems   []string
+	// YoungUnfinished counts the leftovers (or uploads in progress) kept
+	// for being younger than the grace period.
+	YoungUnfinished int
+	Problems        []string
 
 	state     *remoteState
 	roots     *Roots
@@ -203,11 +206,13 @@ func (p *RemotePlan) findUnfinished(ctx context.Context, b remote.Bucket, safety
 	err := ub.ListUnfinished(ctx, func(u remote.Unfinished) error {
 		if safety.oldEnough(u.Started, p.StoreNow) {
 			p.Unfinished = append(p.Unfinished, u)
+		} else {
+			p.YoungUnfinished++
 		}
 		return nil
 	})
 	if err != nil {
-		p.Unfinished = nil
+		p.Unfinished, p.YoungUnfinished = nil, 0
 		p.Problems = append(p.Problems, fmt.Sprintf("the leftovers of interrupted uploads were not listed: %v", err))
 	}
 }

@@ -60,7 +60,8 @@ func TestRemoteRemovesUnfinishedUploads(t *testing.T) {
 	if err := p.WriteText(&text, false); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(text.String(), "remove unfinished upload to packs/ab/") || !strings.Contains(text.String(), "1 unfinished uploads, 2.9 KiB, now") {
+	if !strings.Contains(text.String(), "remove unfinished upload to packs/ab/") || !strings.Contains(text.String(), "1 unfinished uploads, 2.9 KiB, now") ||
+		!strings.Contains(text.String(), "keep   1 unfinished uploads written to less than 1d ago") {
 		t.Errorf("dry run does not say what it would remove:\n%s", text.String())
 	}
 	if !exists(old) || !exists(young) {
