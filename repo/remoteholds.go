@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -53,6 +54,10 @@ func (r *Repo) remoteHolds(ctx context.Context, c *conn) (held, unsure func(refs
 		}
 		// A link this clone unlinked, and has yet to push, holds nothing:
 		// the push that carries the deletion carries the unlink too.
+		// Unless the registry merge will refuse that unlink: the remote
+		// moved an alias onto the link since this clone last saw it, or
+		// protects one there (registry.Merge's rule).
+		base, _ := r.trackedRegistry(c, name)
 		unlinkedHere := map[string]bool{}
 		if lg, err := r.localRegistry(name); err == nil && lg != nil {
 			for cn, cl := range lg.Collections {
@@ -70,7 +75,7 @@ func (r *Repo) remoteHolds(ctx context.Context, c *conn) (held, unsure func(refs
 		sort.Strings(colls)
 		for _, cn := range colls {
 			for _, l := range g.Collections[cn].Links {
-				if unlinkedHere[cn+"\x00"+l.Record.String()] {
+				if unlinkedHere[cn+"\x00"+l.Record.String()] && !aliasedSince(g, base, cn, l) {
 					continue
 				}
 				if _, seen := links[l.Record]; !seen && l.State == registry.LinkLive {
@@ -81,4 +86,19 @@ func (r *Repo) remoteHolds(ctx context.Context, c *conn) (held, unsure func(refs
 	}
 	return func(v refs.Version) string { return links[v.Record] },
 		func(refs.Version) string { return unreadable }, nil
+}
+
+// aliasedSince reports whether the remote registry g holds an alias on
+// link l of collection cn that base (g as this clone last saw it) did not,
+// or protects an alias on it: a local unlink of l is then not applied.
+func aliasedSince(g, base *registry.Registry, cn string, l registry.Link) bool {
+	for _, a := range g.Collections[cn].AliasesOf(l.N) {
+		if slices.Contains(g.Protected, a) {
+			return true
+		}
+		if base == nil || base.Collections[cn] == nil || !slices.Contains(base.Collections[cn].AliasesOf(l.N), a) {
+			return true
+		}
+	}
+	return false
 }

@@ -249,3 +249,33 @@ func TestPushListsWhatItPushed(t *testing.T) {
 		t.Errorf("a push with nothing new lists versions:\n%s", out)
 	}
 }
+
+// TestUnlinkRefusedHoldsDeletion: a stale clone unlinks a link and deletes
+// its version; meanwhile another clone set an alias on that link, so the
+// registry merge does not apply the unlink, and the deletion must not go
+// either (the link would name a deleted version).
+func TestUnlinkRefusedHoldsDeletion(t *testing.T) {
+	url := fileRemote(t)
+	x, y := newProject(t), newProject(t)
+	for _, d := range []string{x, y} {
+		mustTrove(t, d, "remote", "add", "origin", url)
+	}
+	src := t.TempDir()
+	for i := range 2 {
+		writeFiles(t, src, map[string]string{"w": strings.Repeat("m", i+1)})
+		mustTrove(t, x, "commit", "m", "--type", "model", src)
+	}
+	mustTrove(t, x, "link", "m:v0", "registry/model/clf")
+	mustTrove(t, x, "push")
+	mustTrove(t, y, "fetch")
+	mustTrove(t, y, "registry", "alias", "set", "registry/model/clf:v0", "prod")
+	mustTrove(t, y, "push")
+
+	mustTrove(t, x, "unlink", "registry/model/clf:v0")
+	mustTrove(t, x, "delete", "m:v0")
+	trove(t, x, "push") // exit 1: the unlink was not applied
+	c := newProject(t)
+	mustTrove(t, c, "remote", "add", "origin", url)
+	mustTrove(t, c, "fetch")
+	mustTrove(t, c, "pull", "registry/model/clf:prod", "-o", filepath.Join(t.TempDir(), "out"))
+}
