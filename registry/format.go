@@ -132,7 +132,7 @@ type Link struct {
 // Encode returns the canonical encoding of g: fixed field order, sorted map
 // keys and sets, times in UTC, no insignificant space. It does not change g.
 func (g *Registry) Encode() ([]byte, error) {
-	c := g.clone()
+	c := g.Clone()
 	c.Format = Format
 	c.normalize()
 	if err := c.check(); err != nil {
@@ -400,8 +400,8 @@ func (g *Registry) CollectionNames() []string {
 	return out
 }
 
-// clone returns a deep copy of g.
-func (g *Registry) clone() *Registry {
+// Clone returns a deep copy of g.
+func (g *Registry) Clone() *Registry {
 	c := *g
 	c.Types = slices.Clone(g.Types)
 	c.Protected = slices.Clone(g.Protected)

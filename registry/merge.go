@@ -58,7 +58,7 @@ func Merge(base, local, remote *Registry) (*Registry, *MergeReport, error) {
 	if base == nil {
 		base = &Registry{}
 	}
-	m := &merger{local: local, remote: remote, out: remote.clone(), rep: &MergeReport{}}
+	m := &merger{local: local, remote: remote, out: remote.Clone(), rep: &MergeReport{}}
 	out := m.out
 	out.Counter = max(local.Counter, remote.Counter) + 1
 	created := concurrentlyCreated(base, local, remote)

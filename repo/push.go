@@ -188,14 +188,14 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 			return res, err
 		}
 		res.Registries, res.RegistryNotes, res.RegistryErrors = rs.NotApplied, rs.Notes, rs.Failed
+		var errs []error
 		if len(rs.NotApplied) > 0 {
-			regErr = fmt.Errorf("%w: %d of yours, listed above, each with why and what to do (the rest was pushed)", ErrRegistryNotApplied, len(rs.NotApplied))
+			errs = append(errs, fmt.Errorf("%w: %d of yours, listed above, each with why and what to do (the rest was pushed)", ErrRegistryNotApplied, len(rs.NotApplied)))
 		}
-		if err := rs.err("pushed"); err != nil && regErr != nil {
-			regErr = fmt.Errorf("%w; %w", regErr, err)
-		} else if err != nil {
-			regErr = err
+		if err := rs.err("pushed"); err != nil {
+			errs = append(errs, err)
 		}
+		regErr = joinLine(errs)
 	}
 	var errs []error
 	if conflicts > 0 {

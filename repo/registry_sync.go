@@ -67,13 +67,20 @@ func (s *RegistrySync) err(what string) error {
 	if len(s.Errs) == 1 {
 		n = "1 registry"
 	}
-	// One line: the command line prints an error as one.
-	format := n + " not " + what + " (the others were): " + strings.TrimSuffix(strings.Repeat("%w; ", len(s.Errs)), "; ")
-	args := make([]any, len(s.Errs))
-	for i, e := range s.Errs {
-		args[i] = e
+	return fmt.Errorf("%s not %s (the others were): %w", n, what, joinLine(s.Errs))
+}
+
+// remoteRegistryNames lists the names of the registries on c.
+func remoteRegistryNames(ctx context.Context, c *conn) ([]string, error) {
+	var names []string
+	err := c.rep.Refs(ctx, registryRefPrefix, func(name string) error {
+		names = append(names, strings.TrimPrefix(name, registryRefPrefix))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("remote %s: list registries: %w", c.name, err)
 	}
-	return fmt.Errorf(format, args...)
+	return names, nil
 }
 
 func (r *Repo) trackedRegistry(c *conn, name string) (*registry.Registry, error) {
@@ -251,10 +258,7 @@ func (r *Repo) withoutDeadLinks(c *conn, name string, base, local *registry.Regi
 				continue
 			}
 			if out == nil {
-				var err error
-				if out, err = cloneRegistry(local); err != nil {
-					return nil, nil, err
-				}
+				out = local.Clone()
 			}
 			oc := out.Collections[coll]
 			oc.Links = slices.DeleteFunc(oc.Links, func(x registry.Link) bool { return x.N == l.N })
@@ -282,27 +286,14 @@ func (r *Repo) withoutDeadLinks(c *conn, name string, base, local *registry.Regi
 	return out, dead, nil
 }
 
-// cloneRegistry returns a deep copy of g.
-func cloneRegistry(g *registry.Registry) (*registry.Registry, error) {
-	b, err := g.Encode()
-	if err != nil {
-		return nil, err
-	}
-	return registry.Decode(b)
-}
-
 // fetchRegistries merges the remote's registries into the local ones. It
 // goes on past a registry that fails; the result says which did. Registry
 // refs under names no trove gives a registry (a damaged or foreign bucket)
 // are skipped and listed in skipped, as artifact logs are.
 func (r *Repo) fetchRegistries(ctx context.Context, c *conn) (s *RegistrySync, skipped []string, err error) {
-	var names []string
-	err = c.rep.Refs(ctx, registryRefPrefix, func(name string) error {
-		names = append(names, strings.TrimPrefix(name, registryRefPrefix))
-		return nil
-	})
+	names, err := remoteRegistryNames(ctx, c)
 	if err != nil {
-		return nil, nil, fmt.Errorf("remote %s: list registries: %w", c.name, err)
+		return nil, nil, err
 	}
 	s = &RegistrySync{}
 	for _, name := range names {

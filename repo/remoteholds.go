@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
@@ -24,13 +23,9 @@ import (
 // nothing else holds, and its deletion waits here (refs.MergeResult
 // Pending) until the registry can be read, while push and fetch go on.
 func (r *Repo) remoteHolds(ctx context.Context, c *conn) (held, unsure func(refs.Version) string, err error) {
-	var names []string
-	err = c.rep.Refs(ctx, registryRefPrefix, func(name string) error {
-		names = append(names, strings.TrimPrefix(name, registryRefPrefix))
-		return nil
-	})
+	names, err := remoteRegistryNames(ctx, c)
 	if err != nil {
-		return nil, nil, fmt.Errorf("remote %s: list registries: %w", c.name, err)
+		return nil, nil, err
 	}
 	links := map[objects.ID]string{}
 	var unreadable string
