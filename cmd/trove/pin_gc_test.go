@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,20 +16,8 @@ import (
 // not parse at a branch tip stops GC, naming the branch.
 func TestGCHoldsPinsOfEveryBranch(t *testing.T) {
 	u := newPairUser(t)
-	root := t.TempDir()
-	origin, bucket := filepath.Join(root, "origin.git"), filepath.Join(root, "bucket")
-	a, b, c := filepath.Join(root, "a"), filepath.Join(root, "b"), filepath.Join(root, "c")
-	os.MkdirAll(origin, 0o755)
-	os.MkdirAll(bucket, 0o755)
-	u.git(origin, "init", "-q", "--bare")
-	u.git(root, "clone", "-q", origin, a)
-	writeFiles(t, a, map[string]string{"eval.py": "print('eval')\n"})
-	u.trove(a, "init")
-	u.trove(a, "remote", "add", "origin", "file://"+bucket)
-	u.trove(a, "hooks", "install")
-	u.git(a, "add", "-A")
-	u.git(a, "commit", "-q", "-m", "code")
-	u.git(a, "push", "-q", "-u", "origin", "main")
+	root, origin, a := pairedClones(t, u)
+	b, c := filepath.Join(root, "b"), filepath.Join(root, "c")
 
 	src := filepath.Join(root, "src")
 	results := map[string]string{"scores.json": `{"acc": 0.9}` + "\n"}

@@ -10,11 +10,7 @@ import (
 // pushed, and b, which fetched that.
 func twoClones(t *testing.T) (a, b string) {
 	t.Helper()
-	url := fileRemote(t)
-	a, b = newProject(t), newProject(t)
-	for _, d := range []string{a, b} {
-		mustTrove(t, d, "remote", "add", "origin", url)
-	}
+	_, a, b = sharingRemote(t)
 	writeFiles(t, a, map[string]string{"w/x": "zero"})
 	mustTroveAs(t, a, "ana", "commit", "cnn", "--type", "model", "w")
 	mustTroveAs(t, a, "ana", "link", "cnn:latest", "registry/model/classifier")

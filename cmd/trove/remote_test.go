@@ -25,6 +25,18 @@ func fileRemote(t *testing.T) string {
 	return "file://" + t.TempDir()
 }
 
+// sharingRemote returns the URL of a fresh file remote and two new
+// projects that have it as origin.
+func sharingRemote(t *testing.T) (url, a, b string) {
+	t.Helper()
+	url = fileRemote(t)
+	a, b = newProject(t), newProject(t)
+	for _, d := range []string{a, b} {
+		mustTrove(t, d, "remote", "add", "origin", url)
+	}
+	return url, a, b
+}
+
 // TestRemoteRoundTrip: push from one repository, pull into a fresh one
 // with only the remote configured.
 func TestRemoteRoundTrip(t *testing.T) {

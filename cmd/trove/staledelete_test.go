@@ -15,11 +15,7 @@ import (
 // and says so. (A registry link that turned the TTL off, a protected
 // alias and a `ttl set never` were all lost this way.)
 func TestStaleDeletionsDoNotReachRemote(t *testing.T) {
-	url := fileRemote(t)
-	x, y := newProject(t), newProject(t)
-	for _, d := range []string{x, y} {
-		mustTrove(t, d, "remote", "add", "origin", url)
-	}
+	_, x, y := sharingRemote(t)
 	src := t.TempDir()
 	for i, name := range []string{"linked", "extended", "aliased", "plain"} {
 		writeFiles(t, src, map[string]string{"w.bin": name + strings.Repeat("x", i)})
@@ -171,11 +167,7 @@ func TestDamagedRemoteRegistryHoldsDeletions(t *testing.T) {
 // link to nothing, breaking the collection's aliases and latest for
 // everyone); the push says so and exits 1.
 func TestLinkToRemoteDeletedVersion(t *testing.T) {
-	url := fileRemote(t)
-	a, b := newProject(t), newProject(t)
-	for _, d := range []string{a, b} {
-		mustTrove(t, d, "remote", "add", "origin", url)
-	}
+	url, a, b := sharingRemote(t)
 	src := t.TempDir()
 	for i := range 2 {
 		writeFiles(t, src, map[string]string{"w": strings.Repeat("w", i+1)})
@@ -208,11 +200,7 @@ func TestLinkToRemoteDeletedVersion(t *testing.T) {
 // remote deleted meanwhile is not applied, and the push says so and
 // exits 1 (it used to vanish silently).
 func TestAliasOnRemoteDeletedVersion(t *testing.T) {
-	url := fileRemote(t)
-	a, b := newProject(t), newProject(t)
-	for _, d := range []string{a, b} {
-		mustTrove(t, d, "remote", "add", "origin", url)
-	}
+	_, a, b := sharingRemote(t)
 	src := t.TempDir()
 	for i := range 3 {
 		writeFiles(t, src, map[string]string{"w": strings.Repeat("q", i+1)})
@@ -255,11 +243,7 @@ func TestPushListsWhatItPushed(t *testing.T) {
 // registry merge does not apply the unlink, and the deletion must not go
 // either (the link would name a deleted version).
 func TestUnlinkRefusedHoldsDeletion(t *testing.T) {
-	url := fileRemote(t)
-	x, y := newProject(t), newProject(t)
-	for _, d := range []string{x, y} {
-		mustTrove(t, d, "remote", "add", "origin", url)
-	}
+	url, x, y := sharingRemote(t)
 	src := t.TempDir()
 	for i := range 2 {
 		writeFiles(t, src, map[string]string{"w": strings.Repeat("m", i+1)})
