@@ -495,12 +495,7 @@ func (m *materializer) checkEntry(l *wayList, wg *sync.WaitGroup, p string, e ma
 			if e.Kind == manifest.KindFile {
 				_, same = m.upToDate(d, e)
 			} else {
-				if e.Digest.IsZero() {
-					e.Digest, _ = m.r.refObjectDigest(e) // as fetchRef
-				}
-				if e.Digest.IsZero() {
-					e.Digest, _ = m.refDigestByMD5(d, e)
-				}
+				e.Digest = m.refContent(d, e)
 				same = !e.Digest.IsZero() && m.refUpToDate(d, e)
 			}
 			if !same && !m.troves(d, fi) {

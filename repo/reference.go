@@ -436,14 +436,7 @@ func (m *materializer) refEntry(ctx context.Context, p string, e manifest.Entry)
 // warning.
 func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Entry) error {
 	byChecksum := e.Digest.IsZero()
-	if byChecksum {
-		// Recorded by its source's checksum alone: known by content once
-		// a pull fetched it (refObjectDigest).
-		e.Digest, _ = m.r.refObjectDigest(e)
-		if e.Digest.IsZero() {
-			e.Digest, _ = m.refDigestByMD5(d, e)
-		}
-	}
+	e.Digest = m.refContent(d, e)
 	if !e.Digest.IsZero() && m.refUpToDate(d, e) {
 		m.skipped.Add(1)
 		m.meter.Add(e.Size)

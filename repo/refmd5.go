@@ -10,6 +10,21 @@ import (
 	"github.com/trove-ml/trove/objects"
 )
 
+// refContent returns the BLAKE3 of the object reference entry e names, or
+// zero when it is not known: the entry's own digest; for an object
+// recorded by its source's checksum alone, what a pull here learnt when it
+// fetched it (refObjectDigest), else what the file at d tells by its MD5.
+func (m *materializer) refContent(d string, e manifest.Entry) objects.ID {
+	if !e.Digest.IsZero() {
+		return e.Digest
+	}
+	if id, ok := m.r.refObjectDigest(e); ok {
+		return id
+	}
+	id, _ := m.refDigestByMD5(d, e)
+	return id
+}
+
 // refDigestByMD5 learns the BLAKE3 of the referenced object that e
 // records by an ETag alone, from a file d of the same size, when the ETag
 // is the object's MD5 (a single-part S3 upload's, and many HTTP
