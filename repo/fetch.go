@@ -498,10 +498,39 @@ func (r *Repo) ResolveOrFetch(ctx context.Context, name string) (*Resolved, erro
 	if perr != nil || sp.Name == "" {
 		return nil, err
 	}
-	if _, ferr := r.Fetch(ctx, FetchOptions{Names: []string{sp.Name}}); ferr != nil {
-		return nil, fmt.Errorf("%w (and fetching %q from the remote failed: %v)", err, sp.Name, ferr)
+	if err := r.fetchMissing(ctx, sp.Name, err); err != nil {
+		return nil, err
 	}
 	return r.Resolve(ctx, name)
+}
+
+// LogOrFetch returns the log of artifact name like Refs().Log and, if
+// the artifact is not known here but a remote is configured, fetches it
+// from the default remote first.
+func (r *Repo) LogOrFetch(ctx context.Context, name string) (*refs.Log, error) {
+	l, err := r.refs.Log(ctx, name)
+	if err == nil || len(r.Config.Remotes) == 0 || !errors.Is(err, refs.ErrNotFound) {
+		return l, err
+	}
+	if err := r.fetchMissing(ctx, name, err); err != nil {
+		return nil, err
+	}
+	return r.refs.Log(ctx, name)
+}
+
+// fetchMissing fetches artifact name, which a lookup here failed to find
+// with notHere. If the remote lacks it too, notHere says so; if the
+// fetch fails otherwise, the error says both.
+func (r *Repo) fetchMissing(ctx context.Context, name string, notHere error) error {
+	_, err := r.Fetch(ctx, FetchOptions{Names: []string{name}})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, refs.ErrNotFound):
+		remote, _ := r.defaultRemote("")
+		return fmt.Errorf("%w, here or on remote %s", notHere, remote)
+	}
+	return fmt.Errorf("%w (and fetching %q from the remote failed: %v)", notHere, name, err)
 }
 
 // fetchRuns downloads the run records the remote has and this repository

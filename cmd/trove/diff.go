@@ -34,16 +34,20 @@ func newDiffCommand(e env) *cli.Command {
 				return err
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
-				va, err := r.Resolve(ctx, a[0])
+				va, err := r.ResolveOrFetch(ctx, a[0])
 				if err != nil {
 					return err
 				}
-				vb, err := r.Resolve(ctx, a[1])
+				vb, err := r.ResolveOrFetch(ctx, a[1])
+				if err != nil {
+					return err
+				}
+				trees, err := r.Browse().Trees(ctx, va.Record.Root, vb.Record.Root)
 				if err != nil {
 					return err
 				}
 				out := []changeJSON{}
-				err = manifest.Diff(ctx, r.Blobs(), va.Record.Root, vb.Record.Root, func(c manifest.Change) error {
+				err = manifest.Diff(ctx, trees, va.Record.Root, vb.Record.Root, func(c manifest.Change) error {
 					j := changeJSON{Path: c.Path, Op: c.Op.String()}
 					if c.Old != nil {
 						f := fileInfo(c.Path, *c.Old)

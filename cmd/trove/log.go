@@ -97,6 +97,10 @@ func runArtifacts(ctx context.Context, e env, r *repo.Repo, asJSON bool) error {
 		return printJSON(e.stdout, out)
 	}
 	if len(out) == 0 {
+		if len(r.Config.Remotes) > 0 {
+			fmt.Fprintln(e.stdout, "no artifacts here yet: 'trove fetch' brings the remote's (trove commit NAME --type TYPE PATH... makes one)")
+			return nil
+		}
 		fmt.Fprintln(e.stdout, "no artifacts yet (trove commit NAME --type TYPE PATH...)")
 		return nil
 	}
@@ -134,7 +138,7 @@ func versionInfo(ctx context.Context, r *repo.Repo, name string, l *refs.Log, v 
 }
 
 func runLog(ctx context.Context, e env, r *repo.Repo, name string, asJSON bool) error {
-	l, err := r.Refs().Log(ctx, name)
+	l, err := r.LogOrFetch(ctx, name)
 	if err != nil {
 		return err
 	}

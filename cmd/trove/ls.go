@@ -42,14 +42,18 @@ func newLsCommand(e env) *cli.Command {
 				return usagef("ls: want NAME[:ALIAS] [PATH]")
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
-				v, err := r.Resolve(ctx, a[0])
+				v, err := r.ResolveOrFetch(ctx, a[0])
+				if err != nil {
+					return err
+				}
+				trees, err := r.Browse().Trees(ctx, v.Record.Root)
 				if err != nil {
 					return err
 				}
 				root, base := v.Record.Root, ""
 				if len(a) == 2 {
 					base = strings.Trim(a[1], "/")
-					ent, err := manifest.Lookup(ctx, r.Blobs(), root, base)
+					ent, err := manifest.Lookup(ctx, trees, root, base)
 					if err != nil {
 						return usagef("ls: %s has no path %q", v, base)
 					}
@@ -59,7 +63,7 @@ func newLsCommand(e env) *cli.Command {
 					root = ent.Digest
 				}
 				var out []fileJSON
-				err = manifest.Walk(ctx, r.Blobs(), root, func(p string, ent manifest.Entry) error {
+				err = manifest.Walk(ctx, trees, root, func(p string, ent manifest.Entry) error {
 					if ent.Kind != manifest.KindDir {
 						out = append(out, fileInfo(path.Join(base, p), ent))
 					}
@@ -142,16 +146,21 @@ func newManifestCommand(e env) *cli.Command {
 				return usagef("manifest: --format %q: want trove or wandb", format)
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
-				v, err := r.Resolve(ctx, a[0])
+				v, err := r.ResolveOrFetch(ctx, a[0])
+				if err != nil {
+					return err
+				}
+				b := r.Browse()
+				trees, err := b.Trees(ctx, v.Record.Root)
 				if err != nil {
 					return err
 				}
 				if format == "trove" {
-					return manifest.WriteJSON(ctx, e.stdout, r.Blobs(), v.Record.Root)
+					return manifest.WriteJSON(ctx, e.stdout, trees, v.Record.Root)
 				}
 				refs, closeRefs := newResolver(r)
 				defer func() { _ = closeRefs() }() // only a cache write can fail: it costs hashing next time
-				return manifest.WriteWandb(ctx, e.stdout, r.Blobs(), v.Record.Root, func(p string, ent manifest.Entry) (string, error) {
+				return manifest.WriteWandb(ctx, e.stdout, trees, v.Record.Root, func(p string, ent manifest.Entry) (string, error) {
 					h := md5.New()
 					var err error
 					if ent.Kind == manifest.KindRef {
@@ -159,7 +168,7 @@ func newManifestCommand(e env) *cli.Command {
 						// BLAKE3 recorded at commit.
 						err = refs.Fetch(ctx, ent, h)
 					} else {
-						err = r.WriteFileContent(ctx, h, ent)
+						err = b.WriteFileContent(ctx, h, ent)
 					}
 					if err != nil {
 						return "", fmt.Errorf("%s: %w", p, err)

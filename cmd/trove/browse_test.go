@@ -1,0 +1,99 @@
+package main
+
+import (
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// browseSetup pushes two versions of artifact ds from one project and
+// returns a second project that shares the remote and has fetched nothing.
+func browseSetup(t *testing.T) (a, b string) {
+	t.Helper()
+	_, a, b = sharingRemote(t)
+	writeFiles(t, a, map[string]string{"data/keep.txt": "same", "data/sub/x.csv": "1,2\n", "data/old.txt": "old"})
+	mustTrove(t, a, "commit", "ds", "--type", "dataset", "data", "-m", "first")
+	writeFiles(t, a, map[string]string{"data/sub/x.csv": "1,2,3\n", "data/new.txt": "new"})
+	mustTrove(t, a, "commit", "ds", "--type", "dataset", "data", "--alias", "best")
+	mustTrove(t, a, "push")
+	return a, b
+}
+
+// TestBrowseFetchedVersion: a version fetched and not pulled has its
+// record here and its trees and content on the remote; ls, manifest
+// (both formats) and diff read them from there.
+func TestBrowseFetchedVersion(t *testing.T) {
+	a, b := browseSetup(t)
+	mustTrove(t, b, "fetch")
+
+	if got, want := mustTrove(t, b, "ls", "ds:best"), mustTrove(t, a, "ls", "ds:best"); got != want {
+		t.Fatalf("ls of the fetched version:\n%s\nwant, as in the project that made it:\n%s", got, want)
+	}
+	if got := mustTrove(t, b, "ls", "ds:v1", "sub"); !strings.Contains(got, "sub/x.csv") {
+		t.Fatalf("ls ds:v1 sub: %q", got)
+	}
+	if got, want := mustTrove(t, b, "manifest", "ds:v0"), mustTrove(t, a, "manifest", "ds:v0"); got != want {
+		t.Fatalf("manifest of the fetched version:\n%s\nwant:\n%s", got, want)
+	}
+	if got, want := mustTrove(t, b, "diff", "ds:v0", "ds:v1"), "+ new.txt\nM sub/x.csv\n"; got != want {
+		t.Fatalf("diff of two fetched versions: %q, want %q", got, want)
+	}
+
+	// W&B's manifest needs each file's MD5, so the content comes too.
+	var wb struct {
+		Contents map[string]struct{ Digest string } `json:"contents"`
+	}
+	if err := json.Unmarshal([]byte(mustTrove(t, b, "manifest", "ds:v1", "--format", "wandb")), &wb); err != nil {
+		t.Fatal(err)
+	}
+	sum := md5.Sum([]byte("1,2,3\n"))
+	if got, want := wb.Contents["sub/x.csv"].Digest, base64.StdEncoding.EncodeToString(sum[:]); got != want {
+		t.Fatalf("W&B digest of sub/x.csv: %q, want %q", got, want)
+	}
+	mustTrove(t, b, "fsck")
+}
+
+// TestBrowseUnfetched: in a project that has never fetched, the read
+// commands fetch the artifact they are asked about, as pull does.
+func TestBrowseUnfetched(t *testing.T) {
+	a, b := browseSetup(t)
+	if got := mustTrove(t, b, "log"); !strings.Contains(got, "trove fetch") {
+		t.Fatalf("log in a project with a remote and nothing fetched should say to fetch: %q", got)
+	}
+	if got := mustTrove(t, b, "log", "ds"); !strings.Contains(got, "v1") || !strings.Contains(got, "first") {
+		t.Fatalf("log ds: %q", got)
+	}
+	b2 := newProject(t)
+	mustTrove(t, b2, "remote", "add", "origin", remoteURLOf(t, a))
+	var show struct{ Version, Description string }
+	troveJSON(t, b2, &show, "show", "ds:v0")
+	if show.Version != "v0" || show.Description != "first" {
+		t.Fatalf("show ds:v0 in a project that never fetched: %+v", show)
+	}
+	b3 := newProject(t)
+	mustTrove(t, b3, "remote", "add", "origin", remoteURLOf(t, a))
+	if got := mustTrove(t, b3, "ls", "ds:best"); !strings.Contains(got, "new.txt") {
+		t.Fatalf("ls ds:best in a project that never fetched: %q", got)
+	}
+
+	r := trove(t, b3, "show", "nosuch")
+	if r.code != 2 || !strings.Contains(r.stderr, `"nosuch", here or on remote origin`) {
+		t.Fatalf("show of an artifact neither here nor on the remote: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// remoteURLOf returns the URL of project dir's remote origin.
+func remoteURLOf(t *testing.T, dir string) string {
+	t.Helper()
+	var rs []struct{ Name, URL string }
+	troveJSON(t, dir, &rs, "remote", "ls")
+	for _, r := range rs {
+		if r.Name == "origin" {
+			return r.URL
+		}
+	}
+	t.Fatalf("no remote origin in %s", dir)
+	return ""
+}
