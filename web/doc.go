@@ -49,7 +49,8 @@
 //	/…/SEL            the version's row as above, and "description" (Markdown source),
 //	                  "metadata", "creator", "ttlGiven", "parent", "links":[{"registry",
 //	                  "collection","link","aliases","protected"}], "usedBy", "root" (the
-//	                  first 100 entries of the top folder), "rootMore"
+//	                  first 100 entries of the top folder), "rootMore", "notHere" (the
+//	                  version was fetched, not pulled: its files are on the remote)
 //	/…/SEL/files      {"artifact","version","path","entry","entries":[{"name","path","kind",
 //	                   "size","files","mode","digest","target","uri"}],"size","files",
 //	                   "after","next","limit"}

@@ -182,7 +182,7 @@ func statusOf(err error) int {
 	case errors.Is(err, refs.ErrNotFound), errors.Is(err, refs.ErrNoVersion),
 		errors.Is(err, manifest.ErrNotExist), errors.Is(err, lineage.ErrNotFound),
 		errors.Is(err, registry.ErrNotFound), errors.Is(err, registry.ErrNoCollection),
-		errors.Is(err, registry.ErrNoLink):
+		errors.Is(err, registry.ErrNoLink), errors.Is(err, objects.ErrNotFound), errors.Is(err, repo.ErrMissingContent):
 		return http.StatusNotFound
 	case errors.Is(err, refs.ErrBadSpec), errors.Is(err, repo.ErrInvalid), errors.Is(err, repo.ErrAmbiguous),
 		errors.Is(err, manifest.ErrInvalid), errors.Is(err, manifest.ErrNotDir),

@@ -18,6 +18,7 @@ import (
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/registry"
+	"github.com/trove-ml/trove/repo"
 )
 
 // version is a version a URL names, resolved.
@@ -29,6 +30,15 @@ type version struct {
 }
 
 func (v *version) label() string { return v.name + ":" + v.number().String() }
+
+// notHere says what to do when reading v's tree or content failed because
+// this repository lacks it: the version was fetched and not pulled.
+func (v *version) notHere(err error) error {
+	if !errors.Is(err, objects.ErrNotFound) && !errors.Is(err, repo.ErrMissingContent) {
+		return err
+	}
+	return fmt.Errorf("%s: its files are not in this repository (it was fetched, not pulled): 'trove pull %s' brings them (%w)", v.label(), v.label(), err)
+}
 
 // number is the version's number.
 func (v *version) number() versionNumber { return versionNumber(v.ver.N) }
@@ -124,6 +134,9 @@ type versionView struct {
 	Root []fileRow `json:"root"`
 	// RootMore is true when the top folder has more entries than Root.
 	RootMore bool `json:"rootMore,omitempty"`
+	// NotHere is true when the version's files are not in this
+	// repository: it was fetched and not pulled.
+	NotHere bool `json:"notHere,omitempty"`
 	// Others are the other live version numbers, newest first, for the
 	// diff form.
 	Others []versionNumber `json:"-"`
@@ -198,6 +211,10 @@ func (s *Server) versionPage(q *request) error {
 	}
 	view.UsedBy = runRefs(used)
 	entries, err := manifest.ListDir(ctx, q.repo.Blobs(), v.rec.Root, "", "", rootEntries+1)
+	if errors.Is(err, objects.ErrNotFound) {
+		view.NotHere = true // fetched, not pulled: the rest of the page still holds
+		entries, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}
@@ -327,6 +344,9 @@ func (s *Server) filesPage(q *request) error {
 		Size: v.rec.Size, Files: v.rec.Files, Entries: []fileRow{}}
 	if dir != "" {
 		e, err := manifest.Lookup(ctx, q.repo.Blobs(), v.rec.Root, dir)
+		if errors.Is(err, objects.ErrNotFound) {
+			return v.notHere(err)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", v.label(), err)
 		}
@@ -343,6 +363,9 @@ func (s *Server) filesPage(q *request) error {
 		}
 	}
 	entries, err := manifest.ListDir(ctx, q.repo.Blobs(), v.rec.Root, dir, view.After, limit+1)
+	if errors.Is(err, objects.ErrNotFound) {
+		return v.notHere(err)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", v.label(), err)
 	}
@@ -376,6 +399,9 @@ func (s *Server) fileDownload(q *request) error {
 		return errBadRequest("which file? add ?path=PATH")
 	}
 	e, err := manifest.Lookup(q.Context(), q.repo.Blobs(), v.rec.Root, path)
+	if errors.Is(err, objects.ErrNotFound) {
+		return v.notHere(err)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", v.label(), err)
 	}
@@ -406,7 +432,7 @@ func (s *Server) fileDownload(q *request) error {
 	}
 	f, err := spool(q, func(w io.Writer) error { return q.repo.WriteFileContent(q.Context(), w, e) })
 	if err != nil {
-		return err
+		return v.notHere(err)
 	}
 	defer f.Close() // read-only, and unnamed: nothing to lose
 	attachment(q.w, e.Name, "application/octet-stream")
@@ -430,7 +456,7 @@ func (s *Server) manifestDownload(q *request) error {
 		return manifest.WriteJSON(q.Context(), w, q.repo.Blobs(), v.rec.Root)
 	})
 	if err != nil {
-		return err
+		return v.notHere(err)
 	}
 	defer f.Close() // read-only, and unnamed: nothing to lose
 	attachment(q.w, name, "application/json")
@@ -561,6 +587,12 @@ func (s *Server) diffPage(q *request) error {
 		view.Changes = append(view.Changes, row)
 		return nil
 	})
+	if errors.Is(err, objects.ErrNotFound) {
+		if ok, _ := q.repo.Store().Has(v.rec.Root); !ok {
+			return v.notHere(err)
+		}
+		return other.notHere(err)
+	}
 	if err != nil && !errors.Is(err, errEnough) {
 		return err
 	}
