@@ -41,6 +41,9 @@ type PushResult struct {
 	// with a link unlinked there); RegistryErrors which registries were
 	// not pushed, and why. Either way the other registries were.
 	RegistryNotes, RegistryErrors []string
+	// RegistriesPushed names the registries whose copy on the remote this
+	// push created or changed.
+	RegistriesPushed []string
 }
 
 // PushedArtifact says what happened to one artifact's log.
@@ -187,7 +190,7 @@ func (r *Repo) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 		if err != nil {
 			return res, err
 		}
-		res.Registries, res.RegistryNotes, res.RegistryErrors = rs.NotApplied, rs.Notes, rs.Failed
+		res.Registries, res.RegistryNotes, res.RegistryErrors, res.RegistriesPushed = rs.NotApplied, rs.Notes, rs.Failed, rs.Pushed
 		var errs []error
 		if len(rs.NotApplied) > 0 {
 			errs = append(errs, fmt.Errorf("%w: %d of yours, listed above, each with why and what to do (the rest was pushed)", ErrRegistryNotApplied, len(rs.NotApplied)))

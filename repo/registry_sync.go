@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,6 +51,9 @@ type RegistrySync struct {
 	// Errs holds the errors themselves, in the same order.
 	Failed []string
 	Errs   []error
+	// Pushed names, for a push, the registries whose copy on the remote
+	// it created or changed.
+	Pushed []string
 }
 
 func (s *RegistrySync) fail(name string, err error) {
@@ -137,7 +141,7 @@ func (r *Repo) pushRegistries(ctx context.Context, c *conn) (*RegistrySync, erro
 	}
 	s := &RegistrySync{}
 	for _, name := range names {
-		rep, dead, err := r.pushRegistry(ctx, c, name)
+		rep, wrote, dead, err := r.pushRegistry(ctx, c, name)
 		if ctx.Err() != nil {
 			return s, ctx.Err()
 		}
@@ -145,6 +149,9 @@ func (r *Repo) pushRegistries(ctx context.Context, c *conn) (*RegistrySync, erro
 		if err != nil {
 			s.fail(name, err)
 			continue
+		}
+		if wrote {
+			s.Pushed = append(s.Pushed, name)
 		}
 		r.reportRegistry(ctx, s, c, name, rep, true)
 	}
@@ -154,53 +161,73 @@ func (r *Repo) pushRegistries(ctx context.Context, c *conn) (*RegistrySync, erro
 // pushRegistry merges one local registry into the remote's by
 // compare-and-swap, retrying when another writer moved it first, then
 // makes the local registry and the remembered remote one the result. The
-// report is nil when the remote had no such registry. dead lists the
-// local links left out because the remote deleted their version.
-func (r *Repo) pushRegistry(ctx context.Context, c *conn, name string) (rep *registry.MergeReport, dead []string, err error) {
+// report is nil when the remote had no such registry; wrote says whether
+// the remote's copy changed (a merge that adds nothing writes nothing).
+// dead lists the local links left out because the remote deleted their
+// version.
+func (r *Repo) pushRegistry(ctx context.Context, c *conn, name string) (rep *registry.MergeReport, wrote bool, dead []string, err error) {
 	for attempt := 0; ; attempt++ {
 		local, err := r.localRegistry(name)
 		if err != nil || local == nil {
-			return nil, dead, err
+			return nil, false, dead, err
 		}
 		base, err := r.trackedRegistry(c, name)
 		if err != nil {
-			return nil, dead, err
+			return nil, false, dead, err
 		}
 		if local, dead, err = r.withoutDeadLinks(c, name, base, local); err != nil {
-			return nil, dead, err
+			return nil, false, dead, err
 		}
 		cur, err := c.rep.GetRef(ctx, registryRefPrefix+name)
 		if err != nil {
-			return nil, dead, err
+			return nil, false, dead, err
 		}
 		out := local
 		rep = nil
+		var theirs *registry.Registry
 		if cur.Body != nil {
-			theirs, err := registry.Decode(cur.Body)
+			theirs, err = registry.Decode(cur.Body)
 			if err != nil {
-				return nil, dead, fmt.Errorf("on remote %s: %w", c.name, err)
+				return nil, false, dead, fmt.Errorf("on remote %s: %w", c.name, err)
 			}
 			if out, rep, err = registry.Merge(base, local, theirs); err != nil {
-				return nil, dead, err
+				return nil, false, dead, err
 			}
 		}
 		body, err := out.Encode()
 		if err != nil {
-			return nil, dead, err
+			return nil, false, dead, err
+		}
+		if theirs != nil && sameRegistry(out, theirs) {
+			return rep, false, dead, r.adoptRegistry(ctx, c, name, theirs, theirs)
 		}
 		err = c.rep.PutRef(ctx, registryRefPrefix+name, body, cur.ETag)
 		if remote.IsConflict(err) && attempt < maxRefAttempts {
 			// Someone else moved it: read it again and redo the merge.
 			if err := sleepCtx(ctx, backoff(attempt)); err != nil {
-				return nil, dead, err
+				return nil, false, dead, err
 			}
 			continue
 		}
 		if err != nil {
-			return nil, dead, err
+			return nil, false, dead, err
 		}
-		return rep, dead, r.adoptRegistry(ctx, c, name, out, out)
+		return rep, true, dead, r.adoptRegistry(ctx, c, name, out, out)
 	}
+}
+
+// sameRegistry reports whether merged, the result of a merge into
+// theirs, holds nothing theirs does not: equal but for the counter, which
+// every merge moves on (registry.Merge).
+func sameRegistry(merged, theirs *registry.Registry) bool {
+	m := *merged
+	m.Counter = theirs.Counter
+	a, err := m.Encode()
+	if err != nil {
+		return false
+	}
+	b, err := theirs.Encode()
+	return err == nil && bytes.Equal(a, b)
 }
 
 // withoutDeadLinks returns local without the live links made here since

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -171,5 +174,39 @@ func TestRegistryShowNumbersNow(t *testing.T) {
 	}
 	if out := mustTrove(t, a, "registry", "show", "registry/model/conc"); !strings.Contains(out, "cnn:v1 (deleted)") {
 		t.Errorf("registry show does not say the version was deleted:\n%s", out)
+	}
+}
+
+// TestPushNamesRegistries: a push says which registries it put on the
+// remote, and one that changes nothing in a registry writes nothing.
+func TestPushNamesRegistries(t *testing.T) {
+	url, a, _ := sharingRemote(t)
+	writeFiles(t, a, map[string]string{"data/x.csv": "1"})
+	mustTrove(t, a, "commit", "ds", "--type", "dataset", "data")
+	mustTrove(t, a, "link", "ds:v0", "registry/dataset/digits", "--alias", "prod")
+	if out := mustTrove(t, a, "push"); !strings.Contains(out, "registry dataset -> origin\n") {
+		t.Fatalf("push of a new link does not name its registry:\n%s", out)
+	}
+	onRemote := filepath.Join(strings.TrimPrefix(url, "file://"), "refs", "registry", "dataset")
+	before, err := os.Stat(onRemote)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var again struct{ Registries []string }
+	troveJSON(t, a, &again, "push")
+	if len(again.Registries) != 0 {
+		t.Fatalf("a push with no registry change says it pushed %v", again.Registries)
+	}
+	if after, err := os.Stat(onRemote); err != nil || !after.ModTime().Equal(before.ModTime()) {
+		t.Fatalf("a push with no registry change rewrote the remote's registry (%v)", err)
+	}
+
+	writeFiles(t, a, map[string]string{"data/x.csv": "2"})
+	mustTrove(t, a, "commit", "ds", "data")
+	mustTrove(t, a, "link", "ds:v1", "registry/dataset/digits")
+	troveJSON(t, a, &again, "push")
+	if !slices.Equal(again.Registries, []string{"dataset"}) {
+		t.Fatalf("push after a new link: registries %v, want [dataset]", again.Registries)
 	}
 }

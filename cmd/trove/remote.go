@@ -312,6 +312,7 @@ type pushJSON struct {
 	Packs             int                  `json:"packs"`
 	Blobs             int                  `json:"blobs"`
 	Bytes             int64                `json:"bytes"`
+	Registries        []string             `json:"registries,omitempty"`
 	RegistryConflicts []string             `json:"registryConflicts,omitempty"`
 	RegistryNotes     []string             `json:"registryNotes,omitempty"`
 	RegistryErrors    []string             `json:"registryErrors,omitempty"`
@@ -358,6 +359,7 @@ func printKept(e env, name, remote string, kept, pending []refs.KeptVersion) {
 func pushInfo(res *repo.PushResult) *pushJSON {
 	j := &pushJSON{
 		Remote: res.Remote, Artifacts: []pushedArtifactJSON{}, Packs: res.Packs, Blobs: res.Blobs, Bytes: res.Bytes,
+		Registries:        res.RegistriesPushed,
 		RegistryConflicts: res.Registries, RegistryNotes: res.RegistryNotes, RegistryErrors: res.RegistryErrors,
 	}
 	for _, a := range res.Artifacts {
@@ -422,6 +424,9 @@ func printPush(e env, res *repo.PushResult) {
 			fmt.Fprintf(e.stdout, "  %s: %s\n", a.Name, c)
 		}
 		printKept(e, a.Name, res.Remote, a.Kept, a.Pending)
+	}
+	for _, name := range res.RegistriesPushed {
+		fmt.Fprintf(e.stdout, "registry %s -> %s\n", name, res.Remote)
 	}
 	for _, c := range res.Registries {
 		fmt.Fprintf(e.stdout, "  %s\n", c)
