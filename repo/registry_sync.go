@@ -74,8 +74,12 @@ func (s *RegistrySync) err(what string) error {
 	return fmt.Errorf("%s not %s (the others were): %w", n, what, joinLine(s.Errs))
 }
 
-// remoteRegistryNames lists the names of the registries on c.
+// remoteRegistryNames lists the names of the registries on c, or
+// returns the listing remoteHolds made.
 func remoteRegistryNames(ctx context.Context, c *conn) ([]string, error) {
+	if c.seen != nil {
+		return c.seen.names, nil
+	}
 	var names []string
 	err := c.rep.Refs(ctx, registryRefPrefix, func(name string) error {
 		names = append(names, strings.TrimPrefix(name, registryRefPrefix))
@@ -178,7 +182,7 @@ func (r *Repo) pushRegistry(ctx context.Context, c *conn, name string) (rep *reg
 		if local, dead, err = r.withoutDeadLinks(c, name, base, local); err != nil {
 			return nil, false, dead, err
 		}
-		cur, err := c.rep.GetRef(ctx, registryRefPrefix+name)
+		cur, err := c.registry(ctx, name)
 		if err != nil {
 			return nil, false, dead, err
 		}
@@ -344,7 +348,7 @@ func (r *Repo) fetchRegistries(ctx context.Context, c *conn) (s *RegistrySync, s
 // fetchRegistry merges one remote registry into the local one. The report
 // is nil when there was no local one, or the remote's went away.
 func (r *Repo) fetchRegistry(ctx context.Context, c *conn, name string) (*registry.MergeReport, error) {
-	cur, err := c.rep.GetRef(ctx, registryRefPrefix+name)
+	cur, err := c.registry(ctx, name)
 	if err != nil || cur.Body == nil {
 		return nil, err // nil Body: deleted since listed
 	}

@@ -9,6 +9,9 @@ import (
 
 	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/registry"
+	"github.com/trove-ml/trove/remote"
+	"github.com/trove-ml/trove/remote/faulty"
+	"github.com/trove-ml/trove/remote/file"
 )
 
 // linkLatest links the latest version of artifact name into
@@ -132,5 +135,59 @@ func TestFetchSkipsBadRegistryNames(t *testing.T) {
 	}
 	if len(es) != 2 || es[0].Registry.Collections["c"] == nil {
 		t.Errorf("registries here: %+v", es)
+	}
+}
+
+// TestRegistriesReadOnce: a push or fetch reads each remote registry once.
+// It reads them all to learn which versions their links hold
+// (remoteHolds) and syncs them after; the sync starts from those reads,
+// where it used to list and read every registry a second time.
+func TestRegistriesReadOnce(t *testing.T) {
+	ctx := context.Background()
+	b, err := file.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb := faulty.New(b) // no faults: it counts the calls
+	open := openWithRemote(t, Options{}, func() (remote.Bucket, error) { return fb, nil })
+	a := open()
+	commitAndPush(t, a, "ds", map[string][]byte{"a.txt": []byte("a")})
+	regs := registry.New(a.RefsKV(), registry.Options{User: "ana"})
+	addRegistries := func(names ...string) {
+		t.Helper()
+		for _, n := range names {
+			if _, err := regs.Create(ctx, registry.CreateRequest{Name: n, AnyType: true}); err != nil {
+				t.Fatal(err)
+			}
+			linkLatest(t, a, "ana", "ds", n, "c")
+		}
+		if _, err := a.Push(ctx, PushOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// reads counts the Gets and Stats of a push and of a fetch that change
+	// nothing.
+	reads := func() (push, fetch int) {
+		t.Helper()
+		before := fb.Calls(faulty.Get) + fb.Calls(faulty.Stat)
+		if _, err := a.Push(ctx, PushOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		mid := fb.Calls(faulty.Get) + fb.Calls(faulty.Stat)
+		if _, err := a.Fetch(ctx, FetchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return mid - before, fb.Calls(faulty.Get) + fb.Calls(faulty.Stat) - mid
+	}
+	addRegistries("r1")
+	push1, fetch1 := reads()
+	addRegistries("r2", "r3", "r4")
+	push4, fetch4 := reads()
+	// Reading one registry costs a Stat and a Get (remote.GetRef).
+	if got := (push4 - push1) / 3; got != 2 {
+		t.Errorf("a push reads each more registry with %d requests, want 2 (%d for one registry, %d for four)", got, push1, push4)
+	}
+	if got := (fetch4 - fetch1) / 3; got != 2 {
+		t.Errorf("a fetch reads each more registry with %d requests, want 2 (%d for one registry, %d for four)", got, fetch1, fetch4)
 	}
 }

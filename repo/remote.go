@@ -87,6 +87,34 @@ func decodeRemoteBlob(v []byte) (remoteBlob, error) {
 type conn struct {
 	name string
 	rep  *remote.Repository
+
+	// seen holds what one push or fetch has read of the remote's
+	// registries, for the next step to read again: remoteHolds reads
+	// every registry, and the registry sync that follows starts from
+	// those reads instead of a second list and a second GET each. A copy
+	// read earlier in the same command is as good a starting point as
+	// one read now: a push writes by compare-and-swap, so a registry
+	// changed in between is read afresh, and a fetch takes what it saw.
+	seen *registriesSeen
+}
+
+// registriesSeen is a listing of a remote's registries and the refs read
+// since, each handed out once (conn.registry).
+type registriesSeen struct {
+	names []string
+	refs  map[string]remote.Ref
+}
+
+// registry reads the ref of registry name: the copy remoteHolds read if
+// there is one not handed out yet, else from the remote.
+func (c *conn) registry(ctx context.Context, name string) (remote.Ref, error) {
+	if c.seen != nil {
+		if ref, ok := c.seen.refs[name]; ok {
+			delete(c.seen.refs, name)
+			return ref, nil
+		}
+	}
+	return c.rep.GetRef(ctx, registryRefPrefix+name)
 }
 
 // RemoteNames lists the configured remotes, sorted.

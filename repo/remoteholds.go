@@ -9,6 +9,7 @@ import (
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
 	"github.com/trove-ml/trove/registry"
+	"github.com/trove-ml/trove/remote"
 )
 
 // remoteHolds reads what holds versions on the remote from outside their
@@ -27,12 +28,17 @@ func (r *Repo) remoteHolds(ctx context.Context, c *conn) (held, unsure func(refs
 	if err != nil {
 		return nil, nil, err
 	}
+	seen := &registriesSeen{names: names, refs: map[string]remote.Ref{}}
+	defer func() { c.seen = seen }()
 	links := map[objects.ID]string{}
 	var unreadable string
 	for _, name := range names {
 		ref, err := c.rep.GetRef(ctx, registryRefPrefix+name)
 		if err != nil && ctx.Err() != nil {
 			return nil, nil, err
+		}
+		if err == nil {
+			seen.refs[name] = ref
 		}
 		if err == nil && ref.Body == nil {
 			continue // deleted since listed
