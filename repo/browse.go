@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/trove-ml/trove/manifest"
@@ -54,6 +55,9 @@ func (b *Browser) Trees(ctx context.Context, roots ...objects.ID) (manifest.Blob
 			return nil, err
 		}
 		if !ok {
+			if _, err := b.g.conn(ctx); err != nil {
+				return nil, fmt.Errorf("%w: the version's file list (tree %s) was not pulled, and the remote could not be read: %w", ErrMissingContent, root.Short(), err)
+			}
 			if err := rc.Tree(ctx, root); err != nil {
 				return nil, err
 			}

@@ -4,29 +4,42 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
 
 // browseSetup pushes two versions of artifact ds from one project and
 // returns a second project that shares the remote and has fetched nothing.
-func browseSetup(t *testing.T) (a, b string) {
+func browseSetup(t *testing.T) (url, a, b string) {
 	t.Helper()
-	_, a, b = sharingRemote(t)
+	url, a, b = sharingRemote(t)
 	writeFiles(t, a, map[string]string{"data/keep.txt": "same", "data/sub/x.csv": "1,2\n", "data/old.txt": "old"})
 	mustTrove(t, a, "commit", "ds", "--type", "dataset", "data", "-m", "first")
 	writeFiles(t, a, map[string]string{"data/sub/x.csv": "1,2,3\n", "data/new.txt": "new"})
 	mustTrove(t, a, "commit", "ds", "--type", "dataset", "data", "--alias", "best")
 	mustTrove(t, a, "push")
-	return a, b
+	return url, a, b
 }
 
 // TestBrowseFetchedVersion: a version fetched and not pulled has its
 // record here and its trees and content on the remote; ls, manifest
 // (both formats) and diff read them from there.
 func TestBrowseFetchedVersion(t *testing.T) {
-	a, b := browseSetup(t)
+	url, a, b := browseSetup(t)
 	mustTrove(t, b, "fetch")
+
+	// Offline, it says what is missing and why it could not be had.
+	dir := strings.TrimPrefix(url, "file://")
+	if err := os.Rename(dir, dir+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if r := trove(t, b, "ls", "ds:best"); r.code != 1 || !strings.Contains(r.stderr, "ds:v1: ") || !strings.Contains(r.stderr, "was not pulled, and the remote could not be read") {
+		t.Fatalf("ls of a fetched version with the remote away: exit %d, %q", r.code, r.stderr)
+	}
+	if err := os.Rename(dir+".away", dir); err != nil {
+		t.Fatal(err)
+	}
 
 	if got, want := mustTrove(t, b, "ls", "ds:best"), mustTrove(t, a, "ls", "ds:best"); got != want {
 		t.Fatalf("ls of the fetched version:\n%s\nwant, as in the project that made it:\n%s", got, want)
@@ -58,7 +71,7 @@ func TestBrowseFetchedVersion(t *testing.T) {
 // TestBrowseUnfetched: in a project that has never fetched, the read
 // commands fetch the artifact they are asked about, as pull does.
 func TestBrowseUnfetched(t *testing.T) {
-	a, b := browseSetup(t)
+	_, a, b := browseSetup(t)
 	if got := mustTrove(t, b, "log"); !strings.Contains(got, "trove fetch") {
 		t.Fatalf("log in a project with a remote and nothing fetched should say to fetch: %q", got)
 	}

@@ -48,7 +48,7 @@ func newLsCommand(e env) *cli.Command {
 				}
 				trees, err := r.Browse().Trees(ctx, v.Record.Root)
 				if err != nil {
-					return err
+					return fmt.Errorf("%s: %w", v, err)
 				}
 				root, base := v.Record.Root, ""
 				if len(a) == 2 {
@@ -153,7 +153,7 @@ func newManifestCommand(e env) *cli.Command {
 				b := r.Browse()
 				trees, err := b.Trees(ctx, v.Record.Root)
 				if err != nil {
-					return err
+					return fmt.Errorf("%s: %w", v, err)
 				}
 				if format == "trove" {
 					return manifest.WriteJSON(ctx, e.stdout, trees, v.Record.Root)
