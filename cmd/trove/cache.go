@@ -71,7 +71,7 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || f < 0 {
+	if err != nil || !(f >= 0) { // !(f >= 0) refuses NaN, which ParseFloat takes
 		return 0, fmt.Errorf("not a size (use e.g. 10GB, 500MiB, 0)")
 	}
 	if f*float64(mult) > 1<<62 {

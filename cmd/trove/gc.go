@@ -88,7 +88,7 @@ func parsePercent(s string) (float64, error) {
 	if pct {
 		f /= 100
 	}
-	if f <= 0 || f > 1 {
+	if !(f > 0 && f <= 1) { // NaN, which ParseFloat takes, is refused too
 		return 0, fmt.Errorf("%q is outside (0%%, 100%%]", s)
 	}
 	return f, nil
