@@ -33,10 +33,13 @@ import (
 const statEntryFormat = 2
 
 // statEntrySize is the encoded size: format, size, mtime, ctime, ino, dev,
-// stat time, digest, epoch. statEntrySizeV1 lacks the epoch.
+// stat time (eight bytes each), digest, eight reserved bytes (zero), epoch.
+// statEntrySizeV1 lacks the epoch.
 const (
 	statEntrySizeV1 = 1 + 7*8 + objects.IDSize
 	statEntrySize   = statEntrySizeV1 + 8
+	// statEntryReserved is where the reserved bytes start.
+	statEntryReserved = 1 + 6*8 + objects.IDSize
 )
 
 // racyWindow is the timestamp granularity assumed for file systems whose
@@ -96,6 +99,9 @@ func decodeStatEntry(b []byte) (s fileStat, statTime int64, digest objects.ID, e
 	case len(b) == statEntrySizeV1 && b[0] == 1:
 	default:
 		return s, 0, digest, 0, errStatEntry
+	}
+	if binary.LittleEndian.Uint64(b[statEntryReserved:]) != 0 {
+		return s, 0, digest, 0, errStatEntry // not written by a trove that knows the layout
 	}
 	le := binary.LittleEndian
 	s.size = int64(le.Uint64(b[1:]))
