@@ -188,6 +188,7 @@ func newApp(e env) *cli.Command {
 			newLogCommand(e),
 			newShowCommand(e),
 			newLsCommand(e),
+			newCatCommand(e),
 			newManifestCommand(e),
 			newDiffCommand(e),
 			newPullCommand(e),
