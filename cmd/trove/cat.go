@@ -39,14 +39,9 @@ func newCatCommand(e env) *cli.Command {
 				if err != nil {
 					return err
 				}
-				v, err := r.ResolveOrFetch(ctx, a[0])
+				v, b, trees, err := browseVersion(ctx, r, a[0])
 				if err != nil {
 					return err
-				}
-				b := r.Browse()
-				trees, err := b.Trees(ctx, v.Record.Root)
-				if err != nil {
-					return fmt.Errorf("%s: %w", v, err)
 				}
 				p := strings.Trim(a[1], "/")
 				ent, err := manifest.Lookup(ctx, trees, v.Record.Root, p)

@@ -42,13 +42,9 @@ func newLsCommand(e env) *cli.Command {
 				return usagef("ls: want NAME[:ALIAS] [PATH]")
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
-				v, err := r.ResolveOrFetch(ctx, a[0])
+				v, _, trees, err := browseVersion(ctx, r, a[0])
 				if err != nil {
 					return err
-				}
-				trees, err := r.Browse().Trees(ctx, v.Record.Root)
-				if err != nil {
-					return fmt.Errorf("%s: %w", v, err)
 				}
 				root, base := v.Record.Root, ""
 				if len(a) == 2 {
@@ -146,14 +142,9 @@ func newManifestCommand(e env) *cli.Command {
 				return usagef("manifest: --format %q: want trove or wandb", format)
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
-				v, err := r.ResolveOrFetch(ctx, a[0])
+				v, b, trees, err := browseVersion(ctx, r, a[0])
 				if err != nil {
 					return err
-				}
-				b := r.Browse()
-				trees, err := b.Trees(ctx, v.Record.Root)
-				if err != nil {
-					return fmt.Errorf("%s: %w", v, err)
 				}
 				if format == "trove" {
 					return manifest.WriteJSON(ctx, e.stdout, trees, v.Record.Root)
@@ -178,4 +169,20 @@ func newManifestCommand(e env) *cli.Command {
 			})
 		},
 	}
+}
+
+// browseVersion resolves a version name, fetching the artifact if it is
+// on the remote only, and returns a Browser with the version's trees,
+// downloaded if the version was fetched and not pulled.
+func browseVersion(ctx context.Context, r *repo.Repo, name string) (*repo.Resolved, *repo.Browser, manifest.BlobGetter, error) {
+	v, err := r.ResolveOrFetch(ctx, name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	b := r.Browse()
+	trees, err := b.Trees(ctx, v.Record.Root)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", v, err)
+	}
+	return v, b, trees, nil
 }
