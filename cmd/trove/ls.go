@@ -128,7 +128,9 @@ func newManifestCommand(e env) *cli.Command {
 		ArgsUsage: "NAME[:ALIAS]",
 		Description: "--format trove (default) lists path, kind, size, mode and BLAKE3 digest of every entry;\n" +
 			"--format wandb writes W&B's artifact manifest (version 1) with base64 MD5 digests, which\n" +
-			"reads every file's content to compute them.\n\n" + exitCodesHelp,
+			"reads every file's content to compute them (downloading what is on the remote only). A\n" +
+			"reference trove hashed itself (file://, HTTP with no ETag) is read from its source for its\n" +
+			"MD5: once the source changed, the export fails with exit 3, as a pull would.\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "trove", Usage: "`FORMAT`: trove or wandb"},
 		},
