@@ -24,6 +24,7 @@ import (
 // nothing else holds, and its deletion waits here (refs.MergeResult
 // Pending) until the registry can be read, while push and fetch go on.
 func (r *Repo) remoteHolds(ctx context.Context, c *conn) (held, unsure func(refs.Version) string, err error) {
+	c.seen = nil // list afresh
 	names, err := remoteRegistryNames(ctx, c)
 	if err != nil {
 		return nil, nil, err
