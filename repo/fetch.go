@@ -4,20 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
+	"github.com/trove-ml/trove/registry"
 )
 
 // FetchOptions say what to fetch from where.
 type FetchOptions struct {
 	// Remote names the remote; empty means the default one.
 	Remote string
-	// Names are artifacts to fetch; empty means all.
+	// Names are artifacts to fetch; empty means all, and every registry
+	// too, unless Registries is set.
 	Names []string
+	// Registries, if set, are the only registries to fetch, with the
+	// artifacts their links name (and Names).
+	Registries []string
 }
 
 // FetchResult says what Fetch did. The command line prints it, and the
@@ -71,7 +77,7 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 		return nil, err
 	}
 	names := o.Names
-	if len(names) == 0 {
+	if len(names) == 0 && len(o.Registries) == 0 {
 		err := c.rep.Refs(ctx, "artifacts/", func(name string) error {
 			names = append(names, name[len("artifacts/"):])
 			return nil
@@ -84,6 +90,31 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 	held, unsure, err := r.remoteHolds(ctx, c)
 	if err != nil {
 		return nil, err
+	}
+	var regErr error
+	if len(o.Registries) > 0 {
+		// The registries first: the artifacts to fetch are those they link.
+		rs := &RegistrySync{}
+		for _, name := range o.Registries {
+			rep, err := r.fetchRegistry(ctx, c, name)
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			if err != nil {
+				rs.fail(name, err)
+				continue
+			}
+			r.reportRegistry(ctx, rs, c, name, rep, false)
+			linked, err := r.linkedArtifacts(name)
+			if err != nil {
+				return res, err
+			}
+			names = append(names, linked...)
+		}
+		slices.Sort(names)
+		names = slices.Compact(names)
+		res.Registries, res.RegistryNotes, res.RegistryErrors = rs.NotApplied, rs.Notes, rs.Failed
+		regErr = rs.err("fetched")
 	}
 	for _, name := range names {
 		if err := manifest.ValidateName("artifact name", name); err != nil {
@@ -98,8 +129,7 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 	}
 	// A registry that fails is reported, and the others and the runs are
 	// fetched all the same.
-	var regErr error
-	if len(o.Names) == 0 {
+	if len(o.Names) == 0 && len(o.Registries) == 0 {
 		rs, skipped, err := r.fetchRegistries(ctx, c)
 		if err != nil {
 			return res, err
@@ -491,17 +521,59 @@ func (r *Repo) ensureContent(ctx context.Context, g *lazyGetter, e manifest.Entr
 // artifact's log from the default remote and tries again.
 func (r *Repo) ResolveOrFetch(ctx context.Context, name string) (*Resolved, error) {
 	v, err := r.Resolve(ctx, name)
-	if err == nil || len(r.Config.Remotes) == 0 || !(errors.Is(err, refs.ErrNotFound) || errors.Is(err, refs.ErrNoVersion)) {
+	if err == nil || len(r.Config.Remotes) == 0 {
 		return v, err
 	}
 	sp, perr := refs.ParseSpec(name)
-	if perr != nil || sp.Name == "" {
+	if perr != nil {
+		return nil, err
+	}
+	if sp.Collection != "" {
+		return r.resolveLinkOrFetch(ctx, name, sp, err)
+	}
+	if sp.Name == "" || !(errors.Is(err, refs.ErrNotFound) || errors.Is(err, refs.ErrNoVersion)) {
 		return nil, err
 	}
 	if err := r.fetchMissing(ctx, sp.Name, err); err != nil {
 		return nil, err
 	}
 	return r.Resolve(ctx, name)
+}
+
+// resolveLinkOrFetch is ResolveOrFetch for a registry path (sp): when
+// the registry, collection or link is not known here, or names an
+// artifact not fetched yet, it fetches the registry from the default
+// remote with the artifacts it links, and tries again.
+func (r *Repo) resolveLinkOrFetch(ctx context.Context, name string, sp refs.Spec, notHere error) (*Resolved, error) {
+	switch {
+	case errors.Is(notHere, registry.ErrNotFound), errors.Is(notHere, registry.ErrNoCollection),
+		errors.Is(notHere, registry.ErrNoLink), errors.Is(notHere, registry.ErrDangling):
+	default:
+		return nil, notHere
+	}
+	res, err := r.Fetch(ctx, FetchOptions{Registries: []string{sp.Registry}})
+	if err != nil && (res == nil || len(res.RegistryErrors) == 0) {
+		return nil, fmt.Errorf("%w (and fetching registry %s from the remote failed: %v)", notHere, sp.Registry, err)
+	}
+	return r.Resolve(ctx, name)
+}
+
+// linkedArtifacts lists the artifacts the live links of local registry
+// name name.
+func (r *Repo) linkedArtifacts(name string) ([]string, error) {
+	g, err := r.localRegistry(name)
+	if err != nil || g == nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range g.Collections {
+		for _, l := range c.Links {
+			if l.State == registry.LinkLive {
+				names = append(names, l.Artifact)
+			}
+		}
+	}
+	return names, nil
 }
 
 // LogOrFetch returns the log of artifact name like Refs().Log and, if

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -109,4 +110,29 @@ func remoteURLOf(t *testing.T, dir string) string {
 	}
 	t.Fatalf("no remote origin in %s", dir)
 	return ""
+}
+
+// TestRegistryPathUnfetched: in a project that has never fetched, a
+// registry path resolves, as in W&B's download from a registry: the
+// registry comes from the remote with the artifacts it links.
+func TestRegistryPathUnfetched(t *testing.T) {
+	_, a, b := sharingRemote(t)
+	writeFiles(t, a, map[string]string{"w/m.bin": "weights"})
+	mustTrove(t, a, "commit", "cnn", "--type", "model", "w")
+	mustTrove(t, a, "link", "cnn:v0", "registry/model/classifier", "--alias", "production")
+	mustTrove(t, a, "push")
+
+	out := filepath.Join(b, "out")
+	mustTrove(t, b, "pull", "acme/wandb-registry-model/classifier:production", "-o", out)
+	if got, err := os.ReadFile(filepath.Join(out, "m.bin")); err != nil || string(got) != "weights" {
+		t.Fatalf("pull by registry path in a project that never fetched: %q, %v", got, err)
+	}
+	c := newProject(t)
+	mustTrove(t, c, "remote", "add", "origin", remoteURLOf(t, a))
+	if got := mustTrove(t, c, "show", "registry/model/classifier:latest"); !strings.Contains(got, "cnn:v0") {
+		t.Fatalf("show by registry path in a project that never fetched:\n%s", got)
+	}
+	if r := trove(t, c, "show", "registry/model/nosuch:latest"); r.code != 2 || !strings.Contains(r.stderr, "no such collection") {
+		t.Fatalf("show of a collection neither here nor there: exit %d, %q", r.code, r.stderr)
+	}
 }
