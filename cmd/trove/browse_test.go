@@ -92,6 +92,12 @@ func TestBrowseUnfetched(t *testing.T) {
 		t.Fatalf("ls ds:best in a project that never fetched: %q", got)
 	}
 
+	b4 := newProject(t)
+	mustTrove(t, b4, "remote", "add", "origin", remoteURLOf(t, a))
+	if got := mustTrove(t, b4, "lineage", "ds:v1"); !strings.Contains(got, "ds:v1") {
+		t.Fatalf("lineage ds:v1 in a project that never fetched: %q", got)
+	}
+
 	r := trove(t, b3, "show", "nosuch")
 	if r.code != 2 || !strings.Contains(r.stderr, `"nosuch", here or on remote origin`) {
 		t.Fatalf("show of an artifact neither here nor on the remote: exit %d, %q", r.code, r.stderr)

@@ -415,7 +415,7 @@ func newLineageCommand(e env) *cli.Command {
 }
 
 func runLineage(ctx context.Context, e env, r *repo.Repo, name string, o lineageOptions) error {
-	v, err := r.Resolve(ctx, name)
+	v, err := r.ResolveOrFetch(ctx, name)
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func newLinkCommand(e env) *cli.Command {
 				}
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
-				v, err := r.Resolve(ctx, a[0])
+				v, err := r.ResolveOrFetch(ctx, a[0])
 				if err != nil {
 					return linkSourceErr(err)
 				}
