@@ -66,6 +66,15 @@ func (b *Browser) Trees(ctx context.Context, roots ...objects.ID) (manifest.Blob
 	return b.g, nil
 }
 
+// Content makes the local store hold all the content of the version
+// with the given root, downloading what it lacks in one batch of ranged
+// reads: for a reader of every file (an export), where fetching file by
+// file would cost a round trip each.
+func (b *Browser) Content(ctx context.Context, root objects.ID) error {
+	_, err := b.r.ensureContent(ctx, b.g, manifest.Entry{Kind: manifest.KindDir, Digest: root}, true)
+	return err
+}
+
 // WriteFileContent writes the content of file entry e to w as
 // Repo.WriteFileContent does, downloading first what of it this
 // repository lacks.

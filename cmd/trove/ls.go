@@ -151,6 +151,10 @@ func newManifestCommand(e env) *cli.Command {
 				if format == "trove" {
 					return manifest.WriteJSON(ctx, e.stdout, trees, v.Record.Root)
 				}
+				// Every file's content is read: bring what is on the remote only at once.
+				if err := b.Content(ctx, v.Record.Root); err != nil {
+					return fmt.Errorf("%s: %w", v, err)
+				}
 				refs, closeRefs := newResolver(r)
 				defer func() { _ = closeRefs() }() // only a cache write can fail: it costs hashing next time
 				return manifest.WriteWandb(ctx, e.stdout, trees, v.Record.Root, func(p string, ent manifest.Entry) (string, error) {
