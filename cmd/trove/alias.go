@@ -49,6 +49,9 @@ func newAliasCommand(e env) *cli.Command {
 						return err
 					}
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+						if _, err := r.LogOrFetch(ctx, name); err != nil {
+							return err
+						}
 						v, prev, err := r.Refs().SetAlias(ctx, name, sel, a[1])
 						if err != nil {
 							return err
@@ -69,6 +72,9 @@ func newAliasCommand(e env) *cli.Command {
 						return err
 					}
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+						if _, err := r.LogOrFetch(ctx, a[0]); err != nil {
+							return err
+						}
 						n, err := r.Refs().RemoveAlias(ctx, a[0], a[1])
 						if err != nil {
 							return err
@@ -92,7 +98,7 @@ func newAliasCommand(e env) *cli.Command {
 						return err
 					}
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
-						l, err := r.Refs().Log(ctx, a[0])
+						l, err := r.LogOrFetch(ctx, a[0])
 						if err != nil {
 							return err
 						}
@@ -172,6 +178,9 @@ func newTagCommand(e env) *cli.Command {
 				}
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				if _, err := r.LogOrFetch(ctx, name); err != nil {
+					return err
+				}
 				var v refs.Version
 				if add {
 					v, err = r.Refs().SetTags(ctx, name, sel, a[1:], nil)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -140,5 +141,27 @@ func TestRegistryPathUnfetched(t *testing.T) {
 	}
 	if r := trove(t, c, "show", "registry/model/nosuch:latest"); r.code != 2 || !strings.Contains(r.stderr, "no such collection") {
 		t.Fatalf("show of a collection neither here nor there: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestChangeUnfetched: aliases, tags and TTLs can be changed in a project
+// that has never fetched: the artifact comes from the remote first, and
+// the change goes back with the next push.
+func TestChangeUnfetched(t *testing.T) {
+	_, a, b := browseSetup(t)
+	mustTrove(t, b, "alias", "set", "ds:v0", "gold")
+	mustTrove(t, b, "tag", "add", "ds:v1", "reviewed")
+	if got := mustTrove(t, b, "ttl", "show", "ds"); !strings.Contains(got, "v1") {
+		t.Fatalf("ttl show ds in a project that never fetched:\n%s", got)
+	}
+	mustTrove(t, b, "push")
+	mustTrove(t, a, "fetch")
+	var v0, v1 struct {
+		Aliases, Tags []string
+	}
+	troveJSON(t, a, &v0, "show", "ds:v0")
+	troveJSON(t, a, &v1, "show", "ds:v1")
+	if !slices.Contains(v0.Aliases, "gold") || !slices.Contains(v1.Tags, "reviewed") {
+		t.Fatalf("changes made in a project that never fetched did not reach the remote: v0 %+v, v1 %+v", v0, v1)
 	}
 }

@@ -63,7 +63,7 @@ func runDelete(ctx context.Context, e env, r *repo.Repo, o deleteOptions) error 
 	if sel == "" {
 		return usagef("delete: name the version: %s:vN (or an alias); deleting every version is not a thing trove does at once", name)
 	}
-	l, err := r.Refs().Log(ctx, name)
+	l, err := r.LogOrFetch(ctx, name)
 	if err != nil {
 		return err
 	}

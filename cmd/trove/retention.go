@@ -44,7 +44,7 @@ func newRetentionCommand(e env) *cli.Command {
 						if err := r.MaySetTTL(); err != nil {
 							return err
 						}
-						if _, err := r.Refs().Log(ctx, a[0]); err != nil {
+						if _, err := r.LogOrFetch(ctx, a[0]); err != nil {
 							return err
 						}
 						err := r.UpdateConfig(func(c *repo.Config) error {

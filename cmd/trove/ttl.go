@@ -97,7 +97,7 @@ func runTTLSet(ctx context.Context, e env, r *repo.Repo, o ttlSetOptions) error 
 	if err != nil {
 		return err
 	}
-	l, err := r.Refs().Log(ctx, name)
+	l, err := r.LogOrFetch(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func newTTLShowCommand(e env) *cli.Command {
 				return err
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
-				l, err := r.Refs().Log(ctx, name)
+				l, err := r.LogOrFetch(ctx, name)
 				if err != nil {
 					return err
 				}
