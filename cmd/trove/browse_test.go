@@ -165,3 +165,19 @@ func TestChangeUnfetched(t *testing.T) {
 		t.Fatalf("changes made in a project that never fetched did not reach the remote: v0 %+v, v1 %+v", v0, v1)
 	}
 }
+
+// TestVerifyUnfetched: a folder pulled elsewhere is verified in a project
+// that has never fetched: the version comes from the remote, and its
+// trees are read from there.
+func TestVerifyUnfetched(t *testing.T) {
+	_, a, b := browseSetup(t)
+	out := filepath.Join(a, "out")
+	mustTrove(t, a, "pull", "ds:best", "-o", out)
+	if got := mustTrove(t, b, "verify", "ds:best", out); !strings.Contains(got, "matches") {
+		t.Fatalf("verify in a project that never fetched: %q", got)
+	}
+	writeFiles(t, out, map[string]string{"new.txt": "edited"})
+	if r := trove(t, b, "verify", "ds:best", out); r.code != 3 || !strings.Contains(r.stdout, "new.txt") {
+		t.Fatalf("verify of a changed folder: exit %d, %q", r.code, r.stdout)
+	}
+}

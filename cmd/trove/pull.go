@@ -120,7 +120,7 @@ func newVerifyCommand(e env) *cli.Command {
 				return err
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
-				v, err := r.Resolve(ctx, a[0])
+				v, err := r.ResolveOrFetch(ctx, a[0])
 				if err != nil {
 					return err
 				}
