@@ -57,14 +57,14 @@ func newCatCommand(e env) *cli.Command {
 				case manifest.KindRef:
 					err = catReference(ctx, r, e.stdout, ent)
 				case manifest.KindDir:
-					return usagef("cat: %s is a folder of %s: 'trove ls %s %s' lists it, 'trove pull %s --prefix %s' writes it", quoted(p), v, v, p, v, p)
+					return usagef("cat: %s is a folder of %s: 'trove ls %s %s' lists it, 'trove pull %s --prefix %s' writes it", quoted(p), v, v, quoted(p), v, quoted(p))
 				case manifest.KindSymlink:
 					return usagef("cat: %s of %s is a symbolic link to %s", quoted(p), v, quoted(ent.Target))
 				default: // a location recorded without checksums: nothing pins its bytes
 					return usagef("cat: %s of %s records only a location, %s: read it from there", quoted(p), v, quoted(ent.Ref.URI))
 				}
 				if err != nil {
-					return fmt.Errorf("%s: %s: %w", v, p, err)
+					return fmt.Errorf("%s: %s: %w", v, visible.String(p), err)
 				}
 				return run.used(ctx, v)
 			})
