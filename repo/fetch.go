@@ -91,20 +91,26 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 	if err != nil {
 		return nil, err
 	}
+	// A registry that fails is reported, and the others, the artifacts and
+	// the runs are fetched all the same.
 	var regErr error
+	fetchRegistries := func(only []string) (*RegistrySync, error) {
+		rs, skipped, err := r.fetchRegistries(ctx, c, only)
+		if err != nil {
+			return nil, err
+		}
+		res.Registries, res.RegistryNotes, res.RegistryErrors = rs.NotApplied, rs.Notes, rs.Failed
+		res.Skipped = append(res.Skipped, skipped...)
+		regErr = rs.err("fetched")
+		return rs, nil
+	}
 	if len(o.Registries) > 0 {
 		// The registries first: the artifacts to fetch are those they link.
-		rs := &RegistrySync{}
-		for _, name := range o.Registries {
-			rep, err := r.fetchRegistry(ctx, c, name)
-			if ctx.Err() != nil {
-				return res, ctx.Err()
-			}
-			if err != nil {
-				rs.fail(name, err)
-				continue
-			}
-			r.reportRegistry(ctx, rs, c, name, rep, false)
+		rs, err := fetchRegistries(o.Registries)
+		if err != nil {
+			return res, err
+		}
+		for _, name := range rs.Fetched {
 			linked, err := r.linkedArtifacts(name)
 			if err != nil {
 				return res, err
@@ -113,8 +119,6 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 		}
 		slices.Sort(names)
 		names = slices.Compact(names)
-		res.Registries, res.RegistryNotes, res.RegistryErrors = rs.NotApplied, rs.Notes, rs.Failed
-		regErr = rs.err("fetched")
 	}
 	for _, name := range names {
 		if err := manifest.ValidateName("artifact name", name); err != nil {
@@ -127,16 +131,10 @@ func (r *Repo) Fetch(ctx context.Context, o FetchOptions) (*FetchResult, error) 
 		}
 		res.Artifacts = append(res.Artifacts, *fa)
 	}
-	// A registry that fails is reported, and the others and the runs are
-	// fetched all the same.
 	if len(o.Names) == 0 && len(o.Registries) == 0 {
-		rs, skipped, err := r.fetchRegistries(ctx, c)
-		if err != nil {
+		if _, err := fetchRegistries(nil); err != nil {
 			return res, err
 		}
-		res.Registries, res.RegistryNotes, res.RegistryErrors = rs.NotApplied, rs.Notes, rs.Failed
-		res.Skipped = append(res.Skipped, skipped...)
-		regErr = rs.err("fetched")
 	}
 	if err := r.fetchRuns(ctx, c); err != nil {
 		return res, err

@@ -52,8 +52,8 @@ type RegistrySync struct {
 	Failed []string
 	Errs   []error
 	// Pushed names, for a push, the registries whose copy on the remote
-	// it created or changed.
-	Pushed []string
+	// it created or changed; Fetched, for a fetch, those it merged here.
+	Pushed, Fetched []string
 }
 
 func (s *RegistrySync) fail(name string, err error) {
@@ -317,14 +317,17 @@ func (r *Repo) withoutDeadLinks(c *conn, name string, base, local *registry.Regi
 	return out, dead, nil
 }
 
-// fetchRegistries merges the remote's registries into the local ones. It
-// goes on past a registry that fails; the result says which did. Registry
-// refs under names no trove gives a registry (a damaged or foreign bucket)
-// are skipped and listed in skipped, as artifact logs are.
-func (r *Repo) fetchRegistries(ctx context.Context, c *conn) (s *RegistrySync, skipped []string, err error) {
-	names, err := remoteRegistryNames(ctx, c)
-	if err != nil {
-		return nil, nil, err
+// fetchRegistries merges the remote's registries into the local ones:
+// those named in only, or all of them. It goes on past a registry that
+// fails; the result says which did. Registry refs under names no trove
+// gives a registry (a damaged or foreign bucket) are skipped and listed in
+// skipped, as artifact logs are.
+func (r *Repo) fetchRegistries(ctx context.Context, c *conn, only []string) (s *RegistrySync, skipped []string, err error) {
+	names := only
+	if len(names) == 0 {
+		if names, err = remoteRegistryNames(ctx, c); err != nil {
+			return nil, nil, err
+		}
 	}
 	s = &RegistrySync{}
 	for _, name := range names {
@@ -341,6 +344,7 @@ func (r *Repo) fetchRegistries(ctx context.Context, c *conn) (s *RegistrySync, s
 			continue
 		}
 		r.reportRegistry(ctx, s, c, name, rep, false)
+		s.Fetched = append(s.Fetched, name)
 	}
 	return s, skipped, nil
 }
