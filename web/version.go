@@ -33,11 +33,26 @@ func (v *version) label() string { return v.name + ":" + v.number().String() }
 
 // notHere says what to do when reading v's tree or content failed because
 // this repository lacks it: the version was fetched and not pulled.
+// Other errors are returned as they are.
 func (v *version) notHere(err error) error {
-	if !errors.Is(err, objects.ErrNotFound) && !errors.Is(err, repo.ErrMissingContent) {
+	if !missing(err) {
 		return err
 	}
 	return fmt.Errorf("%s: its files are not in this repository (it was fetched, not pulled): 'trove pull %s' brings them (%w)", v.label(), v.label(), err)
+}
+
+// treeError describes a failure to read v's tree: as notHere when the
+// tree is not here, else the error named with v.
+func (v *version) treeError(err error) error {
+	if missing(err) {
+		return v.notHere(err)
+	}
+	return fmt.Errorf("%s: %w", v.label(), err)
+}
+
+// missing reports whether err says that this repository lacks a blob.
+func missing(err error) bool {
+	return errors.Is(err, objects.ErrNotFound) || errors.Is(err, repo.ErrMissingContent)
 }
 
 // number is the version's number.
@@ -344,11 +359,8 @@ func (s *Server) filesPage(q *request) error {
 		Size: v.rec.Size, Files: v.rec.Files, Entries: []fileRow{}}
 	if dir != "" {
 		e, err := manifest.Lookup(ctx, q.repo.Blobs(), v.rec.Root, dir)
-		if errors.Is(err, objects.ErrNotFound) {
-			return v.notHere(err)
-		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", v.label(), err)
+			return v.treeError(err)
 		}
 		row := fileRows(parentDir(dir), []manifest.Entry{e})[0]
 		view.Entry, view.Size, view.Files = &row, e.Size, e.Files
@@ -363,11 +375,8 @@ func (s *Server) filesPage(q *request) error {
 		}
 	}
 	entries, err := manifest.ListDir(ctx, q.repo.Blobs(), v.rec.Root, dir, view.After, limit+1)
-	if errors.Is(err, objects.ErrNotFound) {
-		return v.notHere(err)
-	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", v.label(), err)
+		return v.treeError(err)
 	}
 	if len(entries) > limit {
 		entries = entries[:limit]
@@ -399,11 +408,8 @@ func (s *Server) fileDownload(q *request) error {
 		return errBadRequest("which file? add ?path=PATH")
 	}
 	e, err := manifest.Lookup(q.Context(), q.repo.Blobs(), v.rec.Root, path)
-	if errors.Is(err, objects.ErrNotFound) {
-		return v.notHere(err)
-	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", v.label(), err)
+		return v.treeError(err)
 	}
 	switch e.Kind {
 	case manifest.KindFile:
