@@ -165,7 +165,7 @@ func newManifestCommand(e env) *cli.Command {
 						// BLAKE3 recorded at commit.
 						err = refs.Fetch(ctx, ent, h)
 					} else {
-						err = b.WriteFileContent(ctx, h, ent)
+						err = r.WriteFileContent(ctx, h, ent) // here since b.Content
 					}
 					if err != nil {
 						return "", fmt.Errorf("%s: %w", p, err)
