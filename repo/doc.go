@@ -73,4 +73,10 @@
 // seen on that remote. What is known of each remote — where it keeps
 // every blob, the logs and registries last seen there — is a cache in the
 // NSRemote namespace, rebuilt by reading the remote again.
+//
+// A fetch brings records, not trees or content. Commands that name a
+// version not known here fetch it first (ResolveOrFetch, LogOrFetch; a
+// registry path brings its registry and the artifacts it links), and
+// those that read a version without pulling it go through a Browser
+// (browse.go), which downloads the trees or content a read needs.
 package repo
