@@ -73,28 +73,25 @@ func TestBrowseFetchedVersion(t *testing.T) {
 // TestBrowseUnfetched: in a project that has never fetched, the read
 // commands fetch the artifact they are asked about, as pull does.
 func TestBrowseUnfetched(t *testing.T) {
-	_, a, b := browseSetup(t)
+	url, _, b := browseSetup(t)
 	if got := mustTrove(t, b, "log"); !strings.Contains(got, "trove fetch") {
 		t.Fatalf("log in a project with a remote and nothing fetched should say to fetch: %q", got)
 	}
 	if got := mustTrove(t, b, "log", "ds"); !strings.Contains(got, "v1") || !strings.Contains(got, "first") {
 		t.Fatalf("log ds: %q", got)
 	}
-	b2 := newProject(t)
-	mustTrove(t, b2, "remote", "add", "origin", remoteURLOf(t, a))
+	b2 := projectOn(t, url)
 	var show struct{ Version, Description string }
 	troveJSON(t, b2, &show, "show", "ds:v0")
 	if show.Version != "v0" || show.Description != "first" {
 		t.Fatalf("show ds:v0 in a project that never fetched: %+v", show)
 	}
-	b3 := newProject(t)
-	mustTrove(t, b3, "remote", "add", "origin", remoteURLOf(t, a))
+	b3 := projectOn(t, url)
 	if got := mustTrove(t, b3, "ls", "ds:best"); !strings.Contains(got, "new.txt") {
 		t.Fatalf("ls ds:best in a project that never fetched: %q", got)
 	}
 
-	b4 := newProject(t)
-	mustTrove(t, b4, "remote", "add", "origin", remoteURLOf(t, a))
+	b4 := projectOn(t, url)
 	if got := mustTrove(t, b4, "lineage", "ds:v1"); !strings.Contains(got, "ds:v1") {
 		t.Fatalf("lineage ds:v1 in a project that never fetched: %q", got)
 	}
@@ -105,25 +102,20 @@ func TestBrowseUnfetched(t *testing.T) {
 	}
 }
 
-// remoteURLOf returns the URL of project dir's remote origin.
-func remoteURLOf(t *testing.T, dir string) string {
+// projectOn returns a new project whose remote origin is url, which has
+// fetched nothing from it.
+func projectOn(t *testing.T, url string) string {
 	t.Helper()
-	var rs []struct{ Name, URL string }
-	troveJSON(t, dir, &rs, "remote", "ls")
-	for _, r := range rs {
-		if r.Name == "origin" {
-			return r.URL
-		}
-	}
-	t.Fatalf("no remote origin in %s", dir)
-	return ""
+	dir := newProject(t)
+	mustTrove(t, dir, "remote", "add", "origin", url)
+	return dir
 }
 
 // TestRegistryPathUnfetched: in a project that has never fetched, a
 // registry path resolves, as in W&B's download from a registry: the
 // registry comes from the remote with the artifacts it links.
 func TestRegistryPathUnfetched(t *testing.T) {
-	_, a, b := sharingRemote(t)
+	url, a, b := sharingRemote(t)
 	writeFiles(t, a, map[string]string{"w/m.bin": "weights"})
 	mustTrove(t, a, "commit", "cnn", "--type", "model", "w")
 	mustTrove(t, a, "link", "cnn:v0", "registry/model/classifier", "--alias", "production")
@@ -134,8 +126,7 @@ func TestRegistryPathUnfetched(t *testing.T) {
 	if got, err := os.ReadFile(filepath.Join(out, "m.bin")); err != nil || string(got) != "weights" {
 		t.Fatalf("pull by registry path in a project that never fetched: %q, %v", got, err)
 	}
-	c := newProject(t)
-	mustTrove(t, c, "remote", "add", "origin", remoteURLOf(t, a))
+	c := projectOn(t, url)
 	if got := mustTrove(t, c, "show", "registry/model/classifier:latest"); !strings.Contains(got, "cnn:v0") {
 		t.Fatalf("show by registry path in a project that never fetched:\n%s", got)
 	}

@@ -30,11 +30,7 @@ func fileRemote(t *testing.T) string {
 func sharingRemote(t *testing.T) (url, a, b string) {
 	t.Helper()
 	url = fileRemote(t)
-	a, b = newProject(t), newProject(t)
-	for _, d := range []string{a, b} {
-		mustTrove(t, d, "remote", "add", "origin", url)
-	}
-	return url, a, b
+	return url, projectOn(t, url), projectOn(t, url)
 }
 
 // TestRemoteRoundTrip: push from one repository, pull into a fresh one
