@@ -76,7 +76,8 @@
 //
 // A fetch brings records, not trees or content. Commands that name a
 // version not known here fetch it first (ResolveOrFetch, LogOrFetch; a
-// registry path brings its registry and the artifacts it links), and
+// registry path brings its registry and the artifacts it links; a
+// registry command, the registry it names: FetchRegistryIfMissing), and
 // those that read a version without pulling it go through a Browser
 // (browse.go), which downloads the trees or content a read needs.
 package repo

@@ -556,6 +556,48 @@ func (r *Repo) resolveLinkOrFetch(ctx context.Context, name string, sp refs.Spec
 	return r.Resolve(ctx, name)
 }
 
+// FetchRegistryIfMissing makes registry name, and its collection coll
+// when coll is not empty, known here before a command reads it or links
+// into it: when a remote is configured and the registry is not stored
+// here (a core registry nobody linked into here counts), or lacks the
+// collection, it fetches the registry from the default remote with the
+// artifacts its links name. It returns the fetch's error for the caller
+// to report beside what it finds here, since a command that reads a
+// registry works offline on what this repository has.
+func (r *Repo) FetchRegistryIfMissing(ctx context.Context, name, coll string) error {
+	if len(r.Config.Remotes) == 0 {
+		return nil
+	}
+	g, err := r.localRegistry(name)
+	if err != nil {
+		return err
+	}
+	if g != nil && (coll == "" || g.Collections[coll] != nil) {
+		return nil
+	}
+	_, err = r.Fetch(ctx, FetchOptions{Registries: []string{name}})
+	return err
+}
+
+// RegistriesSynced reports whether this repository ever fetched or pushed
+// a registry from or to the default remote, and that remote's name; with
+// no remote it reports true. A listing of registries that was never
+// synced shows only those made here.
+func (r *Repo) RegistriesSynced(ctx context.Context) (remote string, synced bool, err error) {
+	if len(r.Config.Remotes) == 0 {
+		return "", true, nil
+	}
+	if remote, err = r.defaultRemote(""); err != nil {
+		return "", false, err
+	}
+	errFound := errors.New("found")
+	err = r.store.ScanMeta(ctx, NSRemote, remoteKey("reg", remote, nil), func(_, _ []byte) error { return errFound })
+	if errors.Is(err, errFound) {
+		return remote, true, nil
+	}
+	return remote, false, err
+}
+
 // linkedArtifacts lists the artifacts the live links of local registry
 // name name.
 func (r *Repo) linkedArtifacts(name string) ([]string, error) {

@@ -69,6 +69,7 @@ func newLinkCommand(e env) *cli.Command {
 				if err != nil {
 					return linkSourceErr(err)
 				}
+				fetchRegistry(ctx, r, e, reg, coll)
 				res, err := registries(r, e).Link(ctx, registry.LinkRequest{
 					Registry: reg, Collection: coll,
 					Artifact: v.Name, Version: v.Version.N, Type: v.Record.Type, Record: v.Version.Record,
@@ -154,6 +155,7 @@ func newUnlinkCommand(e env) *cli.Command {
 				return usagef("unlink: name the link: %s:vN (see trove registry show registry/%s/%s)", a[0], reg, coll)
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				fetchRegistry(ctx, r, e, reg, coll)
 				res, err := registries(r, e).Unlink(ctx, reg, coll, sel, cmd.Bool("admin"))
 				if err != nil {
 					return err
@@ -205,6 +207,7 @@ func newRegistryAliasCommand(e env) *cli.Command {
 						return err
 					}
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+						fetchRegistry(ctx, r, e, reg, coll)
 						l, prev, err := registries(r, e).SetAlias(ctx, reg, coll, sel, a[1], cmd.Bool("admin"))
 						if err != nil {
 							return err
@@ -241,6 +244,7 @@ func newRegistryAliasCommand(e env) *cli.Command {
 						return usagef("registry alias rm: give the collection without a version: registry/%s/%s %s", reg, coll, a[1])
 					}
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+						fetchRegistry(ctx, r, e, reg, coll)
 						n, err := registries(r, e).RemoveAlias(ctx, reg, coll, a[1], cmd.Bool("admin"))
 						if err != nil {
 							return err

@@ -197,6 +197,7 @@ func newRegistryCommand(e env) *cli.Command {
 						return usagef("registry add-type: want REG TYPE...")
 					}
 					return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+						fetchRegistry(ctx, r, e, a[0], "")
 						added, err := registries(r, e).AddTypes(ctx, a[0], a[1:]...)
 						if err != nil {
 							return err
@@ -281,6 +282,18 @@ func removeAdmin(ctx context.Context, rs *registry.Registries, reg, u string) (s
 	return fmt.Sprintf("%s is no longer an admin of %s", u, reg), rs.RemoveAdmin(ctx, reg, u)
 }
 
+// fetchRegistry fetches registry reg, with its collection coll if coll is
+// not empty, from the default remote when it is not here yet
+// (repo.FetchRegistryIfMissing), so that a command reads or changes the
+// registry a teammate pushed rather than start a second one here. A
+// fetch that fails is a warning: the command goes on with what is here,
+// as everything works offline.
+func fetchRegistry(ctx context.Context, r *repo.Repo, e env, reg, coll string) {
+	if err := r.FetchRegistryIfMissing(ctx, reg, coll); err != nil {
+		fmt.Fprintf(e.stderr, "warning: registry %s is not here and could not be fetched: %v (going on with what is here)\n", reg, err)
+	}
+}
+
 func registrySettingAction(e env, name, usage string, fn settingFunc) cli.ActionFunc {
 	return func(ctx context.Context, cmd *cli.Command) error {
 		a := cmd.Args().Slice()
@@ -288,6 +301,7 @@ func registrySettingAction(e env, name, usage string, fn settingFunc) cli.Action
 			return usagef("registry %s: want %s", name, usage)
 		}
 		return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+			fetchRegistry(ctx, r, e, a[0], "")
 			msg, err := fn(ctx, registries(r, e), a[0], a[1])
 			if err != nil {
 				return err
@@ -333,6 +347,7 @@ func newRegistryCreateCommand(e env) *cli.Command {
 				Description: cmd.String("description"),
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
+				fetchRegistry(ctx, r, e, a[0], "")
 				g, err := registries(r, e).Create(ctx, req)
 				if err != nil {
 					return err
@@ -356,10 +371,12 @@ func accepts(g *registry.Registry) string {
 
 func newRegistryLsCommand(e env) *cli.Command {
 	return &cli.Command{
-		Name:        "ls",
-		Usage:       "list registries",
-		Description: exitCodesHelp,
-		Flags:       []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
+		Name:  "ls",
+		Usage: "list registries",
+		Description: "Lists the registries this repository has: the core ones, those made here, and those\n" +
+			"fetched. A registry that 'trove registry show', 'trove link' or a registry path names\n" +
+			"is fetched from the default remote when it is not here; 'trove fetch' brings them all.\n\n" + exitCodesHelp,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if _, err := argsExactly(cmd, 0, "no arguments"); err != nil {
 				return err
@@ -392,7 +409,13 @@ func newRegistryLsCommand(e env) *cli.Command {
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", j.Name, kind, acc, len(j.Collections), links, firstLine(j.Description))
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if remote, synced, err := r.RegistriesSynced(ctx); err == nil && !synced {
+					fmt.Fprintf(e.stdout, "(these are this repository's; the registries of remote %s are not fetched here yet: 'trove fetch' brings them)\n", remote)
+				}
+				return nil
 			})
 		},
 	}
@@ -430,6 +453,7 @@ func newRegistryShowCommand(e env) *cli.Command {
 					if sel != "" {
 						return usagef("registry show: %q names one link; show it with 'trove show %s'", a[0], a[0])
 					}
+					fetchRegistry(ctx, r, e, reg, coll)
 					c, err := rs.Collection(ctx, reg, coll)
 					if err != nil {
 						return err
@@ -440,6 +464,7 @@ func newRegistryShowCommand(e env) *cli.Command {
 					}
 					return showCollection(e, collectionInfo(reg, coll, c, now), cmd.Bool("json"))
 				}
+				fetchRegistry(ctx, r, e, a[0], "")
 				g, err := rs.Get(ctx, a[0])
 				if err != nil {
 					return err
