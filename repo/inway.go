@@ -259,9 +259,10 @@ func (m *materializer) replaceable(d string, fi fs.FileInfo, want string) error 
 
 // troves reports whether trove may remove or replace the file or symbolic
 // link at d (fi, its Lstat): anything with PullOptions.Force, else what
-// placedUnchanged or placedRefUnchanged say is trove's.
+// placedUnchanged, placedRefUnchanged or placedByInterrupted say is
+// trove's.
 func (m *materializer) troves(d string, fi fs.FileInfo) bool {
-	return m.force || m.placedUnchanged(d, fi) || m.placedRefUnchanged(d, fi)
+	return m.force || m.placedUnchanged(d, fi) || m.placedRefUnchanged(d, fi) || m.placedByInterrupted(d, fi)
 }
 
 // placedUnchanged reports whether the file or symbolic link at d (fi, its

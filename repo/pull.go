@@ -8,8 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,6 +76,12 @@ type PullResult struct {
 	// Warnings are problems that did not stop the pull: references not
 	// pinned, and with AllowMissingRefs objects changed or missing.
 	Warnings []string
+	// Superseded are the trees of versions whose pulls into Dir were
+	// interrupted (killed) while they wrote, and which this pull of a
+	// whole version took over (interrupted.go): their files at paths
+	// this version lacks are still there, for a caller that removes a
+	// previous version's files to remove too.
+	Superseded []objects.ID
 }
 
 // Pull materialises a version into a folder, verifying every byte: each
@@ -144,11 +152,19 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	m.files, m.placer = files, placer
 	m.adding = map[objects.ID]chan struct{}{}
 	m.force, m.forceHint = o.Force, o.ForceHint
+	m.interrupted, m.root = r.interrupted(ctx, dir), v.Record.Root
 	// Nothing is written until every path has been looked at.
 	if err := m.check(ctx, base, top); err != nil {
 		m.wait()
 		m.meter.Done()
 		return nil, err
+	}
+	if len(m.interrupted) > 0 {
+		if err := removePullTemps(ctx, dir); err != nil {
+			m.wait()
+			m.meter.Done()
+			return nil, fmt.Errorf("pull: remove what an interrupted pull left in %s: %w", dir, err)
+		}
 	}
 	// The folders above a --prefix path are made (real folders, never
 	// through a symlink), as they are in the version.
@@ -177,6 +193,26 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	// are true on their own, and they are what tells a later pull that
 	// the files placed so far are trove's (placedUnchanged).
 	serr := m.stat.commit()
+	// Every file placed is in the stat cache now, or the pull failed
+	// before it wrote anything of that file. A whole version placed
+	// supersedes the pulls into dir that were interrupted: every path
+	// of the version is known, and their files at other paths are the
+	// caller's to remove (PullResult.Superseded).
+	var superseded []objects.ID
+	if err == nil && base == "" {
+		for _, root := range m.interrupted {
+			if root != v.Record.Root {
+				superseded = append(superseded, root)
+			}
+		}
+	}
+	if m.begun.Load() {
+		superseded = append(superseded, v.Record.Root)
+	}
+	if serr == nil && len(superseded) > 0 {
+		serr = r.endPull(dir, superseded...)
+		superseded = slices.DeleteFunc(superseded, func(id objects.ID) bool { return id == v.Record.Root })
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +220,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 		return nil, fmt.Errorf("pull: stat cache: %w", serr)
 	}
 	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before + m.refBytes.Load(), Warnings: m.refs.warningList(),
-		Reflinked: m.placed[checkout.Reflink].Load(), Hardlinked: m.placed[checkout.Hardlink].Load()}, nil
+		Reflinked: m.placed[checkout.Reflink].Load(), Hardlinked: m.placed[checkout.Hardlink].Load(), Superseded: superseded}, nil
 }
 
 // FileCacheDir is the folder of the file cache: whole files that pulls
@@ -269,6 +305,14 @@ type materializer struct {
 
 	force     bool   // PullOptions.Force
 	forceHint string // PullOptions.ForceHint
+	// interrupted are the roots of versions whose pulls into dir were
+	// interrupted while they wrote (interrupted.go); root is this one's,
+	// recorded by begin before the first file or link is placed.
+	interrupted []objects.ID
+	root        objects.ID
+	beginOnce   sync.Once
+	begun       atomic.Bool
+	beginErr    error
 
 	// checking is set while check runs, before any write: files it
 	// hashes go to memo (see hash), which the write pass only reads.
@@ -277,14 +321,11 @@ type materializer struct {
 	memo     map[string]hashMemo // guarded by memoMu
 }
 
-// pullStatFlush is how many bytes of stat cache entries a pull holds
-// before it writes them (a few thousand files). Its entries are true on
-// their own, so they are written as they come: a pull killed midway
-// (kill -9, the OOM killer) leaves a stat cache that knows the files it
-// placed, and the next pull takes them as trove's and up to date, rather
-// than as the user's, in the way. A referenced object known by its
-// source's checksum alone has no other way to be known.
-const pullStatFlush = 256 << 10
+// pullStatFlush is how many stat cache entries a pull holds before it
+// writes them (about 200 KiB). Its entries are true on their own, so they
+// are written as they come, bounding memory; what a pull killed between
+// two writes placed is vouched for by its record (interrupted.go).
+const pullStatFlush = 2048
 
 func newMaterializer(ctx context.Context, r *Repo, dir, version string, total int64) *materializer {
 	return &materializer{
@@ -438,6 +479,9 @@ func (m *materializer) symlink(p string, e manifest.Entry) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("pull: %w", err)
 	}
+	if err := m.begin(); err != nil {
+		return err
+	}
 	statTime := time.Now()
 	if err := os.Symlink(e.Target, d); err != nil {
 		return fmt.Errorf("pull: %w", err)
@@ -507,6 +551,9 @@ func (m *materializer) current(d string, e manifest.Entry, fi fs.FileInfo) (done
 // the file cache, filled only if the cache lacks it, and then reflinked
 // or hardlinked to d.
 func (m *materializer) put(ctx context.Context, d string, e manifest.Entry, fill func(f *os.File) error) error {
+	if err := m.begin(); err != nil {
+		return err
+	}
 	if m.placer == nil {
 		st, statTime, err := replaceFile(d, fs.FileMode(e.Mode), m.unnamed, m.clearForFile, fill)
 		if err != nil {

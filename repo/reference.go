@@ -451,6 +451,9 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 	// but never this object's own parent: that comes first in walk order.
 	h := objects.NewHasher()
 	var n int64
+	if err := m.begin(); err != nil {
+		return err
+	}
 	st, statTime, err := replaceFile(d, fs.FileMode(manifest.ModeFile), m.unnamed, m.clearForFile, func(f *os.File) error {
 		cw := &countWriter{w: io.MultiWriter(f, h), meter: m.meter}
 		err := m.refs.fetch.Fetch(ctx, e, cw)

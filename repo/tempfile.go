@@ -23,8 +23,13 @@ type tempFile struct {
 	name string // "" while the file has no name (O_TMPFILE)
 }
 
+// pullTempPrefix starts the names of the temp files a pull makes beside
+// the files it places; the rest is digits (removePullTemps).
+const pullTempPrefix = ".trove-pull-"
+
 // createTemp creates the temp file for d: unnamed if unnamed (what
 // canOpenUnnamed said) and the filesystem allows it, else named.
+
 func createTemp(d string, unnamed bool) (*tempFile, error) {
 	dir := filepath.Dir(d)
 	if unnamed {
@@ -32,7 +37,7 @@ func createTemp(d string, unnamed bool) (*tempFile, error) {
 			return &tempFile{f: f, d: d}, nil
 		}
 	}
-	f, err := os.CreateTemp(dir, ".trove-pull-*")
+	f, err := os.CreateTemp(dir, pullTempPrefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("pull: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,7 +43,7 @@ func linkUnnamed(f *os.File, path string) error {
 // linkUnnamedTemp gives the unnamed file f a new temp name in dir.
 func linkUnnamedTemp(f *os.File, dir string) (string, error) {
 	for range 100 {
-		name := filepath.Join(dir, fmt.Sprintf(".trove-pull-%d", rand.Uint64()))
+		name := filepath.Join(dir, pullTempPrefix+strconv.FormatUint(rand.Uint64(), 10))
 		err := linkUnnamed(f, name)
 		if err == nil || !os.IsExist(err) {
 			return name, err

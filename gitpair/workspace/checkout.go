@@ -140,10 +140,18 @@ func (w *Workspace) materialise(ctx context.Context, p gitpair.Pin, v *repo.Reso
 		return co, fmt.Errorf("%s: %w", p.Path, err)
 	}
 	co.Written, co.Skipped, co.Bytes = pr.Written, pr.Skipped, pr.Bytes
-	if prev, ok := st.Paths[p.Path]; ok && prev.Root != v.Record.Root {
-		// Best effort: without the old version's trees (a repository that
-		// never had them) nothing is removed, and nothing is lost.
-		co.Removed, _ = w.removeStale(ctx, dir, prev.Root, v.Record.Root)
+	// Best effort: without the old version's trees (a repository that
+	// never had them) nothing is removed, and nothing is lost. A pin or
+	// checkout killed while it wrote left a version's files as well.
+	old := pr.Superseded
+	if prev, ok := st.Paths[p.Path]; ok {
+		old = append(old, prev.Root)
+	}
+	for _, root := range old {
+		if root != v.Record.Root {
+			n, _ := w.removeStale(ctx, dir, root, v.Record.Root)
+			co.Removed += n
+		}
 	}
 	st.Paths[p.Path] = pathRecord{Record: v.Version.Record, Root: v.Record.Root}
 	return co, nil
