@@ -101,3 +101,33 @@ func TestIsPullTemp(t *testing.T) {
 		os.Remove(name)
 	}
 }
+
+// TestPrefixPullKeepsRecord: after a pull of v was interrupted, a --prefix
+// pull of v leaves v's record (it vouches for the files outside the
+// prefix); the whole pull of v that follows ends it, writing nothing new.
+func TestPrefixPullKeepsRecord(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	out := t.TempDir()
+	v := commitTree(t, r, "ds", tree{"a/": "", "a/x.txt": "x", "b/": "", "b/y.txt": "y"})
+	tree{"a/": "", "a/x.txt": "x", "b/": "", "b/y.txt": "y"}.make(t, out) // placed, entries lost
+	if err := r.beginPull(out, v.Record.Root); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Pull(ctx, v, PullOptions{Dir: out, Prefix: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if roots := r.interrupted(ctx, out); len(roots) != 1 {
+		t.Fatalf("records after a --prefix pull: %d, want v's", len(roots))
+	}
+	res, err := r.Pull(ctx, v, PullOptions{Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Written != 0 || len(res.Superseded) != 0 {
+		t.Errorf("whole pull over its own interrupted files: wrote %d, superseded %v", res.Written, res.Superseded)
+	}
+	if roots := r.interrupted(ctx, out); len(roots) != 0 {
+		t.Errorf("records after the whole pull: %v", roots)
+	}
+}

@@ -194,24 +194,28 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	// the files placed so far are trove's (placedUnchanged).
 	serr := m.stat.commit()
 	// Every file placed is in the stat cache now, or the pull failed
-	// before it wrote anything of that file. A whole version placed
-	// supersedes the pulls into dir that were interrupted: every path
-	// of the version is known, and their files at other paths are the
-	// caller's to remove (PullResult.Superseded).
-	var superseded []objects.ID
-	if err == nil && base == "" {
+	// before it wrote anything of that file, so its record can go. A
+	// whole version placed also supersedes the pulls into dir that were
+	// interrupted: every path of the version is known, and their files at
+	// other paths are the caller's to remove (PullResult.Superseded). The
+	// record of an interrupted pull of this same version stays unless
+	// this pull placed all of it: it vouches for the files not reached.
+	whole := err == nil && base == ""
+	var superseded, ended []objects.ID
+	if whole {
 		for _, root := range m.interrupted {
 			if root != v.Record.Root {
 				superseded = append(superseded, root)
 			}
 		}
+		ended = append(ended, superseded...)
 	}
-	if m.begun.Load() {
-		superseded = append(superseded, v.Record.Root)
+	own := slices.Contains(m.interrupted, v.Record.Root)
+	if (whole && own) || (m.begun.Load() && (whole || !own)) {
+		ended = append(ended, v.Record.Root)
 	}
-	if serr == nil && len(superseded) > 0 {
-		serr = r.endPull(dir, superseded...)
-		superseded = slices.DeleteFunc(superseded, func(id objects.ID) bool { return id == v.Record.Root })
+	if serr == nil && len(ended) > 0 {
+		serr = r.endPull(dir, ended...)
 	}
 	if err != nil {
 		return nil, err
