@@ -128,9 +128,10 @@ func newManifestCommand(e env) *cli.Command {
 		ArgsUsage: "NAME[:ALIAS]",
 		Description: "--format trove (default) lists path, kind, size, mode and BLAKE3 digest of every entry;\n" +
 			"--format wandb writes W&B's artifact manifest (version 1) with base64 MD5 digests, which\n" +
-			"reads every file's content to compute them (downloading what is on the remote only). A\n" +
-			"reference trove hashed itself (file://, HTTP with no ETag) is read from its source for its\n" +
-			"MD5: once the source changed, the export fails with exit 3, as a pull would.\n\n" + exitCodesHelp,
+			"reads every file's content to compute them (downloading what is on the remote only), once:\n" +
+			"the MD5s are remembered by content, and a second export reads nothing. A reference trove\n" +
+			"hashed itself (file://, HTTP with no ETag) is read from its source for its MD5: once the\n" +
+			"source changed, an export that has not read it before fails with exit 3, as a pull would.\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "trove", Usage: "`FORMAT`: trove or wandb"},
 		},
@@ -151,13 +152,26 @@ func newManifestCommand(e env) *cli.Command {
 				if format == "trove" {
 					return manifest.WriteJSON(ctx, e.stdout, trees, v.Record.Root)
 				}
-				// Every file's content is read: bring what is on the remote only at once.
-				if err := b.Content(ctx, v.Record.Root); err != nil {
-					return fmt.Errorf("%s: %w", v, err)
+				sums := r.MD5Cache()
+				defer func() { _ = sums.Close() }() // only a cache write can fail: it costs hashing next time
+				// Every file whose MD5 is not known yet is read: bring
+				// what is on the remote only, at once.
+				if !sums.Knows(ctx, trees, v.Record.Root) {
+					if err := b.Content(ctx, v.Record.Root); err != nil {
+						return fmt.Errorf("%s: %w", v, err)
+					}
 				}
 				refs, closeRefs := newResolver(r)
-				defer func() { _ = closeRefs() }() // only a cache write can fail: it costs hashing next time
+				defer func() { _ = closeRefs() }() // the same
 				return manifest.WriteWandb(ctx, e.stdout, trees, v.Record.Root, func(p string, ent manifest.Entry) (string, error) {
+					// A reference recorded by its source's checksum alone
+					// has no BLAKE3 to know its MD5 by.
+					known := !ent.Digest.IsZero()
+					if known {
+						if sum, ok := sums.Get(ent.Digest); ok {
+							return base64.StdEncoding.EncodeToString(sum[:]), nil
+						}
+					}
 					h := md5.New()
 					var err error
 					if ent.Kind == manifest.KindRef {
@@ -170,7 +184,12 @@ func newManifestCommand(e env) *cli.Command {
 					if err != nil {
 						return "", fmt.Errorf("%s: %w", p, err)
 					}
-					return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
+					var sum [md5.Size]byte
+					h.Sum(sum[:0])
+					if known {
+						sums.Put(ent.Digest, sum)
+					}
+					return base64.StdEncoding.EncodeToString(sum[:]), nil
 				})
 			})
 		},

@@ -341,8 +341,10 @@ func TestRefBadInput(t *testing.T) {
 }
 
 // TestRefFileWandbManifest: in W&B's manifest layout a file:// reference
-// has the base64 MD5 of its content as digest, as W&B records one; a
-// source changed since the commit is an error, not a wrong digest.
+// has the base64 MD5 of its content as digest, as W&B records one. An
+// export remembers it, so a later one gives it even after the source
+// changed; a source changed before any export read it is an error, not a
+// wrong digest.
 func TestRefFileWandbManifest(t *testing.T) {
 	proj := newProject(t)
 	src := t.TempDir()
@@ -359,8 +361,13 @@ func TestRefFileWandbManifest(t *testing.T) {
 	if e := m.Contents["w.bin"]; e.Digest != base64.StdEncoding.EncodeToString(sum[:]) || e.Ref != "file://"+filepath.Join(src, "w.bin") {
 		t.Fatalf("w.bin: %+v in\n%s", e, out)
 	}
-	writeFiles(t, src, map[string]string{"w.bin": "WEIGHTS"})
-	if r := trove(t, proj, "manifest", "m", "--format", "wandb"); r.code == 0 || !strings.Contains(r.stderr, "w.bin") || !strings.Contains(r.stderr, "changed") {
-		t.Fatalf("manifest of a changed source: exit %d\n%s", r.code, r.stderr)
+	writeFiles(t, src, map[string]string{"w.bin": "WEIGHTS", "b.bin": "bias"})
+	if again := mustTrove(t, proj, "manifest", "m", "--format", "wandb"); again != out {
+		t.Errorf("export after the source changed, read before:\n%s\nwant\n%s", again, out)
+	}
+	mustTrove(t, proj, "commit", "b", "--type", "model", "--ref", "file://"+filepath.Join(src, "b.bin"))
+	writeFiles(t, src, map[string]string{"b.bin": "BIAS"})
+	if r := trove(t, proj, "manifest", "b", "--format", "wandb"); r.code == 0 || !strings.Contains(r.stderr, "b.bin") || !strings.Contains(r.stderr, "changed") {
+		t.Fatalf("manifest of a changed source never read: exit %d\n%s", r.code, r.stderr)
 	}
 }
