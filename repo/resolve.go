@@ -97,23 +97,38 @@ func (r *Repo) Record(ctx context.Context, id objects.ID) (*manifest.Record, err
 	return rec, nil
 }
 
-// resolveDigest finds the live version whose content digest starts with
-// prefix. Versions of one content in several artifacts are ambiguous.
-func (r *Repo) resolveDigest(ctx context.Context, prefix string) (*Resolved, error) {
-	type match struct {
-		name string
-		l    *refs.Log
-		v    refs.Version
-	}
-	var found []match
+// digestMatch is a live version whose content digest matched.
+type digestMatch struct {
+	name string
+	l    *refs.Log
+	v    refs.Version
+}
+
+// findDigest lists the live versions whose content digest starts with
+// prefix, by artifact name and number.
+func (r *Repo) findDigest(ctx context.Context, prefix string) ([]digestMatch, error) {
+	var found []digestMatch
 	err := r.refs.Artifacts(ctx, func(name string, l *refs.Log) error {
 		for _, v := range l.Versions {
 			if v.State == refs.StateLive && strings.HasPrefix(v.Root.String(), prefix) {
-				found = append(found, match{name, l, v})
+				found = append(found, digestMatch{name, l, v})
 			}
 		}
 		return nil
 	})
+	sort.Slice(found, func(i, j int) bool {
+		if found[i].name != found[j].name {
+			return found[i].name < found[j].name
+		}
+		return found[i].v.N < found[j].v.N
+	})
+	return found, err
+}
+
+// resolveDigest finds the live version whose content digest starts with
+// prefix. Versions of one content in several artifacts are ambiguous.
+func (r *Repo) resolveDigest(ctx context.Context, prefix string) (*Resolved, error) {
+	found, err := r.findDigest(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +142,20 @@ func (r *Repo) resolveDigest(ctx context.Context, prefix string) (*Resolved, err
 	for _, m := range found {
 		names = append(names, fmt.Sprintf("%s:v%d", m.name, m.v.N))
 	}
-	sort.Strings(names)
 	return nil, fmt.Errorf("%w: %q matches %s; use NAME:vN", ErrAmbiguous, prefix, strings.Join(names, ", "))
+}
+
+// ResolveContent returns a live version whose content digest is root: the
+// first by artifact name and number when several artifacts hold that
+// content, since they hold the same files. It is how a stored file's URL
+// (trove://DIGEST/PATH) is read, where any of them will do.
+func (r *Repo) ResolveContent(ctx context.Context, root objects.ID) (*Resolved, error) {
+	found, err := r.findDigest(ctx, root.String())
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, fmt.Errorf("%w: no version here has content %s (fetch the artifact that has it)", refs.ErrNotFound, root)
+	}
+	return r.resolved(ctx, found[0].name, found[0].l, found[0].v)
 }

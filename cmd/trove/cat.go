@@ -14,6 +14,7 @@ import (
 
 	"github.com/trove-ml/trove/internal/visible"
 	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/repo"
 )
 
@@ -21,25 +22,43 @@ func newCatCommand(e env) *cli.Command {
 	return &cli.Command{
 		Name:      "cat",
 		Usage:     "write one file of a version to stdout, verified",
-		ArgsUsage: "NAME[:ALIAS] PATH",
+		ArgsUsage: "NAME[:ALIAS] PATH | trove://DIGEST/PATH",
 		Description: "For scripts that need one file and not a folder (git show REV:PATH, W&B's get_entry).\n" +
 			"A stored file's chunks are each verified before they are written, so what reaches stdout\n" +
 			"is the version's bytes; a referenced object is fetched from its source and checked against\n" +
 			"what was recorded before any of it is written. A version that is on the remote only is\n" +
 			"fetched, and the file's chunks are kept in the local store. Inside 'trove run', the version\n" +
-			"is recorded as an input of the run, as pull does.\n\n" + exitCodesHelp,
+			"is recorded as an input of the run, as pull does. A file's URL, as 'trove ls' prints it,\n" +
+			"names the version by its content digest and the path in one argument.\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{runFlag()},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			a, err := argsExactly(cmd, 2, "NAME[:ALIAS] PATH")
-			if err != nil {
-				return err
+			a := cmd.Args().Slice()
+			var content objects.ID // from a URL: any version of this content
+			switch {
+			case len(a) == 1 && strings.HasPrefix(a[0], fileURLScheme):
+				root, p, err := parseFileURL(a[0])
+				if err != nil {
+					return usagef("cat: %v", err)
+				}
+				content, a = root, []string{root.String(), p}
+			case len(a) != 2:
+				return usagef("cat: want NAME[:ALIAS] PATH, or a file's trove:// URL")
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
 				run, err := currentRun(ctx, cmd, e, r) // checked before anything is written
 				if err != nil {
 					return err
 				}
-				v, b, trees, err := browseVersion(ctx, r, a[0])
+				var v *repo.Resolved
+				if content.IsZero() {
+					v, err = r.ResolveOrFetch(ctx, a[0])
+				} else {
+					v, err = r.ResolveContent(ctx, content)
+				}
+				if err != nil {
+					return err
+				}
+				v, b, trees, err := browseResolved(ctx, r, v)
 				if err != nil {
 					return err
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/repo"
 )
 
@@ -34,7 +35,9 @@ func newLsCommand(e env) *cli.Command {
 		Usage:     "list the files of a version",
 		ArgsUsage: "NAME[:ALIAS] [PATH]",
 		Description: "Lists every file under PATH (default: all) with its mode, size and BLAKE3 digest\n" +
-			"(the same as b3sum prints), and for references the URL it is fetched from.\n\n" + exitCodesHelp,
+			"(the same as b3sum prints), and the URL it can be fetched from: for a reference, its\n" +
+			"source; for a stored file, trove://DIGEST/PATH, which 'trove cat' writes (DIGEST is the\n" +
+			"version's content digest, so the URL names these bytes for good).\n\n" + exitCodesHelp,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: jsonUsage}},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			a := cmd.Args().Slice()
@@ -54,14 +57,14 @@ func newLsCommand(e env) *cli.Command {
 						return usagef("ls: %s has no path %q", v, base)
 					}
 					if ent.Kind != manifest.KindDir {
-						return printFiles(e, cmd.Bool("json"), []fileJSON{fileInfo(base, ent)})
+						return printFiles(e, cmd.Bool("json"), []fileJSON{lsInfo(v.Record.Root, base, ent)})
 					}
 					root = ent.Digest
 				}
 				var out []fileJSON
 				err = manifest.Walk(ctx, trees, root, func(p string, ent manifest.Entry) error {
 					if ent.Kind != manifest.KindDir {
-						out = append(out, fileInfo(path.Join(base, p), ent))
+						out = append(out, lsInfo(v.Record.Root, path.Join(base, p), ent))
 					}
 					return nil
 				})
@@ -72,6 +75,16 @@ func newLsCommand(e env) *cli.Command {
 			})
 		},
 	}
+}
+
+// lsInfo is fileInfo with, for a stored file, its URL in the version
+// whose content digest is root (troveurl.go).
+func lsInfo(root objects.ID, p string, e manifest.Entry) fileJSON {
+	f := fileInfo(p, e)
+	if e.Kind == manifest.KindFile {
+		f.URL = fileURL(root, p)
+	}
+	return f
 }
 
 func fileInfo(p string, e manifest.Entry) fileJSON {
@@ -204,6 +217,11 @@ func browseVersion(ctx context.Context, r *repo.Repo, name string) (*repo.Resolv
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	return browseResolved(ctx, r, v)
+}
+
+// browseResolved is browseVersion for a version already resolved.
+func browseResolved(ctx context.Context, r *repo.Repo, v *repo.Resolved) (*repo.Resolved, *repo.Browser, manifest.BlobGetter, error) {
 	b := r.Browse()
 	trees, err := b.Trees(ctx, v.Record.Root)
 	if err != nil {
