@@ -135,6 +135,18 @@ func (w *Workspace) materialise(ctx context.Context, p gitpair.Pin, v *repo.Reso
 	}
 	o.Dir = dir
 	o.Refs = w.refs
+	prev, had := st.Paths[p.Path]
+	if prev.Pending != v.Record.Root {
+		pending := prev
+		if !had {
+			pending = pathRecord{}
+		}
+		pending.Pending = v.Record.Root
+		st.Paths[p.Path] = pending
+		if err := w.saveState(st); err != nil {
+			return co, fmt.Errorf("%s: record what is being materialised: %w", p.Path, err)
+		}
+	}
 	pr, err := w.r.Pull(ctx, v, o)
 	if err != nil {
 		return co, fmt.Errorf("%s: %w", p.Path, err)
@@ -142,13 +154,14 @@ func (w *Workspace) materialise(ctx context.Context, p gitpair.Pin, v *repo.Reso
 	co.Written, co.Skipped, co.Bytes = pr.Written, pr.Skipped, pr.Bytes
 	// Best effort: without the old version's trees (a repository that
 	// never had them) nothing is removed, and nothing is lost. A pin or
-	// checkout killed while it wrote left a version's files as well.
+	// checkout killed while it wrote, or before it recorded what it had
+	// written, left a version's files as well.
 	old := pr.Superseded
-	if prev, ok := st.Paths[p.Path]; ok {
-		old = append(old, prev.Root)
+	if had {
+		old = append(old, prev.Root, prev.Pending)
 	}
 	for _, root := range old {
-		if root != v.Record.Root {
+		if !root.IsZero() && root != v.Record.Root {
 			n, _ := w.removeStale(ctx, dir, root, v.Record.Root)
 			co.Removed += n
 		}

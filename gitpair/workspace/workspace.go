@@ -279,6 +279,11 @@ type state struct {
 type pathRecord struct {
 	Record objects.ID `json:"record"`
 	Root   objects.ID `json:"root"`
+	// Pending is the tree of a version being materialised there, saved
+	// before its pull begins and cleared once it is recorded above: a pin
+	// or checkout killed in between left that version's files, which the
+	// next one removes as it removes Root's.
+	Pending objects.ID `json:"pending,omitzero"`
 }
 
 func (w *Workspace) loadState() *state {
