@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v3"
 
+	"github.com/trove-ml/trove/internal/atomicfile"
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 	"github.com/trove-ml/trove/refs"
@@ -82,9 +83,11 @@ func run(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		code = exitCodeOf(err)
 	}
-	// A background push reports its end through this file.
+	// A background push reports its end through this file, whose
+	// existence push --wait takes for the end: it must never be seen
+	// empty (an empty status read as exit 0 for a failed push).
 	if p := e.getenv("TROVE_PUSH_STATUS"); p != "" {
-		os.WriteFile(p, []byte(fmt.Sprintf("%d\n", code)), 0o644)
+		_ = atomicfile.WriteFile(p, []byte(fmt.Sprintf("%d\n", code)), 0o644) // without it, --wait says the push was killed
 	}
 	if err == nil {
 		return exitOK

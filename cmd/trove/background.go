@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trove-ml/trove/internal/atomicfile"
 	"github.com/trove-ml/trove/repo"
 )
 
@@ -68,7 +69,7 @@ func writePushResult(path string, res *repo.PushResult, err error) {
 	}
 	b, jerr := json.Marshal(j)
 	if jerr == nil {
-		_ = os.WriteFile(path, b, 0o644)
+		_ = atomicfile.WriteFile(path, b, 0o644)
 	}
 }
 
