@@ -2,6 +2,7 @@ package gc_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -166,7 +167,9 @@ func raceRound(t *testing.T, seed uint64) {
 				}
 				mu.Unlock()
 			}
-			if err != nil && !strings.Contains(err.Error(), "holds no trove data") {
+			// A GC that found the roots moved on every replan gave way to
+			// the writers, as it must: no error of the test's.
+			if err != nil && !strings.Contains(err.Error(), "holds no trove data") && !errors.Is(err, gc.ErrRootsChanged) {
 				t.Errorf("remote gc: %v", err)
 				return
 			}
