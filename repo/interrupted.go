@@ -139,23 +139,20 @@ func (m *materializer) placedByInterrupted(d string, fi fs.FileInfo) bool {
 	if len(m.interrupted) == 0 {
 		return false
 	}
-	rel, err := filepath.Rel(m.dir, d)
-	if err != nil {
-		return false
-	}
-	rel = filepath.ToSlash(rel)
 	for _, root := range m.interrupted {
-		e, err := manifest.Lookup(context.Background(), m.g, root, rel)
+		e, err := manifest.Lookup(context.Background(), m.g, root, m.rel(d))
 		if err != nil {
 			continue // gone, or not fetched: no evidence
 		}
-		switch {
-		case e.Kind == manifest.KindSymlink && fi.Mode()&fs.ModeSymlink != 0:
+		switch e.Kind {
+		case manifest.KindSymlink:
 			if t, err := os.Readlink(d); err == nil && t == e.Target {
 				return true
 			}
-		case e.Kind == manifest.KindFile && fi.Mode().IsRegular() && fi.Size() == e.Size:
-			if got, err := m.hash(d, statOf(fi)); err == nil && got == e.Digest {
+		case manifest.KindFile:
+			// As a pull compares a file with its version's (and so
+			// remembers it as trove's, which it is).
+			if _, ok := m.upToDate(d, e); ok {
 				return true
 			}
 		}

@@ -210,8 +210,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 		}
 		ended = append(ended, superseded...)
 	}
-	own := slices.Contains(m.interrupted, v.Record.Root)
-	if (whole && own) || (m.begun.Load() && (whole || !own)) {
+	if own := slices.Contains(m.interrupted, v.Record.Root); (own || m.begun.Load()) && (whole || !own) {
 		ended = append(ended, v.Record.Root)
 	}
 	if serr == nil && len(ended) > 0 {

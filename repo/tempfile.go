@@ -29,7 +29,6 @@ const pullTempPrefix = ".trove-pull-"
 
 // createTemp creates the temp file for d: unnamed if unnamed (what
 // canOpenUnnamed said) and the filesystem allows it, else named.
-
 func createTemp(d string, unnamed bool) (*tempFile, error) {
 	dir := filepath.Dir(d)
 	if unnamed {

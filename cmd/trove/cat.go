@@ -33,15 +33,17 @@ func newCatCommand(e env) *cli.Command {
 		Flags: []cli.Flag{runFlag()},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			a := cmd.Args().Slice()
+			var name, p string
 			var content objects.ID // from a URL: any version of this content
 			switch {
 			case len(a) == 1 && strings.HasPrefix(a[0], fileURLScheme):
-				root, p, err := parseFileURL(a[0])
-				if err != nil {
+				var err error
+				if content, p, err = parseFileURL(a[0]); err != nil {
 					return usagef("cat: %v", err)
 				}
-				content, a = root, []string{root.String(), p}
-			case len(a) != 2:
+			case len(a) == 2:
+				name, p = a[0], strings.Trim(a[1], "/")
+			default:
 				return usagef("cat: want NAME[:ALIAS] PATH, or a file's trove:// URL")
 			}
 			return withRepo(ctx, cmd, e, func(r *repo.Repo) error {
@@ -51,18 +53,17 @@ func newCatCommand(e env) *cli.Command {
 				}
 				var v *repo.Resolved
 				if content.IsZero() {
-					v, err = r.ResolveOrFetch(ctx, a[0])
+					v, err = r.ResolveOrFetch(ctx, name)
 				} else {
 					v, err = r.ResolveContent(ctx, content)
 				}
 				if err != nil {
 					return err
 				}
-				v, b, trees, err := browseResolved(ctx, r, v)
+				b, trees, err := browseTrees(ctx, r, v)
 				if err != nil {
 					return err
 				}
-				p := strings.Trim(a[1], "/")
 				ent, err := manifest.Lookup(ctx, trees, v.Record.Root, p)
 				if errors.Is(err, manifest.ErrNotExist) || errors.Is(err, manifest.ErrNotDir) {
 					return usagef("cat: %s has no file %s ('trove ls %s' lists its files)", v, quoted(p), v)

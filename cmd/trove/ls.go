@@ -210,22 +210,24 @@ func newManifestCommand(e env) *cli.Command {
 }
 
 // browseVersion resolves a version name, fetching the artifact if it is
-// on the remote only, and returns a Browser with the version's trees,
-// downloaded if the version was fetched and not pulled.
+// on the remote only, and returns a Browser with the version's trees
+// (browseTrees).
 func browseVersion(ctx context.Context, r *repo.Repo, name string) (*repo.Resolved, *repo.Browser, manifest.BlobGetter, error) {
 	v, err := r.ResolveOrFetch(ctx, name)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return browseResolved(ctx, r, v)
+	b, trees, err := browseTrees(ctx, r, v)
+	return v, b, trees, err
 }
 
-// browseResolved is browseVersion for a version already resolved.
-func browseResolved(ctx context.Context, r *repo.Repo, v *repo.Resolved) (*repo.Resolved, *repo.Browser, manifest.BlobGetter, error) {
+// browseTrees returns a Browser with version v's trees, downloaded if v
+// was fetched and not pulled.
+func browseTrees(ctx context.Context, r *repo.Repo, v *repo.Resolved) (*repo.Browser, manifest.BlobGetter, error) {
 	b := r.Browse()
 	trees, err := b.Trees(ctx, v.Record.Root)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", v, err)
+		return nil, nil, fmt.Errorf("%s: %w", v, err)
 	}
-	return v, b, trees, nil
+	return b, trees, nil
 }

@@ -135,12 +135,9 @@ func (w *Workspace) materialise(ctx context.Context, p gitpair.Pin, v *repo.Reso
 	}
 	o.Dir = dir
 	o.Refs = w.refs
-	prev, had := st.Paths[p.Path]
+	prev := st.Paths[p.Path] // zero if nothing was materialised there
 	if prev.Pending != v.Record.Root {
 		pending := prev
-		if !had {
-			pending = pathRecord{}
-		}
 		pending.Pending = v.Record.Root
 		st.Paths[p.Path] = pending
 		if err := w.saveState(st); err != nil {
@@ -156,11 +153,7 @@ func (w *Workspace) materialise(ctx context.Context, p gitpair.Pin, v *repo.Reso
 	// never had them) nothing is removed, and nothing is lost. A pin or
 	// checkout killed while it wrote, or before it recorded what it had
 	// written, left a version's files as well.
-	old := pr.Superseded
-	if had {
-		old = append(old, prev.Root, prev.Pending)
-	}
-	for _, root := range old {
+	for _, root := range append(pr.Superseded, prev.Root, prev.Pending) {
 		if !root.IsZero() && root != v.Record.Root {
 			n, _ := w.removeStale(ctx, dir, root, v.Record.Root)
 			co.Removed += n
