@@ -65,6 +65,11 @@
 // each file it writes) and reads them again with Get to name a bad one.
 // [Store.Check] reads everything and reports every problem it finds.
 //
+// Readers of many blobs find them with [Store.Locate] or
+// [Store.LocateFiles], ordered passes over the index that cost a third of
+// one Pebble Get per id, and read them with [Store.GetLocated], which
+// verifies as Get does (or not, as GetUnhashed).
+//
 // # The page cache
 //
 // A pack is not read soon after it is written: the files it came from are
