@@ -17,29 +17,36 @@ var ErrMissingContent = errors.New("repo: content not in the local store")
 // readWindow bounds the chunks of one big file being read at once.
 const readWindow = 64
 
+// locateChunks is how many chunks of a big file are located at once: half
+// the read window, so that one batch is read while the next is located.
+const locateChunks = readWindow / 2
+
 // writeContent writes e's content to f and verifies the whole file against
 // e.Digest (checkFile), which covers every chunk. Chunks of big files are
 // read by pool workers and written at their offsets; this goroutine hashes
-// them in order.
-func (m *materializer) writeContent(ctx context.Context, f *os.File, path string, e manifest.Entry) error {
+// them in order. at says how e's content is located (locate.go).
+func (m *materializer) writeContent(ctx context.Context, f *os.File, path string, e manifest.Entry, at contentAt) error {
 	if e.Size == 0 {
 		if e.Digest != objects.Sum(nil) {
 			return fmt.Errorf("%w: %s: empty file with digest %s", objects.ErrCorrupt, path, e.Digest)
 		}
 		return nil
 	}
-	mapID, ok, err := m.r.store.FileMap(e.Digest)
+	loc, err := at.locate(m.r.store, e.Digest)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		data, _, err := m.r.store.Get(ctx, e.Digest, nil)
+	if !loc.HasFileMap() {
+		bp := m.bufs.Get().(*[]byte)
+		defer m.bufs.Put(bp)
+		data, _, err := m.r.store.GetLocated(ctx, loc, *bp, true)
 		if errors.Is(err, objects.ErrNotFound) {
 			return fmt.Errorf("%w: %s (%s)", ErrMissingContent, path, e.Digest.Short())
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+		*bp = data
 		if _, err := f.Write(data); err != nil {
 			return fmt.Errorf("pull: %w", err)
 		}
@@ -47,29 +54,42 @@ func (m *materializer) writeContent(ctx context.Context, f *os.File, path string
 		return nil
 	}
 	if e.Size < bigFileSize {
-		return m.writeSequential(ctx, f, path, e, mapID)
+		return m.writeSequential(ctx, f, path, e, loc.FileMap)
 	}
-	return m.writeParallel(ctx, f, path, e, mapID)
+	return m.writeParallel(ctx, f, path, e, loc.FileMap)
 }
 
+// writeSequential writes a file of a few chunks on this goroutine, its
+// chunks located in one pass.
 func (m *materializer) writeSequential(ctx context.Context, f *os.File, path string, e manifest.Entry, mapID objects.ID) error {
-	h := objects.NewHasher()
-	var buf []byte
-	var total int64
-	err := manifest.ReadFileMap(ctx, m.g, mapID, func(off int64, id objects.ID, n uint32) error {
-		data, _, err := m.r.store.GetUnhashed(ctx, id, buf)
-		if err != nil {
-			return chunkErr(path, id, err)
-		}
-		buf = data
-		h.Write(data)
-		total += int64(len(data))
-		m.meter.Add(int64(len(data)))
-		_, err = f.Write(data)
-		return err
+	var ids []objects.ID
+	err := manifest.ReadFileMap(ctx, m.g, mapID, func(_ int64, id objects.ID, _ uint32) error {
+		ids = append(ids, id)
+		return nil
 	})
 	if err != nil {
 		return err
+	}
+	locs, err := m.r.store.Locate(ids)
+	if err != nil {
+		return err
+	}
+	h := objects.NewHasher()
+	bp := m.bufs.Get().(*[]byte)
+	defer m.bufs.Put(bp)
+	var total int64
+	for _, l := range locs {
+		data, _, err := m.r.store.GetLocated(ctx, l, *bp, false)
+		if err != nil {
+			return chunkErr(path, l.ID, err)
+		}
+		*bp = data
+		h.Write(data)
+		total += int64(len(data))
+		m.meter.Add(int64(len(data)))
+		if _, err := f.Write(data); err != nil {
+			return fmt.Errorf("pull: %w", err)
+		}
 	}
 	return m.checkFile(ctx, path, e, mapID, h.Sum(), total)
 }
@@ -148,33 +168,55 @@ func (m *materializer) writeParallel(ctx context.Context, f *os.File, path strin
 			<-q.done
 		}
 	}()
-	err := manifest.ReadFileMap(ctx, m.g, mapID, func(off int64, id objects.ID, n uint32) error {
-		if err := take(false); err != nil {
+	// Chunks are located in batches (Store.Locate), each batch read by
+	// the pool while this goroutine hashes the one before.
+	var batch []objects.ID
+	var offs []int64
+	submit := func() error {
+		locs, err := m.r.store.Locate(batch)
+		if err != nil {
 			return err
 		}
-		var buf []byte
-		select {
-		case buf = <-free:
-		default:
+		for i, l := range locs {
+			if err := take(false); err != nil {
+				return err
+			}
+			var buf []byte
+			select {
+			case buf = <-free:
+			default:
+			}
+			res := &readResult{done: make(chan struct{})}
+			queue = append(queue, res)
+			off := offs[i]
+			m.pool.submit(func() {
+				defer close(res.done)
+				data, _, err := m.r.store.GetLocated(ctx, l, buf, false)
+				if err != nil {
+					res.err = chunkErr(path, l.ID, err)
+					return
+				}
+				if _, err := f.WriteAt(data, off); err != nil {
+					res.err = fmt.Errorf("pull: %w", err)
+					return
+				}
+				m.meter.Add(int64(len(data)))
+				res.data = data
+			})
 		}
-		res := &readResult{done: make(chan struct{})}
-		queue = append(queue, res)
-		m.pool.submit(func() {
-			defer close(res.done)
-			data, _, err := m.r.store.GetUnhashed(ctx, id, buf)
-			if err != nil {
-				res.err = chunkErr(path, id, err)
-				return
-			}
-			if _, err := f.WriteAt(data, off); err != nil {
-				res.err = fmt.Errorf("pull: %w", err)
-				return
-			}
-			m.meter.Add(int64(len(data)))
-			res.data = data
-		})
+		batch, offs = batch[:0], offs[:0]
 		return nil
+	}
+	err := manifest.ReadFileMap(ctx, m.g, mapID, func(off int64, id objects.ID, _ uint32) error {
+		batch, offs = append(batch, id), append(offs, off)
+		if len(batch) < locateChunks {
+			return nil
+		}
+		return submit()
 	})
+	if err == nil && len(batch) > 0 {
+		err = submit()
+	}
 	if err == nil {
 		err = take(true)
 	}

@@ -322,6 +322,16 @@ type materializer struct {
 	checking bool
 	memoMu   sync.Mutex
 	memo     map[string]hashMemo // guarded by memoMu
+
+	// batch gathers the small files the tree walk meets, whose content
+	// is then located in one pass (locate.go). Only the walker uses it.
+	batch *fileBatch
+	// made are the folders this pull made (their paths on disk, as a
+	// set): a file to be written in one of them need not be looked for.
+	made sync.Map
+	// bufs holds chunk buffers (*[]byte) of the files written on pool
+	// workers, so that 20,000 small files do not allocate 20,000 buffers.
+	bufs sync.Pool
 }
 
 // pullStatFlush is how many stat cache entries a pull holds before it
@@ -336,6 +346,10 @@ func newMaterializer(ctx context.Context, r *Repo, dir, version string, total in
 		pool:  newPool(ctx, r.opts.Workers),
 		meter: r.opts.Progress.Start("writing", total, true),
 		stat:  r.newStatRecorder(pullStatFlush),
+		bufs: sync.Pool{New: func() any {
+			b := make([]byte, 0, 64<<10)
+			return &b
+		}},
 
 		unnamed: canOpenUnnamed(),
 	}
@@ -382,17 +396,21 @@ func (m *materializer) dest(p string) (string, error) {
 // tree materialises entry e found at path p (relative to the version root).
 func (m *materializer) tree(ctx context.Context, p string, e manifest.Entry) error {
 	if e.Kind != manifest.KindDir {
-		return m.entry(ctx, p, e)
+		err := m.entry(ctx, p, e)
+		m.submitBatch(ctx)
+		return err
 	}
 	if err := m.ensureDir(p); err != nil {
 		return err
 	}
-	return manifest.Walk(ctx, m.g, e.Digest, func(sub string, e manifest.Entry) error {
+	err := manifest.Walk(ctx, m.g, e.Digest, func(sub string, e manifest.Entry) error {
 		if err := m.firstErr(); err != nil {
 			return err
 		}
 		return m.entry(ctx, path.Join(p, sub), e)
 	})
+	m.submitBatch(ctx)
+	return err
 }
 
 func (m *materializer) entry(ctx context.Context, p string, e manifest.Entry) error {
@@ -408,17 +426,19 @@ func (m *materializer) entry(ctx context.Context, p string, e manifest.Entry) er
 			m.wg.Add(1)
 			go func() {
 				defer m.wg.Done()
-				if err := m.file(ctx, d, e); err != nil {
+				if err := m.file(ctx, d, e, contentAt{}); err != nil {
 					m.fail(err)
 				}
 			}()
 			return nil
 		}
-		m.pool.submit(func() {
-			if err := m.file(ctx, d, e); err != nil {
-				m.fail(err)
-			}
-		})
+		if m.batch == nil {
+			m.batch = &fileBatch{}
+		}
+		m.batch.files = append(m.batch.files, batchFile{d: d, e: e})
+		if len(m.batch.files) == locateBatch {
+			m.submitBatch(ctx)
+		}
 		return nil
 	case manifest.KindSymlink:
 		return m.symlink(p, e)
@@ -449,6 +469,7 @@ func (m *materializer) ensureDir(p string) error {
 	if err := os.Mkdir(d, 0o755); err != nil {
 		return fmt.Errorf("pull: %w", err)
 	}
+	m.made.Store(d, struct{}{})
 	return nil
 }
 
@@ -500,15 +521,22 @@ func (m *materializer) symlink(p string, e manifest.Entry) error {
 // what is there is trove's to replace (replaceable): with put,
 // from the local store now or from the remote once the rest is written
 // (stream.go). Either way it appears at d only once its digest is verified.
-func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) error {
-	if fi, ok := m.upToDate(d, e); ok {
-		done, err := m.current(d, e, fi)
-		if err != nil || done {
-			return err
-		}
-	} else if fi, err := os.Lstat(d); err == nil {
-		if err := m.replaceable(d, fi, "file"); err != nil {
-			return err
+//
+// at says how its content is located: in a batch, or alone.
+func (m *materializer) file(ctx context.Context, d string, e manifest.Entry, at contentAt) error {
+	// A folder this pull made was empty when made, so a file in it is not
+	// looked for: a lookup would only find one that another process put
+	// there during the pull, which could as well come just after it.
+	if _, made := m.made.Load(filepath.Dir(d)); !made {
+		if fi, err := os.Lstat(d); err == nil {
+			if _, ok := m.upToDateInfo(d, fi, e, m.r.cachedDigest, statKey, 0); ok {
+				done, err := m.current(d, e, fi)
+				if err != nil || done {
+					return err
+				}
+			} else if err := m.replaceable(d, fi, "file"); err != nil {
+				return err
+			}
 		}
 	}
 	if m.missing != nil && !m.cached(e) {
@@ -523,7 +551,7 @@ func (m *materializer) file(ctx context.Context, d string, e manifest.Entry) err
 			return nil
 		}
 	}
-	return m.put(ctx, d, e, func(f *os.File) error { return m.writeContent(ctx, f, d, e) })
+	return m.put(ctx, d, e, func(f *os.File) error { return m.writeContent(ctx, f, d, e, at) })
 }
 
 // current settles a file d found up to date, with stat fi: its mode is

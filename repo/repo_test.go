@@ -123,11 +123,11 @@ func TestPullRefusesEscapingPaths(t *testing.T) {
 }
 
 // TestCorruptPackNamed: a flipped byte in a pack is found by pull and fsck,
-// which name the object and the pack file; for files read in order and
-// for big files read in parallel, whose chunks pull reads unhashed and
-// checks through the file's digest.
+// which name the object and the pack file; for a file of one chunk, for
+// files read in order and for big files read in parallel, whose chunks
+// pull reads unhashed and checks through the file's digest.
 func TestCorruptPackNamed(t *testing.T) {
-	for _, size := range []int{200 << 10, bigFileSize + 300<<10} {
+	for _, size := range []int{5000, 200 << 10, bigFileSize + 300<<10} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			ctx := context.Background()
 			r := newRepo(t)

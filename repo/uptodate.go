@@ -29,7 +29,15 @@ func (m *materializer) upToDate(d string, e manifest.Entry) (fs.FileInfo, bool) 
 // (placedUnchanged).
 func (m *materializer) upToDateWith(d string, e manifest.Entry, cached func(string, fileStat) (objects.ID, bool), key func(string) []byte, epoch uint64) (fs.FileInfo, bool) {
 	fi, err := os.Lstat(d)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.Size {
+	if err != nil {
+		return nil, false
+	}
+	return m.upToDateInfo(d, fi, e, cached, key, epoch)
+}
+
+// upToDateInfo is upToDateWith of a file whose lstat the caller has: fi.
+func (m *materializer) upToDateInfo(d string, fi fs.FileInfo, e manifest.Entry, cached func(string, fileStat) (objects.ID, bool), key func(string) []byte, epoch uint64) (fs.FileInfo, bool) {
+	if !fi.Mode().IsRegular() || fi.Size() != e.Size {
 		return nil, false
 	}
 	st := statOf(fi)

@@ -1,0 +1,72 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestPullManySmallFiles: a pull locates small files' content in batches
+// (locate.go), and the files of a batch are written by several workers.
+// Every file of several batches, across folders, one chunk or several,
+// arrives whole; a re-pull after some were deleted writes exactly those.
+func TestPullManySmallFiles(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	src := filepath.Join(t.TempDir(), "data")
+	want := map[string][]byte{}
+	for i := range 3*locateBatch + 17 {
+		size := 1 + i*37%5000
+		if i%9 == 0 {
+			size = 150<<10 + i // several chunks: a file map
+		}
+		rel := filepath.Join(fmt.Sprintf("d%d", i%7), fmt.Sprintf("f%03d", i))
+		want[rel] = noise(byte(i), size)
+		write(t, filepath.Join(src, rel), want[rel])
+	}
+	write(t, filepath.Join(src, "empty"), nil)
+	want["empty"] = []byte{}
+	if _, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.Resolve(ctx, "ds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	res, err := r.Pull(ctx, v, PullOptions{Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Written != int64(len(want)) {
+		t.Fatalf("first pull wrote %d files, want %d", res.Written, len(want))
+	}
+	check := func() {
+		t.Helper()
+		for rel, b := range want {
+			got, err := os.ReadFile(filepath.Join(out, rel))
+			if err != nil || !bytes.Equal(got, b) {
+				t.Fatalf("%s: %d bytes, %v; want %d bytes", rel, len(got), err, len(b))
+			}
+		}
+	}
+	check()
+
+	gone := []string{filepath.Join("d0", "f000"), filepath.Join("d3", "f003"), filepath.Join("d1", "f197"), filepath.Join("d6", "f398")}
+	for _, rel := range gone {
+		if err := os.Remove(filepath.Join(out, rel)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err = r.Pull(ctx, v, PullOptions{Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Written != int64(len(gone)) || res.Skipped != int64(len(want)-len(gone)) {
+		t.Fatalf("re-pull wrote %d and skipped %d files, want %d and %d", res.Written, res.Skipped, len(gone), len(want)-len(gone))
+	}
+	check()
+}
