@@ -292,12 +292,21 @@ func (w *Workspace) loadState() *state {
 	if err != nil {
 		return st
 	}
-	var s state
 	// An unreadable or foreign state is ignored: it is only a cache.
-	if json.Unmarshal(b, &s) != nil || s.Format != stateFormat || s.Paths == nil {
-		return st
+	if s, ok := decodeState(b); ok {
+		return s
 	}
-	return &s
+	return st
+}
+
+// decodeState parses a state file, ok false for one that is not JSON of
+// this format with its paths.
+func decodeState(b []byte) (*state, bool) {
+	var s state
+	if json.Unmarshal(b, &s) != nil || s.Format != stateFormat || s.Paths == nil {
+		return nil, false
+	}
+	return &s, true
 }
 
 func (w *Workspace) saveState(st *state) error {
