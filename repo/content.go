@@ -256,17 +256,37 @@ func (r *Repo) WriteFileContent(ctx context.Context, w io.Writer, e manifest.Ent
 	h := objects.NewHasher()
 	var buf []byte
 	var total int64
-	err = manifest.ReadFileMap(ctx, blobs{st: r.store}, mapID, func(_ int64, id objects.ID, _ uint32) error {
-		data, _, err := r.store.Get(ctx, id, buf)
+	// Chunks are located a batch at a time (Store.Locate), then read.
+	var batch []objects.ID
+	write := func() error {
+		locs, err := r.store.Locate(batch)
 		if err != nil {
-			return chunkErr(e.Name, id, err)
+			return err
 		}
-		buf = data
-		h.Write(data)
-		total += int64(len(data))
-		_, err = w.Write(data)
-		return err
+		batch = batch[:0]
+		for _, l := range locs {
+			data, _, err := r.store.GetLocated(ctx, l, buf, true)
+			if err != nil {
+				return chunkErr(e.Name, l.ID, err)
+			}
+			buf = data
+			h.Write(data)
+			total += int64(len(data))
+			if _, err := w.Write(data); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err = manifest.ReadFileMap(ctx, blobs{st: r.store}, mapID, func(_ int64, id objects.ID, _ uint32) error {
+		if batch = append(batch, id); len(batch) < locateBatch {
+			return nil
+		}
+		return write()
 	})
+	if err == nil && len(batch) > 0 {
+		err = write()
+	}
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
 )
 
 // TestPullManySmallFiles: a pull locates small files' content in batches
@@ -69,4 +72,44 @@ func TestPullManySmallFiles(t *testing.T) {
 		t.Fatalf("re-pull wrote %d and skipped %d files, want %d and %d", res.Written, res.Skipped, len(gone), len(want)-len(gone))
 	}
 	check()
+}
+
+// TestWriteFileContentManyChunks: cat and the web's downloads read a
+// file's chunks located in batches; a file of more chunks than one batch
+// comes out whole.
+func TestWriteFileContentManyChunks(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	src := filepath.Join(t.TempDir(), "data")
+	want := noise(7, 12<<20)
+	write(t, filepath.Join(src, "big.bin"), want)
+	if _, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.Resolve(ctx, "ds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := manifest.Lookup(ctx, r.Blobs(), v.Record.Root, "big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapID, ok, err := r.store.FileMap(e.Digest)
+	if err != nil || !ok {
+		t.Fatalf("file map: %v, %v", ok, err)
+	}
+	chunks := 0
+	if err := manifest.ReadFileMap(ctx, r.Blobs(), mapID, func(int64, objects.ID, uint32) error { chunks++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if chunks <= locateBatch {
+		t.Fatalf("the file has %d chunks, not more than one batch (%d)", chunks, locateBatch)
+	}
+	var got bytes.Buffer
+	if err := r.WriteFileContent(ctx, &got, e); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("WriteFileContent wrote %d bytes, not the file's %d", got.Len(), len(want))
+	}
 }
