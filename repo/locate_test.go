@@ -113,3 +113,21 @@ func TestWriteFileContentManyChunks(t *testing.T) {
 		t.Fatalf("WriteFileContent wrote %d bytes, not the file's %d", got.Len(), len(want))
 	}
 }
+
+// TestCaseSensitive: a pull skips looking for files in the folders it
+// makes only where the filesystem tells names apart by case, which
+// caseSensitive finds out with a temp file it removes. Linux's usual
+// filesystems (where the tests run) do; a folder that cannot be written
+// is taken as one that does not.
+func TestCaseSensitive(t *testing.T) {
+	dir := t.TempDir()
+	if !caseSensitive(dir) {
+		t.Fatalf("caseSensitive(%s) = false on a filesystem that tells names apart by case", dir)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("caseSensitive left %d files in the folder", len(left))
+	}
+	if caseSensitive(filepath.Join(dir, "missing")) {
+		t.Fatal("caseSensitive of a folder it cannot write = true, want false")
+	}
+}

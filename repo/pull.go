@@ -327,8 +327,11 @@ type materializer struct {
 	// is then located in one pass (locate.go). Only the walker uses it.
 	batch *fileBatch
 	// made are the folders this pull made (their paths on disk, as a
-	// set): a file to be written in one of them need not be looked for.
-	made sync.Map
+	// set) on a filesystem that distinguishes case: a file to be written
+	// in one of them need not be looked for.
+	made          sync.Map
+	caseOnce      sync.Once
+	caseSensitive bool // set by caseOnce
 	// bufs holds chunk buffers (*[]byte) of the files written on pool
 	// workers, so that 20,000 small files do not allocate 20,000 buffers.
 	bufs sync.Pool
@@ -469,8 +472,20 @@ func (m *materializer) ensureDir(p string) error {
 	if err := os.Mkdir(d, 0o755); err != nil {
 		return fmt.Errorf("pull: %w", err)
 	}
-	m.made.Store(d, struct{}{})
+	if m.distinguishesCase(d) {
+		m.made.Store(d, struct{}{})
+	}
 	return nil
+}
+
+// distinguishesCase reports whether the filesystem of d, the first folder
+// the pull made, tells names apart that differ only in case, finding out
+// on the first call (caseSensitive). Where it does not (macOS and Windows
+// by default), two names of a version may be one file there, so a file
+// is looked for even in a folder the pull made.
+func (m *materializer) distinguishesCase(d string) bool {
+	m.caseOnce.Do(func() { m.caseSensitive = m.begin() == nil && caseSensitive(d) })
+	return m.caseSensitive
 }
 
 // symlink makes p a symbolic link to e.Target. A file or link of other
