@@ -144,9 +144,19 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	if err != nil {
 		return nil, err
 	}
+	// Where the filesystem folds case (macOS and Windows by default), two
+	// names of one folder that differ only in case would be one file
+	// there: such a version is refused before anything is written.
+	sensitive := r.caseSensitive(dir)
+	if !sensitive && top.Kind == manifest.KindDir {
+		if err := checkCaseCollisions(ctx, g, top.Digest, base, dir); err != nil {
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := newMaterializer(ctx, r, dir, v.String(), v.Record.Size)
+	m.caseSensitive = sensitive
 	m.refs = newRefPull(o)
 	m.missing = missing
 	m.files, m.placer = files, placer
@@ -327,11 +337,10 @@ type materializer struct {
 	// is then located in one pass (locate.go). Only the walker uses it.
 	batch *fileBatch
 	// made are the folders this pull made (their paths on disk, as a
-	// set) on a filesystem that distinguishes case: a file to be written
-	// in one of them need not be looked for.
+	// set) where the filesystem tells names apart by case (caseSensitive):
+	// a file to be written in one of them need not be looked for.
 	made          sync.Map
-	caseOnce      sync.Once
-	caseSensitive bool // set by caseOnce
+	caseSensitive bool
 	// bufs holds chunk buffers (*[]byte) of the files written on pool
 	// workers, so that 20,000 small files do not allocate 20,000 buffers.
 	bufs sync.Pool
@@ -472,20 +481,10 @@ func (m *materializer) ensureDir(p string) error {
 	if err := os.Mkdir(d, 0o755); err != nil {
 		return fmt.Errorf("pull: %w", err)
 	}
-	if m.distinguishesCase(d) {
+	if m.caseSensitive {
 		m.made.Store(d, struct{}{})
 	}
 	return nil
-}
-
-// distinguishesCase reports whether the filesystem of d, the first folder
-// the pull made, tells names apart that differ only in case, finding out
-// on the first call (caseSensitive). Where it does not (macOS and Windows
-// by default), two names of a version may be one file there, so a file
-// is looked for even in a folder the pull made.
-func (m *materializer) distinguishesCase(d string) bool {
-	m.caseOnce.Do(func() { m.caseSensitive = m.begin() == nil && caseSensitive(d) })
-	return m.caseSensitive
 }
 
 // symlink makes p a symbolic link to e.Target. A file or link of other

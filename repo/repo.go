@@ -54,6 +54,11 @@ type Options struct {
 	// Runs gives push and fetch the repository's runs, so that lineage
 	// travels with versions; without it, runs stay local.
 	Runs func(*Repo) RunIndex
+	// CaseSensitive reports whether the filesystem of a pull's output
+	// folder tells apart names that differ only in case. The default
+	// finds out with a temp file there; tests stand in for filesystems
+	// the machine lacks.
+	CaseSensitive func(dir string) bool
 }
 
 // Repo is an open repository.

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -106,19 +105,4 @@ func (t *tempFile) closeAndStat(statTime time.Time) (fileStat, time.Time, error)
 		return fileStat{}, statTime, fmt.Errorf("pull: %w", err)
 	}
 	return statOf(fi), statTime, nil
-}
-
-// caseSensitive reports whether names in the folder dir that differ only
-// in case name different files: it makes a temp file there and looks for
-// the name in upper case. It says false where it cannot tell.
-func caseSensitive(dir string) bool {
-	f, err := os.CreateTemp(dir, pullTempPrefix+"*")
-	if err != nil {
-		return false
-	}
-	name := f.Name()
-	f.Close()
-	defer os.Remove(name)
-	_, err = os.Lstat(filepath.Join(dir, strings.ToUpper(filepath.Base(name))))
-	return errors.Is(err, fs.ErrNotExist)
 }
