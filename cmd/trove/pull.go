@@ -26,6 +26,9 @@ func newPullCommand(e env) *cli.Command {
 			"pull exits 1 naming what is in the way, having written nothing; move it away, or pull with\n" +
 			"--force, which replaces files you changed at the version's paths and removes folders in the\n" +
 			"way with all they hold.\n" +
+			"On a filesystem that ignores letter case (macOS and Windows by default), a version with two\n" +
+			"names in one folder that differ only in case is refused (exit 2, naming both), as one would\n" +
+			"overwrite the other there; pull it onto a case-sensitive volume, or each with --prefix.\n" +
 			"Referenced objects are downloaded from their source (the recorded version where there is one)\n" +
 			"and checked against the recorded checksum; a location recorded with --no-checksum is pulled\n" +
 			"as it is now.\n\n" + exitCodesHelp,
