@@ -27,10 +27,26 @@ func (r *Repo) caseSensitive(dir string) bool {
 }
 
 // caseSensitive reports whether names in the folder dir that differ only
-// in case name different files: it makes a temp file there (named as a
-// pull's temp files are, for the clean-up of an interrupted pull) and
-// looks for the name in upper case. It says false where it cannot tell.
+// in case name different files. Where dir's own name has letters, it looks
+// the name up again in the other case, writing nothing: the same entry
+// means case is ignored. Otherwise it makes a temp file in dir (named as a
+// pull's temp files are) and looks for its name in upper case. It says
+// false where it cannot tell.
 func caseSensitive(dir string) bool {
+	if fi, err := os.Lstat(dir); err == nil {
+		base := filepath.Base(dir)
+		other := strings.ToUpper(base)
+		if other == base {
+			other = strings.ToLower(base)
+		}
+		if other != base {
+			fo, err := os.Lstat(filepath.Join(filepath.Dir(dir), other))
+			if err != nil {
+				return errors.Is(err, fs.ErrNotExist)
+			}
+			return !os.SameFile(fi, fo)
+		}
+	}
 	f, err := os.CreateTemp(dir, pullTempPrefix+"*")
 	if err != nil {
 		return false

@@ -116,18 +116,37 @@ func TestWriteFileContentManyChunks(t *testing.T) {
 
 // TestCaseSensitive: a pull skips looking for files in the folders it
 // makes only where the filesystem tells names apart by case, which
-// caseSensitive finds out with a temp file it removes. Linux's usual
-// filesystems (where the tests run) do; a folder that cannot be written
-// is taken as one that does not.
+// caseSensitive finds out by looking up the folder's name in the other
+// case, or, for a name without letters, with a temp file it removes.
+// Linux's usual filesystems (where the tests run) tell case apart; two
+// folders whose names differ only in case are two folders there; a
+// folder that cannot be looked at is taken as one that does not.
 func TestCaseSensitive(t *testing.T) {
-	dir := t.TempDir()
-	if !caseSensitive(dir) {
-		t.Fatalf("caseSensitive(%s) = false on a filesystem that tells names apart by case", dir)
+	root := t.TempDir()
+	for _, name := range []string{"data", "Data", "DATA", "2024", "_-."} {
+		dir := filepath.Join(root, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if !caseSensitive(dir) {
+			t.Errorf("caseSensitive(%s) = false on a filesystem that tells names apart by case", name)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("caseSensitive(%s) left %d files in the folder", name, len(left))
+		}
 	}
-	if left, _ := os.ReadDir(dir); len(left) != 0 {
-		t.Fatalf("caseSensitive left %d files in the folder", len(left))
+	if caseSensitive(filepath.Join(root, "missing", "1")) {
+		t.Error("caseSensitive of a folder it cannot look at = true, want false")
 	}
-	if caseSensitive(filepath.Join(dir, "missing")) {
-		t.Fatal("caseSensitive of a folder it cannot write = true, want false")
+	// A name looked up in the other case that is another entry there
+	// (a link to the folder) is not the same entry.
+	if err := os.Symlink("data", filepath.Join(root, "DAT")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "dat"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if !caseSensitive(filepath.Join(root, "dat")) {
+		t.Error("caseSensitive(dat) = false beside a link named DAT")
 	}
 }
