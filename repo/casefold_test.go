@@ -41,13 +41,7 @@ func TestPullRefusesCaseCollisions(t *testing.T) {
 			for i, f := range tc.files {
 				write(t, filepath.Join(src, filepath.FromSlash(f)), noise(byte(i), 100+i))
 			}
-			if _, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
-				t.Fatal(err)
-			}
-			v, err := r.Resolve(ctx, "ds")
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := commitSrc(t, r, src)
 			out := filepath.Join(t.TempDir(), "out")
 			_, err = r.Pull(ctx, v, PullOptions{Dir: out})
 			if tc.clash == nil {
@@ -72,13 +66,7 @@ func TestPullRefusesCaseCollisions(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "src")
 	write(t, filepath.Join(src, "Cat.jpg"), []byte("upper"))
 	write(t, filepath.Join(src, "cat.jpg"), []byte("lower"))
-	if _, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := r.Resolve(ctx, "ds")
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := commitSrc(t, r, src)
 	out := t.TempDir()
 	if _, err := r.Pull(ctx, v, PullOptions{Dir: out}); err != nil {
 		t.Fatal(err)

@@ -32,13 +32,7 @@ func TestPullManySmallFiles(t *testing.T) {
 	}
 	write(t, filepath.Join(src, "empty"), nil)
 	want["empty"] = []byte{}
-	if _, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := r.Resolve(ctx, "ds")
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := commitSrc(t, r, src)
 	out := filepath.Join(t.TempDir(), "out")
 	res, err := r.Pull(ctx, v, PullOptions{Dir: out})
 	if err != nil {
@@ -83,13 +77,7 @@ func TestWriteFileContentManyChunks(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "data")
 	want := noise(7, 12<<20)
 	write(t, filepath.Join(src, "big.bin"), want)
-	if _, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := r.Resolve(ctx, "ds")
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := commitSrc(t, r, src)
 	e, err := manifest.Lookup(ctx, r.Blobs(), v.Record.Root, "big.bin")
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,21 @@ func newRepo(t *testing.T) *Repo {
 	return r
 }
 
+// commitSrc commits the folder src as the next version of artifact ds and
+// returns it.
+func commitSrc(t *testing.T, r *Repo, src string) *Resolved {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.Resolve(ctx, "ds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 func write(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
