@@ -59,44 +59,71 @@ func (m *materializer) writeContent(ctx context.Context, f *os.File, path string
 	return m.writeParallel(ctx, f, path, e, loc.FileMap)
 }
 
-// writeSequential writes a file of a few chunks on this goroutine, its
-// chunks located in one pass.
+// writeSequential writes a file of a few chunks on this goroutine.
 func (m *materializer) writeSequential(ctx context.Context, f *os.File, path string, e manifest.Entry, mapID objects.ID) error {
-	var ids []objects.ID
-	err := manifest.ReadFileMap(ctx, m.g, mapID, func(_ int64, id objects.ID, _ uint32) error {
-		ids = append(ids, id)
+	bp := m.bufs.Get().(*[]byte)
+	defer m.bufs.Put(bp)
+	digest, n, err := readChunks(ctx, m.r.store, m.g, path, mapID, false, bp, func(data []byte) error {
+		m.meter.Add(int64(len(data)))
+		if _, err := f.Write(data); err != nil {
+			return fmt.Errorf("pull: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	locs, err := m.r.store.Locate(ids)
-	if err != nil {
-		return err
-	}
+	return m.checkFile(ctx, path, e, mapID, digest, n)
+}
+
+// readChunks reads the chunks of file map mapID (of the file at path, for
+// errors) in order, located locateBatch at a time (objects.Store.Locate),
+// hands each to put, and returns the BLAKE3 of them all and their length.
+// hash says whether each chunk is also checked against its id: a pull
+// leaves that to the file's digest (checkFile). The chunks' bytes are
+// read into *buf, which keeps the largest buffer.
+func readChunks(ctx context.Context, st *objects.Store, g manifest.BlobGetter, path string, mapID objects.ID, hash bool, buf *[]byte, put func([]byte) error) (objects.ID, int64, error) {
 	h := objects.NewHasher()
-	bp := m.bufs.Get().(*[]byte)
-	defer m.bufs.Put(bp)
 	var total int64
-	for _, l := range locs {
-		data, _, err := m.r.store.GetLocated(ctx, l, *bp, false)
+	var batch []objects.ID
+	read := func() error {
+		locs, err := st.Locate(batch)
 		if err != nil {
-			return chunkErr(path, l.ID, err)
+			return err
 		}
-		*bp = data
-		h.Write(data)
-		total += int64(len(data))
-		m.meter.Add(int64(len(data)))
-		if _, err := f.Write(data); err != nil {
-			return fmt.Errorf("pull: %w", err)
+		batch = batch[:0]
+		for _, l := range locs {
+			data, _, err := st.GetLocated(ctx, l, *buf, hash)
+			if err != nil {
+				return chunkErr(path, l.ID, err)
+			}
+			*buf = data
+			h.Write(data)
+			total += int64(len(data))
+			if err := put(data); err != nil {
+				return err
+			}
 		}
+		return nil
 	}
-	return m.checkFile(ctx, path, e, mapID, h.Sum(), total)
+	err := manifest.ReadFileMap(ctx, g, mapID, func(_ int64, id objects.ID, _ uint32) error {
+		if batch = append(batch, id); len(batch) < locateBatch {
+			return nil
+		}
+		return read()
+	})
+	if err == nil && len(batch) > 0 {
+		err = read()
+	}
+	if err != nil {
+		return objects.ID{}, 0, err
+	}
+	return h.Sum(), total, nil
 }
 
 // checkFile compares the digest of a file written from the store with its
-// entry's. Its chunks were read without hashing (GetUnhashed: the file's
-// digest covers every byte), so on a mismatch they are read again and
+// entry's. Its chunks were read without hashing (GetLocated with hash
+// false: the file's digest covers every byte), so on a mismatch they are read again and
 // verified one by one, to name the corrupt chunk and its pack.
 func (m *materializer) checkFile(ctx context.Context, path string, e manifest.Entry, mapID, got objects.ID, n int64) error {
 	err := checkDigest(path, e, got, n)
@@ -253,42 +280,13 @@ func (r *Repo) WriteFileContent(ctx context.Context, w io.Writer, e manifest.Ent
 		_, err = w.Write(data)
 		return err
 	}
-	h := objects.NewHasher()
 	var buf []byte
-	var total int64
-	// Chunks are located a batch at a time (Store.Locate), then read.
-	var batch []objects.ID
-	write := func() error {
-		locs, err := r.store.Locate(batch)
-		if err != nil {
-			return err
-		}
-		batch = batch[:0]
-		for _, l := range locs {
-			data, _, err := r.store.GetLocated(ctx, l, buf, true)
-			if err != nil {
-				return chunkErr(e.Name, l.ID, err)
-			}
-			buf = data
-			h.Write(data)
-			total += int64(len(data))
-			if _, err := w.Write(data); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	err = manifest.ReadFileMap(ctx, blobs{st: r.store}, mapID, func(_ int64, id objects.ID, _ uint32) error {
-		if batch = append(batch, id); len(batch) < locateBatch {
-			return nil
-		}
-		return write()
+	digest, n, err := readChunks(ctx, r.store, blobs{st: r.store}, e.Name, mapID, true, &buf, func(data []byte) error {
+		_, err := w.Write(data)
+		return err
 	})
-	if err == nil && len(batch) > 0 {
-		err = write()
-	}
 	if err != nil {
 		return err
 	}
-	return checkDigest(e.Name, e, h.Sum(), total)
+	return checkDigest(e.Name, e, digest, n)
 }

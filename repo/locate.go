@@ -8,11 +8,12 @@ import (
 	"github.com/trove-ml/trove/objects"
 )
 
-// locateBatch is how many small files of a pull are located in one pass
-// over the index (objects.Store.LocateFiles): enough to make the pass cheap
-// per file (1–3 µs against 5–8 µs for lookups one at a time, which were a
-// quarter of the CPU of pulling 20,000 small files), few enough that the
-// pool starts on the first files at once.
+// locateBatch is how many small files of a pull (objects.Store.LocateFiles),
+// or chunks of a file read in order (readChunks, objects.Store.Locate), are
+// located in one pass over the index: enough to make the pass cheap per id
+// (1–3 µs against 5–8 µs for lookups one at a time, which were a quarter
+// of the CPU of pulling 20,000 small files), few enough that the pool
+// starts on the first files at once.
 const locateBatch = 128
 
 // fileBatch is up to locateBatch small files met by a pull's tree walk.
