@@ -152,7 +152,7 @@ func (m *materializer) placedByInterrupted(d string, fi fs.FileInfo) bool {
 		case manifest.KindFile:
 			// As a pull compares a file with its version's (and so
 			// remembers it as trove's, which it is).
-			if _, ok := m.upToDate(d, e); ok {
+			if m.upToDate(d, fi, e) {
 				return true
 			}
 		}

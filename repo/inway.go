@@ -494,7 +494,7 @@ func (m *materializer) checkEntry(l *wayList, wg *sync.WaitGroup, p string, e ma
 			defer wg.Done()
 			var same bool
 			if e.Kind == manifest.KindFile {
-				_, same = m.upToDate(d, e)
+				same = m.upToDate(d, fi, e)
 			} else {
 				e.Digest = m.refContent(d, e)
 				same = !e.Digest.IsZero() && m.refUpToDate(d, e)

@@ -543,7 +543,7 @@ func (m *materializer) file(ctx context.Context, d string, e manifest.Entry, at 
 	// there during the pull, which could as well come just after it.
 	if _, made := m.made.Load(filepath.Dir(d)); !made {
 		if fi, err := os.Lstat(d); err == nil {
-			if _, ok := m.upToDateInfo(d, fi, e, m.r.cachedDigest, statKey, 0); ok {
+			if m.upToDate(d, fi, e) {
 				done, err := m.current(d, e, fi)
 				if err != nil || done {
 					return err

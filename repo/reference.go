@@ -482,8 +482,8 @@ func (m *materializer) fetchRef(ctx context.Context, d, p string, e manifest.Ent
 // entry e, whose digest is known. Like upToDate, but stat cache entries
 // of referenced files are kept apart (see DigestCache).
 func (m *materializer) refUpToDate(d string, e manifest.Entry) bool {
-	_, ok := m.upToDateWith(d, e, m.r.refDigest, refStatKey, pulledRefEpoch)
-	return ok
+	fi, err := os.Lstat(d)
+	return err == nil && m.upToDateWith(d, fi, e, m.r.refDigest, refStatKey, pulledRefEpoch)
 }
 
 // pulledRefEpoch marks the stat cache entries (under refStatKey) of

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/trove-ml/trove/manifest"
@@ -15,11 +14,11 @@ import (
 // vouches for its content or hashing it says so, and what a pull learns
 // of a file, read or written, goes back into the stat cache.
 
-// upToDate reports whether d already holds e's content, and d's stat if
-// so. It trusts the stat cache, else hashes the file (and remembers the
-// answer).
-func (m *materializer) upToDate(d string, e manifest.Entry) (fs.FileInfo, bool) {
-	return m.upToDateWith(d, e, m.r.cachedDigest, statKey, 0)
+// upToDate reports whether d, whose Lstat is fi, already holds e's
+// content. It trusts the stat cache, else hashes the file (and remembers
+// the answer).
+func (m *materializer) upToDate(d string, fi fs.FileInfo, e manifest.Entry) bool {
+	return m.upToDateWith(d, fi, e, m.r.cachedDigest, statKey, 0)
 }
 
 // upToDateWith is upToDate with a given stat cache lookup, key and epoch
@@ -27,34 +26,25 @@ func (m *materializer) upToDate(d string, e manifest.Entry) (fs.FileInfo, bool) 
 // (see DigestCache and placedRefUnchanged). A file whose content is not
 // the version's is never remembered: that would make it trove's
 // (placedUnchanged).
-func (m *materializer) upToDateWith(d string, e manifest.Entry, cached func(string, fileStat) (objects.ID, bool), key func(string) []byte, epoch uint64) (fs.FileInfo, bool) {
-	fi, err := os.Lstat(d)
-	if err != nil {
-		return nil, false
-	}
-	return m.upToDateInfo(d, fi, e, cached, key, epoch)
-}
-
-// upToDateInfo is upToDateWith of a file whose lstat the caller has: fi.
-func (m *materializer) upToDateInfo(d string, fi fs.FileInfo, e manifest.Entry, cached func(string, fileStat) (objects.ID, bool), key func(string) []byte, epoch uint64) (fs.FileInfo, bool) {
+func (m *materializer) upToDateWith(d string, fi fs.FileInfo, e manifest.Entry, cached func(string, fileStat) (objects.ID, bool), key func(string) []byte, epoch uint64) bool {
 	if !fi.Mode().IsRegular() || fi.Size() != e.Size {
-		return nil, false
+		return false
 	}
 	st := statOf(fi)
 	if digest, ok := cached(d, st); ok {
-		return fi, digest == e.Digest
+		return digest == e.Digest
 	}
 	statTime := time.Now()
 	digest, err := m.hash(d, st)
 	if err != nil || digest != e.Digest {
-		return nil, false
+		return false
 	}
 	enc := encodeStatEntry(st, statTime, digest, epoch)
 	m.stat.set(key(d), enc)
 	if _, _, ok := trustStatEntry(enc, st); ok {
 		m.forget(d) // the stat cache vouches for it from now on
 	}
-	return fi, true
+	return true
 }
 
 func (m *materializer) remember(d string, st fileStat, statTime time.Time, digest objects.ID) {
