@@ -60,15 +60,15 @@
 // Every read hashes the bytes it returns and compares them with the id it
 // was asked for; a mismatch, a bad table or an undecodable entry is an
 // error wrapping [ErrCorrupt] that names the blob and its pack file. The
-// one exception is asked for by name: [Store.GetUnhashed] skips the hash
-// for a caller that checks the digest of what the blobs make up (a pull,
-// each file it writes) and reads them again with Get to name a bad one.
-// [Store.Check] reads everything and reports every problem it finds.
+// one exception is asked for by name: [Store.GetLocated] with hash false
+// skips the hash for a caller that checks the digest of what the blobs
+// make up (a pull, each file it writes) and reads them again with Get to
+// name a bad one. [Store.Check] reads everything and reports every
+// problem it finds.
 //
 // Readers of many blobs find them with [Store.Locate] or
 // [Store.LocateFiles], ordered passes over the index that cost a third of
-// one Pebble Get per id, and read them with [Store.GetLocated], which
-// verifies as Get does (or not, as GetUnhashed).
+// one Pebble Get per id, and read them with [Store.GetLocated].
 //
 // # The page cache
 //

@@ -28,7 +28,7 @@ type Location struct {
 	epoch  uint64
 }
 
-// HasFileMap reports whether Locate found a file map for l.ID.
+// HasFileMap reports whether LocateFiles found a file map for l.ID.
 func (l Location) HasFileMap() bool { return l.FileMap != (ID{}) }
 
 // Packed reports whether l.ID was found in a pack. It is false for a
@@ -142,10 +142,16 @@ func (s *Store) seekEach(ns byte, ids []ID, order []int, found func(i int, v []b
 	return it.Error()
 }
 
-// GetLocated is [Store.Get] (hash true) or [Store.GetUnhashed] (hash
-// false) of l.ID, reading a packed blob straight from where Locate found
-// it. An id Locate did not find packed, or found before something was
-// removed from the store, is looked up again.
+// GetLocated is [Store.Get] of l.ID, reading a packed blob straight from
+// where Locate found it. An id Locate did not find packed, or found before
+// something was removed from the store, is looked up again.
+//
+// With hash false a packed blob's bytes are not hashed; they are still
+// decompressed and their length checked. That is for callers that verify
+// what the bytes make up another way, as a pull hashes each file it
+// writes and checks its digest before the file gets its name, and that
+// call Get on a mismatch to name the corrupt blob: BLAKE3 over every chunk
+// again was a third of the CPU of pulling a big file.
 func (s *Store) GetLocated(ctx context.Context, l Location, buf []byte, hash bool) ([]byte, BlobType, error) {
 	if !l.packed || l.epoch != s.RemovalEpoch() {
 		return s.getBlob(ctx, l.ID, buf, hash)

@@ -111,16 +111,6 @@ func (s *Store) Get(ctx context.Context, id ID, buf []byte) ([]byte, BlobType, e
 	return s.getBlob(ctx, id, buf, true)
 }
 
-// GetUnhashed is Get without hashing a packed blob's bytes; they are still
-// decompressed and their length checked. It is for callers that verify
-// what the bytes make up another way, as a pull hashes each file it
-// writes and checks its digest before the file gets its name, and that
-// call Get on a mismatch to name the corrupt blob: BLAKE3 over every chunk
-// again was a third of the CPU of pulling a big file.
-func (s *Store) GetUnhashed(ctx context.Context, id ID, buf []byte) ([]byte, BlobType, error) {
-	return s.getBlob(ctx, id, buf, false)
-}
-
 func (s *Store) getBlob(ctx context.Context, id ID, buf []byte, hash bool) ([]byte, BlobType, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err

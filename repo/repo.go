@@ -56,8 +56,9 @@ type Options struct {
 	Runs func(*Repo) RunIndex
 	// CaseSensitive reports whether the filesystem of a pull's output
 	// folder tells apart names that differ only in case. The default
-	// finds out with a temp file there; tests stand in for filesystems
-	// the machine lacks.
+	// looks the folder's name up in the other case (a temp file there
+	// for a name without letters); tests stand in for filesystems the
+	// machine lacks.
 	CaseSensitive func(dir string) bool
 }
 
