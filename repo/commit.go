@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -397,6 +398,13 @@ type committer struct {
 	refreshed *statRecorder // stat cache entries brought up to epoch (see refresh)
 }
 
+// commitStatFlush is how many stat cache entries a commit holds before it
+// makes their content durable (Writer.Flush: the current pack, however
+// small, and the pending blobs) and writes them: some 8 MiB of entries, so
+// that a commit of millions of files does not hold one for each, at the
+// cost of a small pack and two synced writes per 65,536 files.
+const commitStatFlush = 1 << 16
+
 func newCommitter(ctx context.Context, r *Repo, w *objects.Writer) *committer {
 	return &committer{
 		ctx:       ctx,
@@ -404,7 +412,7 @@ func newCommitter(ctx context.Context, r *Repo, w *objects.Writer) *committer {
 		w:         w,
 		blobs:     blobs{st: r.store, w: w},
 		chunk:     objects.NewChunker(r.Config.Chunker.Params()),
-		stat:      r.newStatRecorder(0),
+		stat:      r.newDurableStatRecorder(cmp.Or(r.opts.StatFlush, commitStatFlush), func() error { return w.Flush(ctx) }),
 		epoch:     r.store.RemovalEpoch(),
 		refreshed: r.newStatRecorder(refreshBatch),
 		pool:      newPool(ctx, r.opts.Workers),

@@ -60,6 +60,10 @@ type Options struct {
 	// for a name without letters); tests stand in for filesystems the
 	// machine lacks.
 	CaseSensitive func(dir string) bool
+	// StatFlush is how many stat cache entries a commit holds before it
+	// makes their content durable and writes them; the default is
+	// 65,536. Tests set it low.
+	StatFlush int
 }
 
 // Repo is an open repository.

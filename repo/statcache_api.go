@@ -9,13 +9,18 @@ import (
 
 // statRecorder collects stat cache entries from several goroutines and
 // writes them in batches, unsynced: the cache is a hint, and an entry lost
-// in a crash costs one more read of its file. With flushEvery above 0 it
-// writes whenever it holds that many, bounding its memory, for entries that
-// are true on their own; with 0 it holds them all until commit, for a
-// commit's entries, which may be written only once the content they name is
-// durable. Its zero value is not usable; see Repo.newStatRecorder.
+// in a crash costs one more read of its file. It writes whenever it holds
+// flushEvery entries (0: only at commit), bounding its memory. Entries that
+// are true on their own (a pull's, verify's, a refreshed entry) are just
+// written. A commit's entries name content the next commit trusts without
+// a lookup, so they may be written only once that content is durable: for
+// them durable is set, and each write first calls it (the commit's
+// Writer.Flush) for the entries the batch holds. Its zero value is not
+// usable; see Repo.newStatRecorder.
 type statRecorder struct {
+	store      *objects.Store
 	flushEvery int
+	durable    func() error
 
 	mu  sync.Mutex
 	b   *objects.MetaBatch // guarded by mu
@@ -23,7 +28,15 @@ type statRecorder struct {
 }
 
 func (r *Repo) newStatRecorder(flushEvery int) *statRecorder {
-	return &statRecorder{flushEvery: flushEvery, b: r.store.NewMetaBatch()}
+	return &statRecorder{store: r.store, flushEvery: flushEvery, b: r.store.NewMetaBatch()}
+}
+
+// newDurableStatRecorder is newStatRecorder for entries whose content
+// durable makes durable; it must cover every entry set before it is called.
+func (r *Repo) newDurableStatRecorder(flushEvery int, durable func() error) *statRecorder {
+	s := r.newStatRecorder(flushEvery)
+	s.durable = durable
+	return s
 }
 
 // remember records that the file at path had digest when its stat was st,
@@ -36,12 +49,35 @@ func (s *statRecorder) remember(path string, st fileStat, statTime time.Time, di
 // set records the encoded entry val under stat cache key key.
 func (s *statRecorder) set(key, val []byte) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.b.Set(nsStatCache, key, val); err != nil && s.err == nil {
 		s.err = err
 	}
-	if s.flushEvery > 0 && s.b.Len() >= s.flushEvery {
+	if s.flushEvery == 0 || s.b.Len() < s.flushEvery {
+		s.mu.Unlock()
+		return
+	}
+	if s.durable == nil {
 		s.flushLocked()
+		s.mu.Unlock()
+		return
+	}
+	// Take the full batch and let the other goroutines go on with a new
+	// one while its content is made durable and it is written.
+	full := s.b
+	s.b = s.store.NewMetaBatch()
+	s.mu.Unlock()
+	err := s.durable()
+	if err == nil {
+		err = full.Commit(false)
+	} else {
+		full.Close()
+	}
+	if err != nil {
+		s.mu.Lock()
+		if s.err == nil {
+			s.err = err
+		}
+		s.mu.Unlock()
 	}
 }
 

@@ -65,7 +65,7 @@ func (r *Repo) VerifyWith(ctx context.Context, v *Resolved, dir string, o Verify
 	vf := &verifier{r: r, g: r.getter(), pool: newPool(ctx, r.opts.Workers),
 		meter: r.opts.Progress.Start("verifying", v.Record.Size, true), ro: refVerify{o: o}}
 	if o.StatCache {
-		vf.stat = r.newStatRecorder(0)
+		vf.stat = r.newStatRecorder(digestCacheFlush) // entries with epoch 0: true on their own
 	}
 	err = vf.dir(ctx, "", v.Record.Root, abs)
 	vf.pool.close()
