@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -46,11 +47,27 @@ func (s *Store) GetMeta(ns byte, key []byte) ([]byte, error) {
 // stops at and returns fn's first error, or ctx's. It reads a consistent
 // snapshot only per key: concurrent updates may or may not be seen.
 func (s *Store) ScanMeta(ctx context.Context, ns byte, prefix []byte, fn func(key, val []byte) error) error {
+	return s.ScanMetaFrom(ctx, ns, prefix, nil, fn)
+}
+
+// ScanMetaFrom is ScanMeta from the key prefix+from on: it skips the keys
+// with prefix that sort before it. Callers that read a long range in pages
+// resume with it after the last key of a page.
+func (s *Store) ScanMetaFrom(ctx context.Context, ns byte, prefix, from []byte, fn func(key, val []byte) error) error {
 	p, err := metaKey(ns, prefix)
 	if err != nil {
 		return err
 	}
-	return s.scan(ctx, p, func(k, v []byte) error { return fn(k[1:], v) })
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	lower := append(slices.Clip(p), from...)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return err
+	}
+	return iterate(ctx, it, func(k, v []byte) error { return fn(k[1:], v) })
 }
 
 // UpdateMeta runs fn in a transaction: fn's reads see its own writes, and

@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -316,7 +317,7 @@ type source struct {
 	info fs.FileInfo // from Lstat, or Stat for command-line arguments
 	// listed says the source came from listing its folder, whose stat
 	// cache entries were read and checked then (listDir); cached is its
-	// entry, if any.
+	// entry, if any (after listDir, only where reading the file uses it).
 	listed bool
 	cached []byte
 }
@@ -707,8 +708,15 @@ func (c *committer) listDir(d string) ([]item, error) {
 		case info.IsDir():
 			it.sub = &vdir{dirs: []string{p}}
 		default:
-			it.src = source{name: name, path: p, info: info, listed: true, cached: cached.lookup(name)}
+			entry := cached.lookup(name)
+			it.src = source{name: name, path: p, info: info, listed: true, cached: entry}
 			it.digest, it.known = c.fromStatCache(it.src)
+			// entry lies in a page of the folder's stat cache: keep a copy
+			// only where reading the file uses it (boundary hints).
+			it.src.cached = nil
+			if !it.known && entry != nil && info.Size() >= bigFileSize {
+				it.src.cached = bytes.Clone(entry)
+			}
 		}
 		items = append(items, it)
 	}

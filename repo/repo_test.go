@@ -286,7 +286,14 @@ func TestStatDirLookup(t *testing.T) {
 	if err := b.Commit(false); err != nil {
 		t.Fatal(err)
 	}
-	l := r.statDir(t.Context(), "/d", 0)
+	// Pages of one, two and three entries read the folder's five in
+	// several scans; a lookup between pages must find the next one.
+	for _, page := range []int{statPage, 1, 2, 3} {
+		t.Run(fmt.Sprint(page), func(t *testing.T) { testStatDirLookup(t, r.statDirPaged(t.Context(), "/d", 0, page), entry) })
+	}
+}
+
+func testStatDirLookup(t *testing.T, l *statList, entry func(string) []byte) {
 	for _, tc := range []struct {
 		name string
 		want bool

@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -126,25 +127,58 @@ func statKey(path string) []byte {
 }
 
 // statList is a folder's stat cache entries in name order, which is their
-// key order, names and values packed into two buffers: a folder of 100
+// key order, read a page at a time as lookups move through the folder, so
+// that a folder of a million files never holds all its entries (nor keeps
+// a page alive once its lookups are past it: callers copy an entry they
+// keep). Each page packs names and values into two buffers: a folder of 100
 // files costs a handful of allocations rather than 300.
 type statList struct {
+	ctx    context.Context
+	r      *Repo
+	prefix []byte // folder NUL
+	size   int    // entries a page holds at most
+
 	names []byte
 	ends  []int  // ends[i] is where name i ends in names
 	vals  []byte // statEntrySize bytes per entry
 	next  int    // lookup's cursor
+	more  bool   // the page is full: the folder may have entries after it
 }
 
+// statPage is how many stat cache entries a statList reads at a time:
+// some 400 KB of a folder's entries.
+const statPage = 4096
+
 // statDir returns the stat cache entries of a folder's files; n, the
-// number of entries the folder has, sizes the buffers.
+// number of entries the folder has, sizes the first page.
 func (r *Repo) statDir(ctx context.Context, dir string, n int) *statList {
-	l := &statList{names: make([]byte, 0, 16*n), ends: make([]int, 0, n), vals: make([]byte, 0, statEntrySize*n)}
-	prefix := append([]byte(dir), 0)
-	_ = r.store.ScanMeta(ctx, nsStatCache, prefix, func(k, v []byte) error {
+	return r.statDirPaged(ctx, dir, n, statPage)
+}
+
+// statDirPaged is statDir reading page entries at a time.
+func (r *Repo) statDirPaged(ctx context.Context, dir string, n, page int) *statList {
+	l := &statList{ctx: ctx, r: r, prefix: append([]byte(dir), 0), size: page}
+	l.load(nil, min(n, page))
+	return l
+}
+
+// load reads the page of entries whose names follow after (nil: from the
+// first), into new buffers sized for n entries.
+func (l *statList) load(after []byte, n int) {
+	l.names, l.ends, l.vals, l.next, l.more = make([]byte, 0, 16*n), make([]int, 0, n), make([]byte, 0, statEntrySize*n), 0, false
+	var from []byte
+	if after != nil {
+		from = append(after, 0) // the least name after it
+	}
+	_ = l.r.store.ScanMetaFrom(l.ctx, nsStatCache, l.prefix, from, func(k, v []byte) error {
+		if len(l.ends) == l.size {
+			l.more = true
+			return errPageFull
+		}
 		if len(v) != statEntrySize && len(v) != statEntrySizeV1 {
 			return nil // not an entry this trove trusts: the file is read
 		}
-		l.names = append(l.names, k[len(prefix):]...)
+		l.names = append(l.names, k[len(l.prefix):]...)
 		l.ends = append(l.ends, len(l.names))
 		if len(v) == statEntrySizeV1 {
 			l.vals = withEpoch(l.vals, v, 0) // every slot one size
@@ -153,28 +187,47 @@ func (r *Repo) statDir(ctx context.Context, dir string, n int) *statList {
 		}
 		return nil
 	}) // a cache: on error, files are just read again
-	return l
 }
+
+// errPageFull stops a statList's scan at the end of a page.
+var errPageFull = errors.New("page full")
 
 // lookup returns the entry of name, or nil. Names must be looked up in
 // increasing order, as a folder's listing comes: lookup merges the two.
 func (l *statList) lookup(name string) []byte {
-	for ; l.next < len(l.ends); l.next++ {
-		start := 0
-		if l.next > 0 {
-			start = l.ends[l.next-1]
+	for {
+		if v, past := l.lookupPage(name); v != nil || !past || !l.more {
+			return v
 		}
-		n := l.names[start:l.ends[l.next]]
+		// Every name of the page sorts before name: read the next.
+		l.load(bytes.Clone(l.name(len(l.ends)-1)), l.size)
+	}
+}
+
+// lookupPage looks name up in the page read, past reporting whether the
+// page ended before a name at or after it.
+func (l *statList) lookupPage(name string) (v []byte, past bool) {
+	for ; l.next < len(l.ends); l.next++ {
+		n := l.name(l.next)
 		if string(n) == name {
 			v := l.vals[l.next*statEntrySize : (l.next+1)*statEntrySize : (l.next+1)*statEntrySize]
 			l.next++
-			return v
+			return v, false
 		}
 		if string(n) > name {
-			return nil
+			return nil, false
 		}
 	}
-	return nil
+	return nil, true
+}
+
+// name returns the name of entry i of the page.
+func (l *statList) name(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = l.ends[i-1]
+	}
+	return l.names[start:l.ends[i]]
 }
 
 // cachedDigest returns the digest recorded for path if the entry matches cur
