@@ -185,10 +185,17 @@ func (s *Store) pebbleOptions(lock *pebble.Lock) *pebble.Options {
 		// ~45,000 chunks (≈ 3 GiB of content).
 		MemTableSize:                4 << 20,
 		MemTableStopWritesThreshold: 2,
-		// An 8 MiB block cache: index lookups of a commit touch each key
-		// once, so a bigger cache buys little; bloom filters below make
-		// the common lookup (a new chunk, absent) cheap without it.
-		CacheSize: 8 << 20,
+		// A 32 MiB block cache. Bloom filters (below) make the common
+		// lookup, a new chunk that is absent, cheap, but only while the
+		// tables' filter and index blocks stay cached: a commit of a
+		// million small files grows the database to 170 MB, whose
+		// filter and index blocks alone are some 5 MB, and with an 8
+		// MiB cache they were read again and again (47.7 s for that
+		// commit; 32.1 s with 16 MiB, 27.7 s with 32). Blocks are
+		// allocated as they are read, so a commit whose database stays
+		// small does not grow by the cache's size (the 1 GiB and
+		// 20,000-file commits: the same RSS within 2 MB).
+		CacheSize: 32 << 20,
 		// Sstables of a repository stay few; 256 keeps file descriptors
 		// for pack reads (maxOpenPacks) and the rest of the process.
 		MaxOpenFiles: 256,
