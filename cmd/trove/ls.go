@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/md5"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
-	"github.com/trove-ml/trove/internal/visible"
+	"io"
 	"path"
 	"strings"
+	"text/tabwriter"
+
+	"github.com/trove-ml/trove/internal/visible"
 
 	"github.com/urfave/cli/v3"
 
@@ -61,17 +66,19 @@ func newLsCommand(e env) *cli.Command {
 					}
 					root = ent.Digest
 				}
-				var out []fileJSON
+				// Rows go out as the trees are walked: a version of a
+				// million files is listed in the memory of a few thousand.
+				l := newFileLister(e.stdout, cmd.Bool("json"))
 				err = manifest.Walk(ctx, trees, root, func(p string, ent manifest.Entry) error {
-					if ent.Kind != manifest.KindDir {
-						out = append(out, lsInfo(v.Record.Root, path.Join(base, p), ent))
+					if ent.Kind == manifest.KindDir {
+						return nil
 					}
-					return nil
+					return l.add(lsInfo(v.Record.Root, path.Join(base, p), ent))
 				})
 				if err != nil {
 					return err
 				}
-				return printFiles(e, cmd.Bool("json"), out)
+				return l.close()
 			})
 		},
 	}
@@ -111,27 +118,83 @@ func fileInfo(p string, e manifest.Entry) fileJSON {
 }
 
 func printFiles(e env, asJSON bool, files []fileJSON) error {
-	if files == nil {
-		files = []fileJSON{}
+	l := newFileLister(e.stdout, asJSON)
+	for _, f := range files {
+		if err := l.add(f); err != nil {
+			return err
+		}
 	}
-	if asJSON {
-		return printJSON(e.stdout, files)
+	return l.close()
+}
+
+// lsBlock is how many rows of text a fileLister aligns at a time: every
+// listing of up to 65,536 files is one table, and a longer one is a table
+// per block, whose column widths may differ by a few characters.
+const lsBlock = 1 << 16
+
+// A fileLister prints files as they come: as JSON, one element of an
+// array at a time (the bytes printJSON writes for the whole slice); as
+// text, in a table aligned over blocks of lsBlock rows.
+type fileLister struct {
+	w      *bufio.Writer
+	asJSON bool
+	tw     *tabwriter.Writer
+	n      int
+}
+
+func newFileLister(w io.Writer, asJSON bool) *fileLister {
+	l := &fileLister{w: bufio.NewWriterSize(w, 64<<10), asJSON: asJSON}
+	if !asJSON {
+		l.tw = newTable(l.w)
+	}
+	return l
+}
+
+func (l *fileLister) add(f fileJSON) error {
+	l.n++
+	if l.asJSON {
+		b, err := json.MarshalIndent(f, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		sep := ",\n  "
+		if l.n == 1 {
+			sep = "[\n  "
+		}
+		l.w.WriteString(sep)
+		_, err = l.w.Write(b)
+		return err
 	}
 	// Names are the committer's choice: escape what would hide or fake
 	// them on a terminal (package visible). JSON carries them as they are.
-	tw := newTable(e.stdout)
-	for _, f := range files {
-		p := visible.String(f.Path)
-		switch {
-		case f.Target != "":
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s -> %s\n", f.Mode, f.Size, "symlink", p, visible.String(f.Target))
-		case f.URL != "":
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", f.Mode, f.Size, f.Digest, p, visible.String(f.URL))
-		default:
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", f.Mode, f.Size, f.Digest, p)
+	p := visible.String(f.Path)
+	switch {
+	case f.Target != "":
+		fmt.Fprintf(l.tw, "%s\t%d\t%s\t%s -> %s\n", f.Mode, f.Size, "symlink", p, visible.String(f.Target))
+	case f.URL != "":
+		fmt.Fprintf(l.tw, "%s\t%d\t%s\t%s\t%s\n", f.Mode, f.Size, f.Digest, p, visible.String(f.URL))
+	default:
+		fmt.Fprintf(l.tw, "%s\t%d\t%s\t%s\n", f.Mode, f.Size, f.Digest, p)
+	}
+	if l.n%lsBlock == 0 {
+		return l.tw.Flush()
+	}
+	return nil
+}
+
+// close ends the listing and writes what is buffered.
+func (l *fileLister) close() error {
+	switch {
+	case l.asJSON && l.n == 0:
+		l.w.WriteString("[]\n")
+	case l.asJSON:
+		l.w.WriteString("\n]\n")
+	default:
+		if err := l.tw.Flush(); err != nil {
+			return err
 		}
 	}
-	return tw.Flush()
+	return l.w.Flush()
 }
 
 func newManifestCommand(e env) *cli.Command {
