@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -111,42 +112,44 @@ func (vf *verifier) add(list *[]string, p string) {
 
 // dir compares tree id at version path p with the folder disk.
 func (vf *verifier) dir(ctx context.Context, p string, id objects.ID, disk string) error {
-	var want []manifest.Entry
-	if err := manifest.ReadDir(ctx, vf.g, id, func(e manifest.Entry) error {
-		want = append(want, e)
-		return nil
-	}); err != nil {
-		return err
-	}
-	have, err := os.ReadDir(disk)
+	// The folder's names on disk, sorted, merged with its entries in the
+	// version as they are read a node at a time: a folder of a million
+	// files holds its names, not its entries and a DirEntry for each.
+	f, err := os.Open(disk)
 	if err != nil {
 		return err
 	}
-	i, j := 0, 0
-	for i < len(want) || j < len(have) {
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	j := 0
+	// extraUpTo reports the names on disk before name (all with last) as
+	// extra, but for the repository's own folder.
+	extraUpTo := func(name string, last bool) {
+		for ; j < len(names) && (last || names[j] < name); j++ {
+			if full := filepath.Join(disk, names[j]); full != vf.r.Dir {
+				vf.extra(path.Join(p, names[j]), full)
+			}
+		}
+	}
+	err = manifest.ReadDir(ctx, vf.g, id, func(e manifest.Entry) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		switch {
-		case j == len(have) || i < len(want) && want[i].Name < have[j].Name():
-			if err := vf.missing(ctx, path.Join(p, want[i].Name), want[i]); err != nil {
-				return err
-			}
-			i++
-		case i == len(want) || have[j].Name() < want[i].Name:
-			full := filepath.Join(disk, have[j].Name())
-			if full != vf.r.Dir {
-				vf.extra(path.Join(p, have[j].Name()), full)
-			}
+		extraUpTo(e.Name, false)
+		if j < len(names) && names[j] == e.Name {
 			j++
-		default:
-			if err := vf.entry(ctx, path.Join(p, want[i].Name), want[i], filepath.Join(disk, have[j].Name())); err != nil {
-				return err
-			}
-			i++
-			j++
+			return vf.entry(ctx, path.Join(p, e.Name), e, filepath.Join(disk, e.Name))
 		}
+		return vf.missing(ctx, path.Join(p, e.Name), e)
+	})
+	if err != nil {
+		return err
 	}
+	extraUpTo("", true)
 	return nil
 }
 
