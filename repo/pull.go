@@ -285,6 +285,8 @@ type materializer struct {
 	meter   Meter
 
 	stat *statRecorder
+	// pages answers stat cache lookups of files in place (upToDate).
+	pages *statPages
 
 	written, skipped, bytes atomicInt
 	refBytes                atomicInt // fetched from references' sources
@@ -358,6 +360,7 @@ func newMaterializer(ctx context.Context, r *Repo, dir, version string, total in
 		pool:  newPool(ctx, r.opts.Workers),
 		meter: r.opts.Progress.Start("writing", total, true),
 		stat:  r.newStatRecorder(pullStatFlush),
+		pages: newStatPages(ctx, r),
 		bufs: sync.Pool{New: func() any {
 			b := make([]byte, 0, 64<<10)
 			return &b

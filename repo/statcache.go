@@ -119,11 +119,17 @@ func decodeStatEntry(b []byte) (s fileStat, statTime int64, digest objects.ID, e
 // Keys of one folder's files are adjacent, so a commit reads a folder's
 // entries with one scan instead of a lookup per file.
 func statKey(path string) []byte {
-	dir, name := filepath.Split(path)
+	dir, name := statSplit(path)
 	k := make([]byte, 0, len(path)+1)
-	k = append(k, strings.TrimSuffix(dir, string(filepath.Separator))...)
+	k = append(k, dir...)
 	k = append(k, 0)
 	return append(k, name...)
+}
+
+// statSplit splits path into the folder and name of its stat cache key.
+func statSplit(path string) (dir, name string) {
+	dir, name = filepath.Split(path)
+	return strings.TrimSuffix(dir, string(filepath.Separator)), name
 }
 
 // statList is a folder's stat cache entries in name order, which is their
@@ -162,14 +168,10 @@ func (r *Repo) statDirPaged(ctx context.Context, dir string, n, page int) *statL
 	return l
 }
 
-// load reads the page of entries whose names follow after (nil: from the
-// first), into new buffers sized for n entries.
-func (l *statList) load(after []byte, n int) {
+// load reads the page of entries whose names sort at or after from (nil:
+// from the first), into new buffers sized for n entries.
+func (l *statList) load(from []byte, n int) {
 	l.names, l.ends, l.vals, l.next, l.more = make([]byte, 0, 16*n), make([]int, 0, n), make([]byte, 0, statEntrySize*n), 0, false
-	var from []byte
-	if after != nil {
-		from = append(after, 0) // the least name after it
-	}
 	_ = l.r.store.ScanMetaFrom(l.ctx, nsStatCache, l.prefix, from, func(k, v []byte) error {
 		if len(l.ends) == l.size {
 			l.more = true
@@ -199,8 +201,9 @@ func (l *statList) lookup(name string) []byte {
 		if v, past := l.lookupPage(name); v != nil || !past || !l.more {
 			return v
 		}
-		// Every name of the page sorts before name: read the next.
-		l.load(bytes.Clone(l.name(len(l.ends)-1)), l.size)
+		// Every name of the page sorts before name: read the next, from
+		// the least name after its last.
+		l.load(append(bytes.Clone(l.name(len(l.ends)-1)), 0), l.size)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // content. It trusts the stat cache, else hashes the file (and remembers
 // the answer).
 func (m *materializer) upToDate(d string, fi fs.FileInfo, e manifest.Entry) bool {
-	return m.upToDateWith(d, fi, e, m.r.cachedDigest, statKey, 0)
+	return m.upToDateWith(d, fi, e, m.pages.cachedDigest, statKey, 0)
 }
 
 // upToDateWith is upToDate with a given stat cache lookup, key and epoch
