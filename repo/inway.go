@@ -348,6 +348,7 @@ func (m *materializer) hash(d string, st fileStat) (objects.ID, error) {
 	if ok && h.st == st {
 		return h.digest, nil
 	}
+	m.hashed.Add(1)
 	digest, err := hashFile(d, st)
 	if err == nil && m.checking {
 		m.memoMu.Lock()
@@ -435,10 +436,12 @@ func (m *materializer) check(ctx context.Context, base string, top manifest.Entr
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// The write pass finds the digests check remembered (see hash).
+	// The write pass finds the digests check remembered (see hash), in
+	// pages read after they were written.
 	if err := m.stat.commit(); err != nil {
 		return fmt.Errorf("pull: stat cache: %w", err)
 	}
+	m.pages.reset()
 	return l.err(m, false)
 }
 

@@ -64,6 +64,9 @@ type PullResult struct {
 	Dir string
 	// Written and Skipped count files written and files already up to date.
 	Written, Skipped int64
+	// Hashed counts files in place whose content was read to learn whether
+	// they were up to date (the stat cache could not vouch for them).
+	Hashed int64
 	// Bytes counts bytes written: into the files, or into the file cache
 	// for files placed from it.
 	Bytes int64
@@ -232,7 +235,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	if serr != nil {
 		return nil, fmt.Errorf("pull: stat cache: %w", serr)
 	}
-	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before + m.refBytes.Load(), Warnings: m.refs.warningList(),
+	return &PullResult{Dir: dir, Written: m.written.Load(), Skipped: m.skipped.Load(), Hashed: m.hashed.Load(), Bytes: m.bytes.Load(), Downloaded: r.downloaded.Load() - before + m.refBytes.Load(), Warnings: m.refs.warningList(),
 		Reflinked: m.placed[checkout.Reflink].Load(), Hardlinked: m.placed[checkout.Hardlink].Load(), Superseded: superseded}, nil
 }
 
@@ -289,6 +292,7 @@ type materializer struct {
 	pages *statPages
 
 	written, skipped, bytes atomicInt
+	hashed                  atomicInt // files read by hash
 	refBytes                atomicInt // fetched from references' sources
 
 	errMu sync.Mutex

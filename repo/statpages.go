@@ -44,6 +44,13 @@ func newStatPages(ctx context.Context, r *Repo) *statPages {
 	return &statPages{ctx: ctx, r: r, size: statPage}
 }
 
+// reset drops the pages: entries written since they were read are seen.
+func (p *statPages) reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pages = nil
+}
+
 // cachedDigest is Repo.cachedDigest from the pages.
 func (p *statPages) cachedDigest(path string, cur fileStat) (objects.ID, bool) {
 	v := p.entry(statSplit(path))

@@ -67,3 +67,36 @@ func TestStatPages(t *testing.T) {
 		t.Fatal("no paths")
 	}
 }
+
+// TestRepullHashesOnce: a re-pull's check hashes the files whose stat
+// cache entries cannot vouch for them and writes new entries, and the
+// write pass must find those (not pages read before they were written):
+// each file is hashed once.
+func TestRepullHashesOnce(t *testing.T) {
+	ctx := t.Context()
+	r := newRepo(t)
+	src := filepath.Join(t.TempDir(), "data")
+	const n = 20
+	for i := range n {
+		write(t, filepath.Join(src, "d", fmt.Sprintf("f%02d", i)), noise(byte(i), 1000))
+	}
+	v := commitSrc(t, r, src)
+	out := t.TempDir()
+	if _, err := r.Pull(ctx, v, PullOptions{Dir: out}); err != nil {
+		t.Fatal(err)
+	}
+	// The pull's entries were written as it wrote the files: racy, so
+	// the next pull hashes the files, now old enough to be vouched for.
+	time.Sleep(2 * racyWindow)
+	res, err := r.Pull(ctx, v, PullOptions{Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Written != 0 || res.Skipped != n || res.Hashed != n {
+		t.Fatalf("re-pull: %d written, %d up to date, %d hashed; want 0, %d, %d (each file hashed once)", res.Written, res.Skipped, res.Hashed, n, n)
+	}
+	res, err = r.Pull(ctx, v, PullOptions{Dir: out})
+	if err != nil || res.Hashed != 0 || res.Skipped != n {
+		t.Fatalf("third pull: %+v, %v; want every file vouched for by the stat cache", res, err)
+	}
+}
