@@ -313,13 +313,24 @@ type vdir struct {
 // source is one named thing that lands in a vdir.
 type source struct {
 	name string
-	path string
-	info fs.FileInfo // from Lstat, or Stat for command-line arguments
+	// path is the file's path, or empty for a listed file, whose path is
+	// made of dir and name when it is needed (fullPath): a folder of a
+	// million files would otherwise hold a million paths.
+	path, dir string
+	info      fs.FileInfo // from Lstat, or Stat for command-line arguments
 	// listed says the source came from listing its folder, whose stat
 	// cache entries were read and checked then (listDir); cached is its
 	// entry, if any (after listDir, only where reading the file uses it).
 	listed bool
 	cached []byte
+}
+
+// fullPath returns the path of the source.
+func (s *source) fullPath() string {
+	if s.path != "" {
+		return s.path
+	}
+	return filepath.Join(s.dir, s.name)
 }
 
 // resolveSources turns command-line paths into the root vdir. A symlink
@@ -653,7 +664,7 @@ func (c *committer) list(v *vdir) ([]item, error) {
 			return nil, err
 		}
 		for _, it := range items {
-			path := it.src.path
+			path := it.src.fullPath()
 			if it.sub != nil {
 				path = it.sub.dirs[0]
 			}
@@ -692,11 +703,10 @@ func (c *committer) listDir(d string) ([]item, error) {
 	items := make([]item, 0, len(infos))
 	for _, info := range infos {
 		name := info.Name()
-		p := filepath.Join(d, name)
 		if err := manifest.ValidPathElement(name); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, p, err)
+			return nil, fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, filepath.Join(d, name), err)
 		}
-		if p == c.r.Dir || p == c.r.gitDir() {
+		if c.ownFolder(d, name) {
 			// Never commit the repository into itself, nor the project's
 			// Git repository, whose files are code history, not artifact
 			// content: committing the project folder means its work tree.
@@ -706,10 +716,10 @@ func (c *committer) listDir(d string) ([]item, error) {
 		it := item{name: name}
 		switch {
 		case info.IsDir():
-			it.sub = &vdir{dirs: []string{p}}
+			it.sub = &vdir{dirs: []string{filepath.Join(d, name)}}
 		default:
 			entry := cached.lookup(name)
-			it.src = source{name: name, path: p, info: info, listed: true, cached: entry}
+			it.src = source{name: name, dir: d, info: info, listed: true, cached: entry}
 			it.digest, it.known = c.fromStatCache(it.src)
 			// entry lies in a page of the folder's stat cache: keep a copy
 			// only where reading the file uses it (boundary hints).
@@ -721,6 +731,17 @@ func (c *committer) listDir(d string) ([]item, error) {
 		items = append(items, it)
 	}
 	return items, nil
+}
+
+// ownFolder reports whether name in folder d is the repository's own
+// folder or the project's Git folder (see listDir), comparing the name
+// before making a path of it.
+func (c *committer) ownFolder(d, name string) bool {
+	if name != filepath.Base(c.r.Dir) && name != ".git" {
+		return false
+	}
+	p := filepath.Join(d, name)
+	return p == c.r.Dir || p == c.r.gitDir()
 }
 
 // fromStatCache returns the digest of a regular file whose stat cache
@@ -742,7 +763,7 @@ func (c *committer) fromStatCache(s source) (objects.ID, bool) {
 		if !c.have(d, st.size) {
 			return objects.ID{}, false
 		}
-		c.refresh(s.path, s.cached)
+		c.refresh(s.fullPath(), s.cached)
 	}
 	return d, true
 }
@@ -767,23 +788,24 @@ func fileEntry(s source, digest objects.ID) manifest.Entry {
 // file returns the entry of one non-directory source, computing it on a
 // worker when content must be read.
 func (c *committer) file(ctx context.Context, s source) *result {
+	path := s.fullPath()
 	mode := s.info.Mode()
 	switch {
 	case mode&fs.ModeSymlink != 0:
-		target, err := os.Readlink(s.path)
+		target, err := os.Readlink(path)
 		if err != nil {
-			return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s: %v", ErrInvalid, s.path, fileinfo.Cause(err)))
+			return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s: %v", ErrInvalid, path, fileinfo.Cause(err)))
 		}
 		return doneResult(manifest.Entry{
 			Name: s.name, Kind: manifest.KindSymlink, Digest: objects.Sum([]byte(target)), Target: target,
 		}, nil)
 	case mode.IsRegular():
 	default:
-		return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s is a %s: trove stores regular files, directories and symlinks (move it out of the folder)", ErrInvalid, s.path, fileinfo.KindName(mode)))
+		return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s is a %s: trove stores regular files, directories and symlinks (move it out of the folder)", ErrInvalid, path, fileinfo.KindName(mode)))
 	}
 	if !s.listed {
 		// A file named on the command line: its folder was not listed.
-		s.cached, _ = c.r.store.GetMeta(nsStatCache, statKey(s.path))
+		s.cached, _ = c.r.store.GetMeta(nsStatCache, statKey(path))
 		if d, ok := c.fromStatCache(s); ok {
 			return doneResult(fileEntry(s, d), nil)
 		}
@@ -795,10 +817,10 @@ func (c *committer) file(ctx context.Context, s source) *result {
 		var err error
 		if s.info.Size() >= bigFileSize {
 			c.bigSem <- struct{}{}
-			e.Digest, e.Size, err = c.ingestBig(ctx, s.path, s.cached)
+			e.Digest, e.Size, err = c.ingestBig(ctx, path, s.cached)
 			<-c.bigSem
 		} else {
-			e.Digest, e.Size, err = c.ingestSmall(ctx, s.path)
+			e.Digest, e.Size, err = c.ingestSmall(ctx, path)
 		}
 		if err != nil {
 			res.err = err

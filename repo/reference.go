@@ -117,7 +117,7 @@ func (v *vdir) claimant(p string) string {
 	first, _, _ := strings.Cut(p, "/")
 	for _, f := range v.files {
 		if f.name == first {
-			return f.path
+			return f.fullPath()
 		}
 	}
 	for _, d := range v.dirs {
