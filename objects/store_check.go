@@ -231,12 +231,8 @@ func (s *Store) checkPack(r *CheckReport, st *packState) error {
 		return nil
 	}
 	var stored, raw []byte
-	var locs []Location // the index entries of entries[i - i%checkBatch:], nil if unread
-	for i, e := range entries {
+	for _, e := range entries {
 		id := ID(e.ID)
-		if i%checkBatch == 0 {
-			locs = s.locateEntries(entries[i:min(i+checkBatch, len(entries))])
-		}
 		if e.StoredLen > MaxChunkSize || e.RawLen > MaxChunkSize {
 			// No blob trove writes is this large: do not allocate for it.
 			problem(id, fmt.Errorf("%w: blob of %d/%d bytes, above the limit of %d", ErrCorrupt, e.StoredLen, e.RawLen, MaxChunkSize))
@@ -261,11 +257,8 @@ func (s *Store) checkPack(r *CheckReport, st *packState) error {
 		if !BlobType(e.Type).Valid() {
 			problem(id, fmt.Errorf("%w: unknown blob type %d", ErrCorrupt, e.Type))
 		}
-		var ie indexEntry
-		var ok bool
-		if locs != nil {
-			ie, ok = locs[i%checkBatch].e, locs[i%checkBatch].packed
-		} else if ie, ok, err = s.lookup(id); err != nil {
+		ie, ok, err := s.lookup(id)
+		if err != nil {
 			if errors.Is(err, ErrCorrupt) {
 				problem(id, err)
 				continue
@@ -297,27 +290,6 @@ func (s *Store) checkPack(r *CheckReport, st *packState) error {
 		problem(ID{}, fmt.Errorf("%w: file hashes to %s, not its name", ErrCorrupt, sum))
 	}
 	return nil
-}
-
-// checkBatch is how many of a pack's blobs checkPack looks up in the
-// index at once: one ordered pass (Store.Locate) instead of a point
-// lookup each, which was most of the CPU of checking packs of small
-// files (a million-file repository took 52 s).
-const checkBatch = 4096
-
-// locateEntries returns the index locations of a pack's entries, or nil
-// if an index entry among them cannot be read: checkPack then looks each
-// up alone, to name the one that is corrupt.
-func (s *Store) locateEntries(entries []pack.Entry) []Location {
-	ids := make([]ID, len(entries))
-	for i, e := range entries {
-		ids[i] = ID(e.ID)
-	}
-	locs, err := s.Locate(ids)
-	if err != nil {
-		return nil
-	}
-	return locs
 }
 
 // checkIndex checks that every index entry names a pack file and, within

@@ -82,17 +82,15 @@ func (r *Repo) Fsck(ctx context.Context) (*FsckReport, error) {
 			} else if size != rec.Size || files != rec.Files {
 				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: tree holds %d files, %d bytes; the record says %d, %d", at, files, size, rec.Files, rec.Size))
 			}
-			cc := contentChecks{r: r, g: g, seen: seenMaps, report: func(p, prob string) {
-				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %s: %s", at, p, prob))
-			}}
 			err = manifest.Walk(ctx, g, rec.Root, func(p string, e manifest.Entry) error {
 				if e.Kind != manifest.KindFile || e.Size == 0 {
 					return nil
 				}
-				cc.add(ctx, p, e.Digest)
+				if prob := r.checkContent(ctx, g, e.Digest, seenMaps); prob != "" {
+					rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %s: %s", at, p, prob))
+				}
 				return nil
 			})
-			cc.flush(ctx)
 			if err != nil && !errors.Is(err, errOnRemote) {
 				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: tree: %v", at, err))
 			}
@@ -125,45 +123,6 @@ func (g fsckBlobs) GetBlob(ctx context.Context, id objects.ID) ([]byte, error) {
 		}
 	}
 	return b, err
-}
-
-// contentChecks checks the content of a version's files in batches:
-// one ordered pass over the store's file maps and index
-// (Store.LocateFiles) settles every file stored whole in a pack, and
-// checkContent looks at the rest (file maps, inline blobs, content on a
-// remote). A point lookup or three per file were most of fsck's CPU.
-type contentChecks struct {
-	r      *Repo
-	g      fsckBlobs
-	seen   map[objects.ID]bool
-	report func(path, problem string)
-
-	paths   []string
-	digests []objects.ID
-}
-
-// contentBatch is how many files contentChecks looks up at once.
-const contentBatch = 1024
-
-func (c *contentChecks) add(ctx context.Context, p string, digest objects.ID) {
-	c.paths, c.digests = append(c.paths, p), append(c.digests, digest)
-	if len(c.paths) == contentBatch {
-		c.flush(ctx)
-	}
-}
-
-// flush checks the files added, reporting problems in the order added.
-func (c *contentChecks) flush(ctx context.Context) {
-	locs, err := c.r.store.LocateFiles(c.digests)
-	for i, p := range c.paths {
-		if err == nil && locs[i].Packed() {
-			continue
-		}
-		if prob := c.r.checkContent(ctx, c.g, c.digests[i], c.seen); prob != "" {
-			c.report(p, prob)
-		}
-	}
-	c.paths, c.digests = c.paths[:0], c.digests[:0]
 }
 
 // checkContent says what is wrong with a file's content, or "".
