@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -58,16 +57,7 @@ func (s *Store) ScanMetaFrom(ctx context.Context, ns byte, prefix, from []byte, 
 	if err != nil {
 		return err
 	}
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.leave()
-	lower := append(slices.Clip(p), from...)
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(p)})
-	if err != nil {
-		return err
-	}
-	return iterate(ctx, it, func(k, v []byte) error { return fn(k[1:], v) })
+	return s.scanFrom(ctx, p, from, func(k, v []byte) error { return fn(k[1:], v) })
 }
 
 // UpdateMeta runs fn in a transaction: fn's reads see its own writes, and

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -283,11 +284,17 @@ const scanCheckEvery = 1024
 // scan calls fn for every key with prefix p (the full key, with its
 // namespace byte) in key order. k and v are valid only during fn.
 func (s *Store) scan(ctx context.Context, p []byte, fn func(k, v []byte) error) error {
+	return s.scanFrom(ctx, p, nil, fn)
+}
+
+// scanFrom is scan from the key p+from on.
+func (s *Store) scanFrom(ctx context.Context, p, from []byte, fn func(k, v []byte) error) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	lower := append(slices.Clip(p), from...)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(p)})
 	if err != nil {
 		return err
 	}
