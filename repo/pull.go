@@ -291,9 +291,10 @@ type materializer struct {
 	// pages answers stat cache lookups of files in place (upToDate).
 	pages *statPages
 
-	written, skipped, bytes atomicInt
-	hashed                  atomicInt // files read by hash
-	refBytes                atomicInt // fetched from references' sources
+	// Files written, files found up to date, files read to learn whether
+	// they were (hash), and bytes written.
+	written, skipped, hashed, bytes atomicInt
+	refBytes                        atomicInt // fetched from references' sources
 
 	errMu sync.Mutex
 	err   error

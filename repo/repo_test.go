@@ -289,7 +289,7 @@ func TestStatDirLookup(t *testing.T) {
 	// Pages of one, two and three entries read the folder's five in
 	// several scans; a lookup between pages must find the next one.
 	for _, page := range []int{statPage, 1, 2, 3} {
-		t.Run(fmt.Sprint(page), func(t *testing.T) { testStatDirLookup(t, r.statDirPaged(t.Context(), "/d", 0, page), entry) })
+		t.Run(fmt.Sprint(page), func(t *testing.T) { testStatDirLookup(t, r.statListFrom(t.Context(), "/d", nil, 0, page), entry) })
 	}
 }
 

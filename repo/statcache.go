@@ -158,13 +158,15 @@ const statPage = 4096
 // statDir returns the stat cache entries of a folder's files; n, the
 // number of entries the folder has, sizes the first page.
 func (r *Repo) statDir(ctx context.Context, dir string, n int) *statList {
-	return r.statDirPaged(ctx, dir, n, statPage)
+	return r.statListFrom(ctx, dir, nil, min(n, statPage), statPage)
 }
 
-// statDirPaged is statDir reading page entries at a time.
-func (r *Repo) statDirPaged(ctx context.Context, dir string, n, page int) *statList {
+// statListFrom returns the stat cache entries of folder dir from the name
+// from on (nil: all), read page entries at a time; n sizes the first
+// page's buffers.
+func (r *Repo) statListFrom(ctx context.Context, dir string, from []byte, n, page int) *statList {
 	l := &statList{ctx: ctx, r: r, prefix: append([]byte(dir), 0), size: page}
-	l.load(nil, min(n, page))
+	l.load(from, n)
 	return l
 }
 

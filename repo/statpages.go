@@ -74,8 +74,8 @@ func (p *statPages) entry(dir, name string) []byte {
 			return v
 		}
 	}
-	s := &statSpan{dir: dir, first: name, l: &statList{ctx: p.ctx, r: p.r, prefix: append([]byte(dir), 0), size: p.size}}
-	s.l.load([]byte(name), min(p.size, 128)) // most folders are small: let a page grow
+	// Most folders are small: the page's buffers start small and grow.
+	s := &statSpan{dir: dir, first: name, l: p.r.statListFrom(p.ctx, dir, []byte(name), min(p.size, 128), p.size)}
 	if len(p.pages) == statSpansKept {
 		p.pages = p.pages[:statSpansKept-1]
 	}

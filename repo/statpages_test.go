@@ -63,9 +63,6 @@ func TestStatPages(t *testing.T) {
 			wg.Wait()
 		})
 	}
-	if len(absent) == 0 || len(paths) == 0 {
-		t.Fatal("no paths")
-	}
 }
 
 // TestRepullHashesOnce: a re-pull's check hashes the files whose stat
