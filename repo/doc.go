@@ -41,7 +41,11 @@
 // read and stored again. An entry that no longer matches still names what
 // the file held before: a big file is chunked with that content's chunk
 // boundaries as hints (hints.go, objects.Chunker.CutHinted), so an edit in
-// place stores little beyond the bytes it changed.
+// place stores little beyond the bytes it changed. Because a commit's
+// entries are trusted without a lookup, none is written before the
+// content it names is durable: a commit writes them every 65,536 files,
+// after flushing its writer, and the rest after its final flush. A folder's
+// entries are read a page at a time, merged with its sorted listing.
 //
 // Order matters, and is the package's main invariant (PRODUCT.md
 // invariant 3): chunks, trees, file maps and the version record are
@@ -55,14 +59,19 @@
 // Linux allows, else under a temp name — and linked or renamed there only
 // after its whole-file digest checked out (tempfile.go), so a failed pull
 // never leaves a partial file under a version's path; files already up to date are not
-// rewritten; manifest paths that would leave the folder are refused. Chunks
+// rewritten (their stat cache entries read in pages of their folder's,
+// statpages.go); manifest paths that would leave the folder are refused,
+// and so, where the output folder's filesystem ignores case
+// (casefold.go), is a version with two names of one folder that differ
+// only in case or Unicode form, before anything is written. Chunks
 // missing locally come from the default remote in coalesced ranged reads:
 // streamed straight into the files that need them (stream.go), or with
 // PullOptions.Cache into the local store first (ensureContent), which then
 // doubles as the cache. With links (PullOptions.Link, package checkout)
 // a file is written once into the file cache under .trove/files and
 // reflinked or hardlinked into place (put).
-// Verify re-hashes every byte of a folder, trusting no cache.
+// Verify re-hashes every byte of a folder, trusting no cache unless
+// VerifyOptions.StatCache says it may.
 //
 // # Remotes
 //
