@@ -75,7 +75,7 @@ func TestFsckProgress(t *testing.T) {
 // TestFsckNamesMissingContent: fsck checks that the store holds the
 // content of every file of every live version, a file stored whole and
 // every chunk of a file map, and names each file whose content is not
-// there (contentChecks settles the whole ones in batches).
+// there.
 func TestFsckNamesMissingContent(t *testing.T) {
 	ctx := context.Background()
 	r := newRepo(t)
