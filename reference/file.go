@@ -202,16 +202,10 @@ func walkFolder(ctx context.Context, dir, rel string, ancestors []fs.FileInfo, e
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
-	d, err := os.Open(dir)
+	names, err := fileinfo.ReadNames(dir)
 	if err != nil {
 		return fsError(fileURI(filepath.ToSlash(dir)), err)
 	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
-	if err != nil {
-		return fsError(fileURI(filepath.ToSlash(dir)), err)
-	}
-	slices.Sort(names)
 	for _, name := range names {
 		full := filepath.Join(dir, name)
 		r := name

@@ -8,11 +8,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/trove-ml/trove/internal/fileinfo"
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
 )
@@ -115,16 +115,10 @@ func (vf *verifier) dir(ctx context.Context, p string, id objects.ID, disk strin
 	// The folder's names on disk, sorted, merged with its entries in the
 	// version as they are read a node at a time: a folder of a million
 	// files holds its names, not its entries and a DirEntry for each.
-	f, err := os.Open(disk)
+	names, err := fileinfo.ReadNames(disk)
 	if err != nil {
 		return err
 	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		return err
-	}
-	slices.Sort(names)
 	j := 0
 	// extraUpTo reports the names on disk before name (all with last) as
 	// extra, but for the repository's own folder.
