@@ -215,7 +215,7 @@ func (l *statList) lookupPage(name string) (v []byte, past bool) {
 	for ; l.next < len(l.ends); l.next++ {
 		n := l.name(l.next)
 		if string(n) == name {
-			v := l.vals[l.next*statEntrySize : (l.next+1)*statEntrySize : (l.next+1)*statEntrySize]
+			v := l.val(l.next)
 			l.next++
 			return v, false
 		}
@@ -224,6 +224,12 @@ func (l *statList) lookupPage(name string) (v []byte, past bool) {
 		}
 	}
 	return nil, true
+}
+
+// val returns the encoded entry i of the page, capped so that an append
+// cannot write into the next.
+func (l *statList) val(i int) []byte {
+	return l.vals[i*statEntrySize : (i+1)*statEntrySize : (i+1)*statEntrySize]
 }
 
 // name returns the name of entry i of the page.

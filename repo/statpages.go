@@ -95,5 +95,5 @@ func (s *statSpan) find(dir, name string) (v []byte, ok bool) {
 	if i == len(l.ends) || string(l.name(i)) != name {
 		return nil, true
 	}
-	return l.vals[i*statEntrySize : (i+1)*statEntrySize : (i+1)*statEntrySize], true
+	return l.val(i), true
 }
