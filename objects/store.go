@@ -291,6 +291,11 @@ func (s *Store) acquireLock(ctx context.Context) (*pebble.Lock, error) {
 	}
 }
 
+// TempDir returns the store's folder for scratch files (sorts spilled to
+// disk, say): on the store's file system, private to the process that has
+// the store open, and emptied when the store is next opened.
+func (s *Store) TempDir() string { return s.tmpDir }
+
 // cleanTmp removes everything in tmpDir. Only the lock holder makes files
 // there, and it holds the lock now, so nothing there is in use.
 func (s *Store) cleanTmp() error {

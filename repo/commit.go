@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -402,6 +400,9 @@ type committer struct {
 
 	dws []*manifest.DirWriter // free DirWriters of the walk (see dirWriter)
 
+	streamsMu sync.Mutex
+	streams   []*dirStream // folders listed in batches (see track)
+
 	ctx context.Context
 
 	// epoch is the store's removal epoch: content stored or seen in the
@@ -437,6 +438,7 @@ func newCommitter(ctx context.Context, r *Repo, w *objects.Writer) *committer {
 func (c *committer) wait() {
 	c.bigWG.Wait()
 	c.pool.close()
+	c.closeStreams()
 	c.meter.Done()
 	_ = c.refreshed.commit() // a cache: a lost entry costs a lookup
 }
@@ -471,65 +473,17 @@ func doneResult(e manifest.Entry, err error) *result {
 	return &result{e: e, err: err}
 }
 
-// prefetchDirs is how many subfolders of a folder are listed ahead of the
-// walk by pool workers. Listing a folder (getdents, an lstat per entry, a
-// scan of its stat cache entries) is most of an unchanged re-commit, and
-// the walk itself is one goroutine: listing ahead spreads it over the
-// cores (20,000 files in 200 folders: 95 ms to about 60 ms on two). It
-// also bounds the listings held in memory at once.
-const prefetchDirs = 16
-
-// listing is the items of a vdir, listed ahead of the walk.
-type listing struct {
-	done  chan struct{}
-	items []item
-	err   error
-}
-
-// prefetch has a pool worker list v, unless that was asked already. The
-// job waits for no other job, as the pool requires.
-func (c *committer) prefetch(v *vdir) {
-	if v.listed != nil {
-		return
-	}
-	l := &listing{done: make(chan struct{})}
-	v.listed = l
-	c.pool.submit(func() {
-		defer close(l.done)
-		l.items, l.err = c.list(v)
-	})
-}
-
-// items returns v's items: the prefetched listing if there is one.
-func (c *committer) items(ctx context.Context, v *vdir) ([]item, error) {
-	if v.listed == nil {
-		return c.list(v)
-	}
-	select {
-	case <-v.listed.done:
-		return v.listed.items, v.listed.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// dir builds the tree of v and returns its entry (without a name).
+// dir builds the tree of v and returns its entry (without a name). v's
+// items come a batch at a time (see listBatch).
 func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
-	items, err := c.items(ctx, v)
+	items, rest, err := c.items(ctx, v)
 	v.listed = nil // the parent's items hold v until its own walk ends
+	if rest != nil {
+		defer rest.close()
+	}
 	if err != nil {
 		return manifest.Entry{}, err
 	}
-	var subs []*vdir // subfolders in walk order, for prefetch
-	for _, it := range items {
-		if it.sub != nil {
-			subs = append(subs, it.sub)
-		}
-	}
-	for _, sub := range subs[:min(prefetchDirs, len(subs))] {
-		c.prefetch(sub)
-	}
-	nsub := 0
 	dw := c.dirWriter(ctx)
 	defer c.putDirWriter(dw)
 	var queue []*result
@@ -559,35 +513,54 @@ func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
 			if err := dw.Add(head.e); err != nil {
 				return err
 			}
+			queue[0] = nil
 			queue = queue[1:]
 		}
 		return nil
 	}
-	for _, it := range items {
-		var res *result
-		switch {
-		case it.known && len(queue) == 0:
-			// Taken from the stat cache while listing, and nothing
-			// before it pending: straight into the tree.
-			if err := dw.Add(fileEntry(it.src, it.digest)); err != nil {
+	for len(items) > 0 {
+		var subs []*vdir // subfolders of the batch in walk order, for prefetch
+		for _, it := range items {
+			if it.sub != nil {
+				subs = append(subs, it.sub)
+			}
+		}
+		for _, sub := range subs[:min(prefetchDirs, len(subs))] {
+			c.prefetch(sub)
+		}
+		nsub := 0
+		for _, it := range items {
+			var res *result
+			switch {
+			case it.known && len(queue) == 0:
+				// Taken from the stat cache while listing, and nothing
+				// before it pending: straight into the tree.
+				if err := dw.Add(fileEntry(it.src, it.digest)); err != nil {
+					return manifest.Entry{}, err
+				}
+				continue
+			case it.known:
+				res = doneResult(fileEntry(it.src, it.digest), nil)
+			case it.sub != nil:
+				if next := nsub + prefetchDirs; next < len(subs) {
+					c.prefetch(subs[next])
+				}
+				nsub++
+				e, err := c.dir(ctx, it.sub)
+				e.Name = it.name
+				res = doneResult(e, err)
+			default:
+				res = c.file(ctx, it.src)
+			}
+			queue = append(queue, res)
+			if err := drain(false); err != nil {
 				return manifest.Entry{}, err
 			}
-			continue
-		case it.known:
-			res = doneResult(fileEntry(it.src, it.digest), nil)
-		case it.sub != nil:
-			if next := nsub + prefetchDirs; next < len(subs) {
-				c.prefetch(subs[next])
-			}
-			nsub++
-			e, err := c.dir(ctx, it.sub)
-			e.Name = it.name
-			res = doneResult(e, err)
-		default:
-			res = c.file(ctx, it.src)
 		}
-		queue = append(queue, res)
-		if err := drain(false); err != nil {
+		if rest == nil {
+			break
+		}
+		if items, err = rest.next(); err != nil {
 			return manifest.Entry{}, err
 		}
 	}
@@ -615,133 +588,6 @@ func (c *committer) dirWriter(ctx context.Context) *manifest.DirWriter {
 func (c *committer) putDirWriter(dw *manifest.DirWriter) {
 	dw.Reset()
 	c.dws = append(c.dws, dw)
-}
-
-// item is one name of a vdir: a file-like source or a sub-vdir. A file
-// whose stat cache entry could be trusted when it was listed is known, its
-// digest taken from there: its content need not be read.
-type item struct {
-	name   string
-	src    source
-	sub    *vdir
-	known  bool
-	digest objects.ID
-}
-
-// list merges the entries of v's directories and loose files in name order.
-// Directories of the same name merge; any other clash is an error.
-func (c *committer) list(v *vdir) ([]item, error) {
-	if len(v.dirs) == 1 && len(v.files) == 0 {
-		// The common case, every folder below the command line's: its
-		// listing is already sorted and unique.
-		return c.listDir(v.dirs[0])
-	}
-	byName := map[string]*item{}
-	origin := map[string]string{}
-	add := func(it item, path string) error {
-		prev, ok := byName[it.name]
-		if ok {
-			if prev.sub != nil && it.sub != nil {
-				prev.sub.dirs = append(prev.sub.dirs, it.sub.dirs...)
-				return nil
-			}
-			return fmt.Errorf("%w: %s and %s both claim the path %q in the version (a folder contributes its contents at the root, a file its base name: rename one, or commit the folder that holds it instead; --prefix moves everything)", ErrInvalid, origin[it.name], path, it.name)
-		}
-		byName[it.name], origin[it.name] = &it, path
-		return nil
-	}
-	for _, f := range v.files {
-		if err := manifest.ValidPathElement(f.name); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, f.path, err)
-		}
-		if err := add(item{name: f.name, src: f}, f.path); err != nil {
-			return nil, err
-		}
-	}
-	for _, d := range v.dirs {
-		items, err := c.listDir(d)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			path := it.src.fullPath()
-			if it.sub != nil {
-				path = it.sub.dirs[0]
-			}
-			if err := add(it, path); err != nil {
-				return nil, err
-			}
-		}
-	}
-	items := make([]item, 0, len(byName))
-	for _, it := range byName {
-		items = append(items, *it)
-	}
-	sort.Slice(items, func(i, j int) bool { return items[i].name < items[j].name })
-	return items, nil
-}
-
-// gitDir returns the path of the project's own Git folder (or file, in a
-// linked work tree or a submodule): .git beside .trove.
-func (r *Repo) gitDir() string { return filepath.Join(r.Root, ".git") }
-
-// listDir returns the entries of folder d in name order (bytewise, the
-// trees' order). Files whose stat cache entry can be trusted come back
-// known, so that the walk, one goroutine, only adds them to the tree:
-// listing runs ahead on the pool's workers (see prefetch). The repository's
-// own folder is left out.
-func (c *committer) listDir(d string) ([]item, error) {
-	infos, err := fileinfo.ReadDir(d)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) && pe.Op == "lstat" {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, pe.Path, pe.Err)
-		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, d, fileinfo.Cause(err))
-	}
-	cached := c.r.statDir(c.ctx, d, len(infos))
-	items := make([]item, 0, len(infos))
-	for _, info := range infos {
-		name := info.Name()
-		if err := manifest.ValidPathElement(name); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, filepath.Join(d, name), err)
-		}
-		if c.ownFolder(d, name) {
-			// Never commit the repository into itself, nor the project's
-			// Git repository, whose files are code history, not artifact
-			// content: committing the project folder means its work tree.
-			// A .git anywhere else is data like any other folder.
-			continue
-		}
-		it := item{name: name}
-		switch {
-		case info.IsDir():
-			it.sub = &vdir{dirs: []string{filepath.Join(d, name)}}
-		default:
-			entry := cached.lookup(name)
-			it.src = source{name: name, dir: d, info: info, listed: true, cached: entry}
-			it.digest, it.known = c.fromStatCache(it.src)
-			// entry lies in a page of the folder's stat cache: keep a copy
-			// only where reading the file uses it (boundary hints).
-			it.src.cached = nil
-			if !it.known && entry != nil && info.Size() >= bigFileSize {
-				it.src.cached = bytes.Clone(entry)
-			}
-		}
-		items = append(items, it)
-	}
-	return items, nil
-}
-
-// ownFolder reports whether name in folder d is the repository's own
-// folder or the project's Git folder (see listDir), comparing the name
-// before making a path of it.
-func (c *committer) ownFolder(d, name string) bool {
-	if name != filepath.Base(c.r.Dir) && name != ".git" {
-		return false
-	}
-	p := filepath.Join(d, name)
-	return p == c.r.Dir || p == c.r.gitDir()
 }
 
 // fromStatCache returns the digest of a regular file whose stat cache

@@ -8,10 +8,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/trove-ml/trove/manifest"
+	"github.com/trove-ml/trove/objects"
 )
 
 // TestCommitLeavesOutRepository commits a project folder that holds the
@@ -170,4 +173,97 @@ func TestFailedCommitKeepsStatCacheTrue(t *testing.T) {
 	if rep, err := r.Fsck(ctx); err != nil || !rep.OK() {
 		t.Fatalf("fsck: %v %v", err, rep)
 	}
+}
+
+// TestCommitFolderInBatches commits a folder of more entries than a batch
+// (listBatch), with its names sorted in memory and, in a second
+// repository, in runs on disk: both give the version a full listing held
+// whole gives (every path, in order, one root), the re-commit reads
+// nothing, and a failure before the last batch leaves no version, no run
+// and no open folder behind.
+func TestCommitFolderInBatches(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "data")
+	var want []string
+	for i := range listBatch + 904 {
+		name := fmt.Sprintf("%x-%d", (i*7919)%10007, i) // written out of name order
+		if i%300 == 0 {
+			write(t, filepath.Join(src, name, "inner"), noise(byte(i), 10))
+			want = append(want, name, name+"/inner")
+			continue
+		}
+		write(t, filepath.Join(src, name), noise(byte(i), 1+i%50))
+		want = append(want, name)
+	}
+	slices.Sort(want) // "/" sorts below every byte of the names
+	old := time.Now().Add(-time.Hour)
+	filepath.Walk(src, func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
+	time.Sleep(2 * racyWindow)
+
+	var roots []objects.ID
+	var spilled *Repo
+	for _, memory := range []int{0, 16 << 10} {
+		r, err := Init(ctx, t.TempDir(), InitOptions{}, Options{ListMemory: memory})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		res, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		err = manifest.Walk(ctx, blobs{st: r.store}, res.Version.Root, func(path string, e manifest.Entry) error {
+			got = append(got, path)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("list memory %d: the version holds %d paths, want %d in order", memory, len(got), len(want))
+		}
+		again, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}})
+		if err != nil || !again.Unchanged || again.Read != 0 {
+			t.Fatalf("list memory %d: re-commit read %d bytes (unchanged %v): %v", memory, again.Read, again.Unchanged, err)
+		}
+		roots = append(roots, res.Version.Root)
+		spilled = r
+	}
+	if roots[0] != roots[1] {
+		t.Fatal("the folder sorted on disk gave another root than sorted in memory")
+	}
+
+	// A socket in the first batch fails the commit while the folder's
+	// listing is open, with runs to read.
+	sock := filepath.Join(src, "0-socket")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skipf("no unix socket here: %v", err)
+	}
+	defer l.Close()
+	fds := openFiles(t)
+	_, err = spilled.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), sock) {
+		t.Fatalf("commit with a socket in its first batch: %v, want ErrInvalid naming it", err)
+	}
+	if n := openFiles(t); fds >= 0 && n != fds {
+		t.Errorf("%d files open after the failed commit, %d before", n, fds)
+	}
+	if left, _ := os.ReadDir(spilled.store.TempDir()); len(left) != 0 {
+		t.Errorf("%d temp files left after the failed commit", len(left))
+	}
+	if v, err := spilled.Resolve(ctx, "ds"); err != nil || v.Version.N != 0 {
+		t.Fatalf("after the failed commit, ds is %+v (%v), want v0", v, err)
+	}
+}
+
+// openFiles counts the process's open files, or -1 where /proc does not
+// tell.
+func openFiles(t *testing.T) int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(fds)
 }

@@ -64,6 +64,11 @@ func refGone(err error) bool {
 // repository's own folder and the project's Git folder.
 func (r *Repo) PrivatePaths() []string { return []string{r.Dir, r.gitDir()} }
 
+// TempDir returns the repository's folder for scratch files, such as
+// listings sorted on disk: private to this process while it has the
+// repository open, and emptied when the repository is next opened.
+func (r *Repo) TempDir() string { return r.store.TempDir() }
+
 // addRefs lays the trees of references over top, the tree of the commit's
 // files and folders (local, from CommitOptions.Paths), as W&B adds a
 // reference's entries to an artifact's: folders of one name merge, and

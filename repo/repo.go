@@ -64,6 +64,10 @@ type Options struct {
 	// makes their content durable and writes them; the default is
 	// 65,536. Tests set it low.
 	StatFlush int
+	// ListMemory bounds the bytes of names a commit or verify holds to
+	// sort one folder's listing; a folder of more is sorted in runs on disk. The
+	// default is fileinfo.DefaultListMemory (8 MiB: some 200,000 names).
+	ListMemory int
 }
 
 // Repo is an open repository.
