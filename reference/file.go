@@ -46,6 +46,9 @@ type FilesOptions struct {
 	// the project's .git, which commit leaves out of folders too (cmd
 	// passes repo.Repo.PrivatePaths). Paths that do not exist are ignored.
 	Exclude []string
+	// TempDir holds the sorted runs of a folder whose names take more
+	// than fileinfo.DefaultListMemory; "" is the system's temp folder.
+	TempDir string
 }
 
 // Files is the [Store] of file:// references: local folders and mounted
@@ -138,7 +141,7 @@ func (f *Files) List(ctx context.Context, loc Location, fn func(path string, e m
 				return context.Cause(ctx)
 			}
 		}
-		err := walkFolder(ctx, root, "", []fs.FileInfo{fi}, excl, func(rel, full string, fi fs.FileInfo) error {
+		err := walkFolder(ctx, f.o.TempDir, root, "", []fs.FileInfo{fi}, excl, func(rel, full string, fi fs.FileInfo) error {
 			j := &fileJob{rel: rel, full: full, fi: fi, done: make(chan struct{})}
 			if e, ok := f.cached(full, fi); ok {
 				j.e = e
@@ -197,15 +200,36 @@ func (f *Files) excluded(loc Location, root string, fi fs.FileInfo) ([]excludedP
 
 // walkFolder calls emit for every regular file below dir in walk order,
 // leaving out the files and folders excl names. ancestors are the folders
-// on the way down, for finding symlink loops.
-func walkFolder(ctx context.Context, dir, rel string, ancestors []fs.FileInfo, excl []excludedPath, emit func(rel, full string, fi fs.FileInfo) error) error {
+// on the way down, for finding symlink loops. A folder's names are read a
+// batch at a time, sorted in runs in tmp if they are many.
+func walkFolder(ctx context.Context, tmp, dir, rel string, ancestors []fs.FileInfo, excl []excludedPath, emit func(rel, full string, fi fs.FileInfo) error) error {
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
-	names, err := fileinfo.ReadNames(dir)
+	l, err := fileinfo.OpenList(dir, fileinfo.ListOptions{TempDir: tmp})
 	if err != nil {
 		return fsError(fileURI(filepath.ToSlash(dir)), err)
 	}
+	defer l.Close()
+	for {
+		names, err := l.NextNames(walkBatch)
+		if err != nil {
+			return fsError(fileURI(filepath.ToSlash(dir)), err)
+		}
+		if len(names) == 0 {
+			return nil
+		}
+		if err := walkNames(ctx, tmp, dir, rel, names, ancestors, excl, emit); err != nil {
+			return err
+		}
+	}
+}
+
+// walkBatch is how many names of a folder walkFolder reads at a time.
+const walkBatch = 4096
+
+// walkNames is walkFolder for a batch of dir's names.
+func walkNames(ctx context.Context, tmp, dir, rel string, names []string, ancestors []fs.FileInfo, excl []excludedPath, emit func(rel, full string, fi fs.FileInfo) error) error {
 	for _, name := range names {
 		full := filepath.Join(dir, name)
 		r := name
@@ -231,7 +255,7 @@ func walkFolder(ctx context.Context, dir, rel string, ancestors []fs.FileInfo, e
 					return fmt.Errorf("%w: %s leads back to a folder above it (a symbolic link loop)", ErrInvalid, clip(fileURI(filepath.ToSlash(full))))
 				}
 			}
-			if err := walkFolder(ctx, full, r, append(ancestors, fi), excl, emit); err != nil {
+			if err := walkFolder(ctx, tmp, full, r, append(ancestors, fi), excl, emit); err != nil {
 				return err
 			}
 		case fi.Mode().IsRegular():

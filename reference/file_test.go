@@ -1,6 +1,7 @@
 package reference
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -147,4 +148,31 @@ func TestFilesBadInput(t *testing.T) {
 	wantErr(t, listErr(t, r, "file://"+dir, SourceOptions{NoChecksum: true}), ErrEmpty)
 	writeTree(t, dir, map[string]string{"f": "x", "g": "y"})
 	wantErr(t, listErr(t, r, "file://"+dir, SourceOptions{MaxObjects: 1}), ErrTooMany)
+}
+
+// TestWalkFolderInBatches: a folder of more names than a batch gives every
+// file once, in walk order, across batches, with its subfolders in place.
+func TestWalkFolderInBatches(t *testing.T) {
+	dir := t.TempDir()
+	var want []string
+	for i := range walkBatch + 300 {
+		name := fmt.Sprintf("%x-%d", (i*7919)%10007, i)
+		if i%1000 == 0 {
+			name += "/in"
+		}
+		want = append(want, name)
+		writeTree(t, dir, map[string]string{name: ""})
+	}
+	slices.SortFunc(want, walkCompare)
+	var got []string
+	err := walkFolder(context.Background(), t.TempDir(), dir, "", nil, nil, func(rel, _ string, _ fs.FileInfo) error {
+		got = append(got, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("walked %d files, want %d in walk order", len(got), len(want))
+	}
 }

@@ -112,20 +112,27 @@ func (vf *verifier) add(list *[]string, p string) {
 
 // dir compares tree id at version path p with the folder disk.
 func (vf *verifier) dir(ctx context.Context, p string, id objects.ID, disk string) error {
-	// The folder's names on disk, sorted, merged with its entries in the
-	// version as they are read a node at a time: a folder of a million
-	// files holds its names, not its entries and a DirEntry for each.
-	names, err := fileinfo.ReadNames(disk)
+	// The folder's names on disk, sorted (on disk past ListMemory), merged
+	// with its entries in the version as both are read a batch at a time:
+	// a folder of a million files holds neither all its names nor all its
+	// entries.
+	l, err := fileinfo.OpenList(disk, vf.r.listOptions())
 	if err != nil {
 		return err
 	}
-	j := 0
+	defer l.Close()
+	names := nameCursor{l: l}
 	// extraUpTo reports the names on disk before name (all with last) as
 	// extra, but for the repository's own folder.
-	extraUpTo := func(name string, last bool) {
-		for ; j < len(names) && (last || names[j] < name); j++ {
-			if full := filepath.Join(disk, names[j]); full != vf.r.Dir {
-				vf.extra(path.Join(p, names[j]), full)
+	extraUpTo := func(name string, last bool) error {
+		for {
+			n, ok, err := names.peek()
+			if err != nil || !ok || !last && n >= name {
+				return err
+			}
+			names.skip()
+			if full := filepath.Join(disk, n); full != vf.r.Dir {
+				vf.extra(path.Join(p, n), full)
 			}
 		}
 	}
@@ -133,9 +140,13 @@ func (vf *verifier) dir(ctx context.Context, p string, id objects.ID, disk strin
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		extraUpTo(e.Name, false)
-		if j < len(names) && names[j] == e.Name {
-			j++
+		if err := extraUpTo(e.Name, false); err != nil {
+			return err
+		}
+		// extraUpTo left the cursor on a name, or past the last: peek
+		// reads nothing.
+		if n, ok, _ := names.peek(); ok && n == e.Name {
+			names.skip()
 			return vf.entry(ctx, path.Join(p, e.Name), e, filepath.Join(disk, e.Name))
 		}
 		return vf.missing(ctx, path.Join(p, e.Name), e)
@@ -143,9 +154,33 @@ func (vf *verifier) dir(ctx context.Context, p string, id objects.ID, disk strin
 	if err != nil {
 		return err
 	}
-	extraUpTo("", true)
-	return nil
+	return extraUpTo("", true)
 }
+
+// nameCursor reads a folder's names in order, a batch at a time.
+type nameCursor struct {
+	l     *fileinfo.Lister
+	names []string // the batch, the Lister's own
+	j     int
+	done  bool
+}
+
+// peek returns the current name; ok is false past the last.
+func (c *nameCursor) peek() (name string, ok bool, err error) {
+	if c.j == len(c.names) && !c.done {
+		if c.names, err = c.l.NextNames(listBatch); err != nil {
+			return "", false, err
+		}
+		c.j, c.done = 0, len(c.names) == 0
+	}
+	if c.done {
+		return "", false, nil
+	}
+	return c.names[c.j], true, nil
+}
+
+// skip moves past the current name.
+func (c *nameCursor) skip() { c.j++ }
 
 func (vf *verifier) missing(ctx context.Context, p string, e manifest.Entry) error {
 	if e.Kind != manifest.KindDir {

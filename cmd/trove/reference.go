@@ -110,7 +110,7 @@ func parseRefFlags(cmd *cli.Command) (refOptions, error) {
 func newResolver(r *repo.Repo) (res *reference.Resolver, close func() error) {
 	cache := r.DigestCache()
 	stores := remoteStores()
-	stores[reference.SchemeFile] = reference.NewFiles(reference.FilesOptions{Cache: cache, Exclude: r.PrivatePaths()})
+	stores[reference.SchemeFile] = reference.NewFiles(reference.FilesOptions{Cache: cache, Exclude: r.PrivatePaths(), TempDir: r.TempDir()})
 	res = reference.NewResolver(stores)
 	return res, func() error { return errors.Join(cache.Close(), res.Close()) }
 }

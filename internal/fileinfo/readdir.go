@@ -1,10 +1,6 @@
 package fileinfo
 
-import (
-	"io/fs"
-	"os"
-	"slices"
-)
+import "io/fs"
 
 // Stat is the Sys of the entries ReadDir returns on Linux: what they carry
 // of stat(2) beyond fs.FileInfo. Elsewhere Sys is a *syscall.Stat_t, as
@@ -23,39 +19,22 @@ type Stat struct {
 // folder this way costs about half of os.ReadDir and an Info per entry.
 //
 // An entry removed between the listing and its stat is an error that
-// names it, as from Info.
+// names it, as from Info. ReadDir holds the whole folder; a [Lister] gives
+// it a batch at a time.
 func ReadDir(dir string) ([]fs.FileInfo, error) {
-	f, err := os.Open(dir)
+	l, err := OpenList(dir, ListOptions{})
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	names, err := sortedNames(f)
-	if err != nil {
-		return nil, err
+	defer l.Close()
+	var all []fs.FileInfo
+	for {
+		infos, err := l.Next(listBatch)
+		if err != nil || len(infos) == 0 {
+			return all, err
+		}
+		all = append(all, infos...)
 	}
-	return lstatAll(f, dir, names)
-}
-
-// ReadNames returns the names in the folder dir in name order (bytewise,
-// as ReadDir), without stat'ing them: for a folder of a million files, the
-// names alone.
-func ReadNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return sortedNames(f)
-}
-
-func sortedNames(f *os.File) ([]string, error) {
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, err
-	}
-	slices.Sort(names)
-	return names, nil
 }
 
 // SysOf returns what fi carries of stat(2) beyond fs.FileInfo, whether it

@@ -115,29 +115,3 @@ func TestSysOf(t *testing.T) {
 		t.Errorf("SysOf(Lstat) = %+v, want two links, an inode and a ctime", lstat)
 	}
 }
-
-// TestReadNames: the names of a folder in ReadDir's order, and the error
-// of a folder that cannot be read.
-func TestReadNames(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range []string{"b", "B", "a.txt", "a", "sub"} {
-		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	names, err := ReadNames(dir)
-	infos, err2 := ReadDir(dir)
-	if err != nil || err2 != nil {
-		t.Fatal(err, err2)
-	}
-	var want []string
-	for _, fi := range infos {
-		want = append(want, fi.Name())
-	}
-	if !reflect.DeepEqual(names, want) || !reflect.DeepEqual(names, []string{"B", "a", "a.txt", "b", "sub"}) {
-		t.Errorf("ReadNames = %q, ReadDir's names %q", names, want)
-	}
-	if _, err := ReadNames(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("ReadNames of a missing folder: %v, want ErrNotExist", err)
-	}
-}
