@@ -78,7 +78,7 @@ func (s *Sorter[T]) Spilled() int { return len(s.runs) }
 
 // spill sorts the buffer and writes it as a run.
 func (s *Sorter[T]) spill() error {
-	slices.SortStableFunc(s.mem, s.codec.Compare)
+	slices.SortFunc(s.mem, s.codec.Compare)
 	f, err := os.CreateTemp(s.dir, "trove-sort-*")
 	if err != nil {
 		return fmt.Errorf("extsort: %w", err)
@@ -103,13 +103,12 @@ func (s *Sorter[T]) spill() error {
 	return nil
 }
 
-// Sorted returns an iterator over every value added, in order (values that
-// compare equal come back in the order added when they were added to one
-// run; their order across runs is not fixed). The Sorter takes no more
+// Sorted returns an iterator over every value added, in order (the order
+// of values that compare equal is not fixed). The Sorter takes no more
 // values after it; Close releases the runs when the iterator is done.
 func (s *Sorter[T]) Sorted() (*Iter[T], error) {
 	if len(s.runs) == 0 {
-		slices.SortStableFunc(s.mem, s.codec.Compare)
+		slices.SortFunc(s.mem, s.codec.Compare)
 		it := &Iter[T]{mem: s.mem}
 		s.mem = nil
 		return it, nil
@@ -176,6 +175,26 @@ func (it *Iter[T]) Next() (v T, ok bool, err error) {
 		heap.Pop(&it.h)
 	}
 	return v, true, nil
+}
+
+// NextN appends the next values, at most n, to dst; none once every value
+// was returned.
+func (it *Iter[T]) NextN(dst []T, n int) ([]T, error) {
+	if it.h.c == nil { // sorted in memory: a copy
+		k := min(n, len(it.mem))
+		dst = append(dst, it.mem[:k]...)
+		clear(it.mem[:k])
+		it.mem = it.mem[k:]
+		return dst, nil
+	}
+	for range n {
+		v, ok, err := it.Next()
+		if err != nil || !ok {
+			return dst, err
+		}
+		dst = append(dst, v)
+	}
+	return dst, nil
 }
 
 type cursor[T any] struct {

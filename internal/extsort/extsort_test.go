@@ -86,27 +86,40 @@ func TestSortStrings(t *testing.T) {
 			if left, _ := os.ReadDir(dir); len(left) != 0 {
 				t.Fatalf("temp folder holds %d files after Close", len(left))
 			}
+			if got := sortInBatches(t, tt.budget, tt.values, 7); !slices.Equal(got, want) {
+				t.Fatalf("sorted %d values into %d in batches of 7, not in order or not all", len(tt.values), len(got))
+			}
 		})
 	}
 }
 
-// TestSortStable: values equal by Compare come back in the order they
-// were added, within a run.
-func TestSortStable(t *testing.T) {
-	type kv struct{ k, v int }
-	c := Codec[kv]{
-		Compare: func(a, b kv) int { return a.k - b.k },
-		Size:    func(kv) int { return 16 },
-	}
-	var in []kv
-	for i := range 100 {
-		in = append(in, kv{k: (i * 7) % 5, v: i})
-	}
-	got, _ := sortAll(t, "", 1<<20, c, in)
-	for i := 1; i < len(got); i++ {
-		if got[i-1].k == got[i].k && got[i-1].v > got[i].v {
-			t.Fatalf("equal keys out of insertion order: %v then %v", got[i-1], got[i])
+// sortInBatches sorts values as sortAll does, reading them back n at a
+// time with NextN.
+func sortInBatches(t *testing.T, budget int, values []string, n int) []string {
+	t.Helper()
+	s := New(t.TempDir(), budget, Strings(64))
+	defer s.Close()
+	for _, v := range values {
+		if err := s.Add(v); err != nil {
+			t.Fatal(err)
 		}
+	}
+	it, err := s.Sorted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, batch []string
+	for {
+		if batch, err = it.NextN(batch[:0], n); err != nil {
+			t.Fatal(err)
+		}
+		if len(batch) == 0 {
+			return got
+		}
+		if len(batch) > n {
+			t.Fatalf("a batch of %d, asked for %d", len(batch), n)
+		}
+		got = append(got, batch...)
 	}
 }
 

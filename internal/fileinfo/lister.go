@@ -97,18 +97,12 @@ func (l *Lister) Spilled() bool { return l.sort.Spilled() > 0 }
 // once every name was returned. The slice is the Lister's until the next
 // call.
 func (l *Lister) NextNames(n int) ([]string, error) {
-	l.names = l.names[:0]
-	for len(l.names) < n {
-		name, ok, err := l.it.Next()
-		if err != nil {
-			return nil, fmt.Errorf("fileinfo: listing %s: %w", l.dir, err)
-		}
-		if !ok {
-			break
-		}
-		l.names = append(l.names, name)
+	names, err := l.it.NextN(l.names[:0], n)
+	if err != nil {
+		return nil, fmt.Errorf("fileinfo: listing %s: %w", l.dir, err)
 	}
-	return l.names, nil
+	l.names = names
+	return names, nil
 }
 
 // Next returns the next entries, at most n, each with what Lstat reports
