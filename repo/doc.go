@@ -44,8 +44,11 @@
 // place stores little beyond the bytes it changed. Because a commit's
 // entries are trusted without a lookup, none is written before the
 // content it names is durable: a commit writes them every 65,536 files,
-// after flushing its writer, and the rest after its final flush. A folder's
-// entries are read a page at a time, merged with its sorted listing.
+// after flushing its writer, and the rest after its final flush. A folder is
+// listed 4,096 entries at a time in name order (its names sorted on disk
+// past Options.ListMemory), and its stat cache entries are read a page at
+// a time, merged with the listing: no folder is held whole but the root of
+// a commit of several paths, merged in memory.
 //
 // Order matters, and is the package's main invariant (PRODUCT.md
 // invariant 3): chunks, trees, file maps and the version record are
