@@ -202,11 +202,21 @@ type dirStream struct {
 	cached *statList
 }
 
-// next returns the next batch of items; none after the last.
+// next returns the next batch of items; none after the last, and only
+// then.
 func (s *dirStream) next() ([]item, error) {
-	if s.list == nil {
-		return nil, nil
+	for s.list != nil {
+		items, err := s.batch()
+		if err != nil || len(items) > 0 {
+			return items, err
+		}
+		// Every entry of the batch was left out (ownFolder).
 	}
+	return nil, nil
+}
+
+// batch lists the next listBatch entries of the folder.
+func (s *dirStream) batch() ([]item, error) {
 	infos, err := s.list.Next(listBatch)
 	if err != nil {
 		return nil, listError(s.dir, err)
