@@ -430,6 +430,9 @@ func (m *materializer) check(ctx context.Context, base string, top manifest.Entr
 		})
 	}()
 	wg.Wait()
+	if err == nil {
+		err = m.firstErr()
+	}
 	if err != nil {
 		return err
 	}
@@ -446,68 +449,100 @@ func (m *materializer) check(ctx context.Context, base string, top manifest.Entr
 }
 
 // checkEntry applies check's rule to entry e at version path p, adding
-// to l the paths in the way; files are compared on m.pool, counted by wg.
-// skip says that nothing below p needs looking at: p is not a folder now,
-// so the pull makes it anew.
+// to l the paths in the way; files are looked at on m.pool, counted by
+// wg, their errors left with m.fail. skip says that nothing below p needs
+// looking at: p is not a folder now, so the pull makes it anew.
 func (m *materializer) checkEntry(l *wayList, wg *sync.WaitGroup, p string, e manifest.Entry) (skip bool, err error) {
 	d, err := m.dest(p)
 	if err != nil {
 		return false, err
 	}
-	fi, err := os.Lstat(d)
-	switch {
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-		return true, nil
-	case err != nil:
-		return false, fmt.Errorf("pull: %w", err)
+	if e.Kind == manifest.KindFile || e.Kind == manifest.KindRef {
+		// Nothing lies below a file for the walk to skip, so its Lstat
+		// goes to the pool with the rest of its check: in a folder of a
+		// million files, the lstats are most of the check's time.
+		wg.Add(1)
+		m.pool.submit(func() {
+			defer wg.Done()
+			if err := m.checkFileAt(l, d, e); err != nil {
+				m.fail(err)
+			}
+		})
+		return false, nil
 	}
-	want := "file"
+	fi, err := lstatWay(d)
+	if err != nil || fi == nil {
+		return true, err
+	}
+	want := "symbolic link"
 	switch e.Kind {
 	case manifest.KindDir:
 		if fi.IsDir() {
 			return false, nil
 		}
 		want = "folder"
-	case manifest.KindSymlink:
-		want = "symbolic link"
 	case manifest.KindRefLocation:
 		return false, nil
 	}
 	if fi.IsDir() || e.Kind == manifest.KindDir {
-		what, _, _, err := lookThrough(m.rel(d), m.version, d, fi, m.troves)
-		if err != nil {
-			return false, lookThroughErr(d, want, err)
-		}
-		if what != "" {
-			l.addAt(m, d, want, what)
-		}
-		return true, nil
+		return true, m.checkReplace(l, d, want, fi)
 	}
-	switch e.Kind {
-	case manifest.KindSymlink:
-		if t, err := os.Readlink(d); err == nil && t == e.Target {
-			return false, nil
-		}
-		if !m.troves(d, fi) {
-			l.addAt(m, d, want, differs(fi, m.version))
-		}
-	case manifest.KindFile, manifest.KindRef:
-		wg.Add(1)
-		m.pool.submit(func() {
-			defer wg.Done()
-			var same bool
-			if e.Kind == manifest.KindFile {
-				same = m.upToDate(d, fi, e)
-			} else {
-				e.Digest = m.refContent(d, e)
-				same = !e.Digest.IsZero() && m.refUpToDate(d, e)
-			}
-			if !same && !m.troves(d, fi) {
-				l.addAt(m, d, want, differs(fi, m.version))
-			}
-		})
+	if t, err := os.Readlink(d); err == nil && t == e.Target {
+		return false, nil
+	}
+	if !m.troves(d, fi) {
+		l.addAt(m, d, want, differs(fi, m.version))
 	}
 	return false, nil
+}
+
+// checkFileAt is checkEntry for a file or a referenced object at d.
+func (m *materializer) checkFileAt(l *wayList, d string, e manifest.Entry) error {
+	fi, err := lstatWay(d)
+	if err != nil || fi == nil {
+		return err
+	}
+	if fi.IsDir() {
+		return m.checkReplace(l, d, "file", fi)
+	}
+	var same bool
+	if e.Kind == manifest.KindFile {
+		same = m.upToDate(d, fi, e)
+	} else {
+		e.Digest = m.refContent(d, e)
+		same = !e.Digest.IsZero() && m.refUpToDate(d, e)
+	}
+	if !same && !m.troves(d, fi) {
+		l.addAt(m, d, "file", differs(fi, m.version))
+	}
+	return nil
+}
+
+// lstatWay is the Lstat of d for check: nil, and no error, where nothing
+// is there (nor can be: a file is where a folder of the path would be).
+func lstatWay(d string) (fs.FileInfo, error) {
+	fi, err := os.Lstat(d)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("pull: %w", err)
+	}
+	return fi, nil
+}
+
+// checkReplace adds d to l unless what is there (fi), where the version
+// has a want of another kind (a folder where it has a file, or the other
+// way), is trove's to replace.
+func (m *materializer) checkReplace(l *wayList, d, want string, fi fs.FileInfo) error {
+	what, _, _, err := lookThrough(m.rel(d), m.version, d, fi, m.troves)
+	if err != nil {
+		return lookThroughErr(d, want, err)
+	}
+	if what != "" {
+		l.addAt(m, d, want, what)
+	}
+	return nil
 }
 
 // emptyDir reports whether dir holds nothing (or cannot be read: the pull

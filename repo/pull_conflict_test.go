@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -583,5 +584,43 @@ func TestPullUpToDateWritesNothing(t *testing.T) {
 				t.Fatalf("pull of the next version = %+v, %v; want 2 written, 1 skipped", res, err)
 			}
 		})
+	}
+}
+
+// TestPullCheckErrorWritesNothing: a path the check cannot look at (here
+// too long for the system, under an output folder deeper than the
+// source) fails the pull before anything is written, though files are
+// looked at on the pool, after the walk has gone past them.
+func TestPullCheckErrorWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	src := t.TempDir()
+	out := filepath.Join(t.TempDir(), strings.Repeat("o", 200))
+	// Folders that fit under out, and a file whose path fits under src
+	// but not under out.
+	var dirs []string
+	for len(out)+len(filepath.Join(dirs...))+201 < 4000 {
+		dirs = append(dirs, strings.Repeat("d", 200))
+	}
+	deep := filepath.Join(append(dirs, strings.Repeat("f", 250))...)
+	if len(src)+1+len(deep) >= 4096 || len(out)+1+len(deep) < 4096 {
+		t.Skipf("paths of %d and %d bytes do not straddle PATH_MAX here", len(src)+1+len(deep), len(out)+1+len(deep))
+	}
+	write(t, filepath.Join(src, "a"), []byte("first in the version"))
+	if err := os.MkdirAll(filepath.Join(src, filepath.Dir(deep)), 0o755); err != nil {
+		t.Skipf("no folders that deep here: %v", err)
+	}
+	write(t, filepath.Join(src, deep), []byte("deep"))
+	v := commitSrc(t, r, src)
+	if err := os.MkdirAll(filepath.Join(out, filepath.Dir(deep)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := r.Pull(ctx, v, PullOptions{Dir: out})
+	if err == nil || !errors.Is(err, syscall.ENAMETOOLONG) {
+		t.Fatalf("pull: %v, want the check's lstat error", err)
+	}
+	if _, err := os.Lstat(filepath.Join(out, "a")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a was written by a pull whose check failed: %v", err)
 	}
 }
