@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"sort"
 
 	"github.com/trove-ml/trove/internal/fileinfo"
 	"github.com/trove-ml/trove/manifest"
@@ -48,7 +47,7 @@ type item struct {
 type listing struct {
 	done  chan struct{}
 	items []item
-	rest  *dirStream // nil: items is all of them
+	rest  itemStream // nil: items is all of them
 	err   error
 }
 
@@ -68,7 +67,7 @@ func (c *committer) prefetch(v *vdir) {
 
 // items returns v's first batch of items and the stream of the rest: the
 // prefetched listing if there is one. The caller closes rest.
-func (c *committer) items(ctx context.Context, v *vdir) ([]item, *dirStream, error) {
+func (c *committer) items(ctx context.Context, v *vdir) ([]item, itemStream, error) {
 	if v.listed == nil {
 		return c.list(v)
 	}
@@ -83,73 +82,14 @@ func (c *committer) items(ctx context.Context, v *vdir) ([]item, *dirStream, err
 // list lists v: the items of its directories and loose files in name
 // order, all of them or a first batch and a stream of the rest.
 // Directories of the same name merge; any other clash is an error.
-func (c *committer) list(v *vdir) ([]item, *dirStream, error) {
+func (c *committer) list(v *vdir) ([]item, itemStream, error) {
 	if len(v.dirs) == 1 && len(v.files) == 0 {
 		// The common case, every folder below the command line's: its
 		// listing is already sorted and unique.
 		return c.listDir(v.dirs[0])
 	}
-	// The root of a commit of several paths, merged in memory.
-	byName := map[string]*item{}
-	origin := map[string]string{}
-	add := func(it item, path string) error {
-		prev, ok := byName[it.name]
-		if ok {
-			if prev.sub != nil && it.sub != nil {
-				prev.sub.dirs = append(prev.sub.dirs, it.sub.dirs...)
-				return nil
-			}
-			return fmt.Errorf("%w: %s and %s both claim the path %q in the version (a folder contributes its contents at the root, a file its base name: rename one, or commit the folder that holds it instead; --prefix moves everything)", ErrInvalid, origin[it.name], path, it.name)
-		}
-		byName[it.name], origin[it.name] = &it, path
-		return nil
-	}
-	for _, f := range v.files {
-		if err := manifest.ValidPathElement(f.name); err != nil {
-			return nil, nil, fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, f.path, err)
-		}
-		if err := add(item{name: f.name, src: f}, f.path); err != nil {
-			return nil, nil, err
-		}
-	}
-	for _, d := range v.dirs {
-		err := c.listAll(d, func(it item) error {
-			path := it.src.fullPath()
-			if it.sub != nil {
-				path = it.sub.dirs[0]
-			}
-			return add(it, path)
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	items := make([]item, 0, len(byName))
-	for _, it := range byName {
-		items = append(items, *it)
-	}
-	sort.Slice(items, func(i, j int) bool { return items[i].name < items[j].name })
-	return items, nil, nil
-}
-
-// listAll calls fn for every item of folder d, in name order.
-func (c *committer) listAll(d string, fn func(item) error) error {
-	items, rest, err := c.listDir(d)
-	if rest != nil {
-		defer rest.close()
-	}
-	for err == nil && len(items) > 0 {
-		for _, it := range items {
-			if err := fn(it); err != nil {
-				return err
-			}
-		}
-		if rest == nil {
-			break
-		}
-		items, err = rest.next()
-	}
-	return err
+	// The root of a commit of several paths.
+	return c.merge(v)
 }
 
 // gitDir returns the path of the project's own Git folder (or file, in a
@@ -161,7 +101,7 @@ func (r *Repo) gitDir() string { return filepath.Join(r.Root, ".git") }
 // trusted come back known, so that the walk, one goroutine, only adds
 // them to the tree: listing runs ahead on the pool's workers (see
 // prefetch). The repository's own folder is left out.
-func (c *committer) listDir(d string) ([]item, *dirStream, error) {
+func (c *committer) listDir(d string) ([]item, itemStream, error) {
 	l, err := fileinfo.OpenList(d, c.r.listOptions())
 	if err != nil {
 		return nil, nil, listError(d, err)

@@ -267,3 +267,50 @@ func openFiles(t *testing.T) int {
 	}
 	return len(fds)
 }
+
+// TestCommitMergesRootInBatches commits two folders of more entries than a
+// batch, whose names interleave, with a loose file and a subfolder of the
+// same name in both: the version is the one their union in one folder
+// gives. A clash in the last batch is still found, naming both paths.
+func TestCommitMergesRootInBatches(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	tmp := t.TempDir()
+	one, two, union := filepath.Join(tmp, "one"), filepath.Join(tmp, "two"), filepath.Join(tmp, "union")
+	for i := range 2*listBatch + 100 {
+		name := fmt.Sprintf("f%05d", i)
+		dir := one
+		if i%2 == 1 {
+			dir = two
+		}
+		for _, d := range []string{dir, union} {
+			write(t, filepath.Join(d, name), []byte(name))
+		}
+	}
+	for _, f := range []struct{ dir, name string }{{one, "sub/a"}, {two, "sub/b"}} {
+		write(t, filepath.Join(f.dir, f.name), []byte(f.name))
+		write(t, filepath.Join(union, f.name), []byte(f.name))
+	}
+	loose := filepath.Join(tmp, "g-loose")
+	write(t, loose, []byte("loose"))
+	write(t, filepath.Join(union, "g-loose"), []byte("loose"))
+
+	merged, err := r.Commit(ctx, CommitOptions{Name: "merged", Type: "dataset", Paths: []string{one, loose, two}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := r.Commit(ctx, CommitOptions{Name: "whole", Type: "dataset", Paths: []string{union}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.Version.Root != whole.Version.Root || merged.Files != whole.Files {
+		t.Fatalf("merged root holds %d files, the union %d, or another tree", merged.Files, whole.Files)
+	}
+
+	last := fmt.Sprintf("f%05d", 2*listBatch+98) // in one's last batch
+	write(t, filepath.Join(two, last), []byte("clash"))
+	_, err = r.Commit(ctx, CommitOptions{Name: "clash", Type: "dataset", Paths: []string{one, two}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), filepath.Join(one, last)+" and "+filepath.Join(two, last)+" both claim") {
+		t.Fatalf("a clash in the last batch: %v", err)
+	}
+}

@@ -47,8 +47,8 @@
 // after flushing its writer, and the rest after its final flush. A folder is
 // listed 4,096 entries at a time in name order (its names sorted on disk
 // past Options.ListMemory), and its stat cache entries are read a page at
-// a time, merged with the listing: no folder is held whole but the root of
-// a commit of several paths, merged in memory.
+// a time, merged with the listing; the root of a commit of several paths
+// merges its folders' batches as they come: no folder is held whole.
 //
 // Order matters, and is the package's main invariant (PRODUCT.md
 // invariant 3): chunks, trees, file maps and the version record are
