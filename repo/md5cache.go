@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/md5"
 	"errors"
-	"sync"
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
@@ -19,18 +18,24 @@ const md5Mark = 0x04
 // from bytes checked against their BLAKE3, so the pair is a fact about the
 // content and never goes stale. A second export of a 1 GiB version reads
 // nothing, and one of a reference whose source changed since (file://,
-// HTTP without an ETag) still succeeds if an export read it before. Safe
-// for concurrent use.
+// HTTP without an ETag) still succeeds if an export read it before.
+// What Put adds is written every md5Flush entries, so that an export of a
+// million files holds a batch of them, not all, and one interrupted keeps
+// most of what it learnt. Safe for concurrent use.
 type MD5Cache struct {
-	r  *Repo
-	mu sync.Mutex
-	b  *objects.MetaBatch // guarded by mu
+	r   *Repo
+	rec *statRecorder
 }
 
-// MD5Cache opens the cache; Close writes what Put added.
+// MD5Cache opens the cache; Close writes what Put added since its last
+// batch.
 func (r *Repo) MD5Cache() *MD5Cache {
-	return &MD5Cache{r: r, b: r.store.NewMetaBatch()}
+	return &MD5Cache{r: r, rec: r.newStatRecorder(md5Flush)}
 }
+
+// md5Flush is how many MD5s an MD5Cache holds before it writes them: some
+// 4 MB of batch.
+const md5Flush = 1 << 16
 
 func md5Key(digest objects.ID) []byte {
 	return append([]byte{md5Mark}, digest[:]...)
@@ -49,18 +54,12 @@ func (c *MD5Cache) Get(digest objects.ID) (sum [md5.Size]byte, ok bool) {
 // Put records the MD5 of the content with BLAKE3 digest, which the caller
 // computed from bytes verified against digest.
 func (c *MD5Cache) Put(digest objects.ID, sum [md5.Size]byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_ = c.b.Set(nsStatCache, md5Key(digest), sum[:]) // a failed batch only costs hashing again
+	c.rec.set(md5Key(digest), sum[:]) // a failed batch only costs hashing again
 }
 
-// Close writes the entries Put added, unsynced: the cache is a hint.
-func (c *MD5Cache) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	defer c.b.Close()
-	return c.b.Commit(false)
-}
+// Close writes the entries Put added, unsynced: the cache is a hint. Its
+// error is the first write that failed.
+func (c *MD5Cache) Close() error { return c.rec.commit() }
 
 // Knows reports whether the MD5 of every stored file under root (whose
 // trees g reads) is known, so that an export need not read any content.
