@@ -484,78 +484,11 @@ func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
 	if err != nil {
 		return manifest.Entry{}, err
 	}
-	dw := c.dirWriter(ctx)
-	defer c.putDirWriter(dw)
-	var queue []*result
-	drain := func(block bool) error {
-		for len(queue) > 0 {
-			head := queue[0]
-			if head.done != nil && !block && len(queue) <= windowSize {
-				select {
-				case <-head.done:
-				default:
-					return nil
-				}
-			}
-			if head.done != nil {
-				select {
-				case <-head.done:
-				case <-ctx.Done():
-					if err := c.firstErr(); err != nil {
-						return err
-					}
-					return ctx.Err()
-				}
-			}
-			if head.err != nil {
-				return head.err
-			}
-			if err := dw.Add(head.e); err != nil {
-				return err
-			}
-			queue[0] = nil
-			queue = queue[1:]
-		}
-		return nil
-	}
+	t := &treeBuild{c: c, ctx: ctx, dw: c.dirWriter(ctx)}
+	defer c.putDirWriter(t.dw)
 	for len(items) > 0 {
-		var subs []*vdir // subfolders of the batch in walk order, for prefetch
-		for _, it := range items {
-			if it.sub != nil {
-				subs = append(subs, it.sub)
-			}
-		}
-		for _, sub := range subs[:min(prefetchDirs, len(subs))] {
-			c.prefetch(sub)
-		}
-		nsub := 0
-		for _, it := range items {
-			var res *result
-			switch {
-			case it.known && len(queue) == 0:
-				// Taken from the stat cache while listing, and nothing
-				// before it pending: straight into the tree.
-				if err := dw.Add(fileEntry(it.src, it.digest)); err != nil {
-					return manifest.Entry{}, err
-				}
-				continue
-			case it.known:
-				res = doneResult(fileEntry(it.src, it.digest), nil)
-			case it.sub != nil:
-				if next := nsub + prefetchDirs; next < len(subs) {
-					c.prefetch(subs[next])
-				}
-				nsub++
-				e, err := c.dir(ctx, it.sub)
-				e.Name = it.name
-				res = doneResult(e, err)
-			default:
-				res = c.file(ctx, it.src)
-			}
-			queue = append(queue, res)
-			if err := drain(false); err != nil {
-				return manifest.Entry{}, err
-			}
+		if err := t.addBatch(items); err != nil {
+			return manifest.Entry{}, err
 		}
 		if rest == nil {
 			break
@@ -564,14 +497,104 @@ func (c *committer) dir(ctx context.Context, v *vdir) (manifest.Entry, error) {
 			return manifest.Entry{}, err
 		}
 	}
-	if err := drain(true); err != nil {
+	if err := t.drain(true); err != nil {
 		return manifest.Entry{}, err
 	}
-	id, size, files, err := dw.Finish()
+	id, size, files, err := t.dw.Finish()
 	if err != nil {
 		return manifest.Entry{}, err
 	}
 	return manifest.Entry{Kind: manifest.KindDir, Digest: id, Size: size, Files: files}, nil
+}
+
+// treeBuild is the tree of one folder being built by the walk: entries go
+// into dw in name order as their results arrive, with at most windowSize
+// files in flight.
+type treeBuild struct {
+	c     *committer
+	ctx   context.Context
+	dw    *manifest.DirWriter
+	queue []*result // in name order, the head next into dw
+}
+
+// addBatch walks a batch of the folder's items: files to the pool (or
+// straight into the tree when the stat cache vouched for them), subfolders
+// built in turn, the batch's first subfolders listed ahead.
+func (t *treeBuild) addBatch(items []item) error {
+	var subs []*vdir // subfolders of the batch in walk order, for prefetch
+	for _, it := range items {
+		if it.sub != nil {
+			subs = append(subs, it.sub)
+		}
+	}
+	for _, sub := range subs[:min(prefetchDirs, len(subs))] {
+		t.c.prefetch(sub)
+	}
+	nsub := 0
+	for _, it := range items {
+		var res *result
+		switch {
+		case it.known && len(t.queue) == 0:
+			// Taken from the stat cache while listing, and nothing
+			// before it pending: straight into the tree.
+			if err := t.dw.Add(fileEntry(it.src, it.digest)); err != nil {
+				return err
+			}
+			continue
+		case it.known:
+			res = doneResult(fileEntry(it.src, it.digest), nil)
+		case it.sub != nil:
+			if next := nsub + prefetchDirs; next < len(subs) {
+				t.c.prefetch(subs[next])
+			}
+			nsub++
+			e, err := t.c.dir(t.ctx, it.sub)
+			e.Name = it.name
+			res = doneResult(e, err)
+		default:
+			res = t.c.file(t.ctx, it.src)
+		}
+		t.queue = append(t.queue, res)
+		if err := t.drain(false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// drain adds the finished results at the head of the queue to the tree;
+// with block, or while more than windowSize are in flight, it waits for
+// them.
+func (t *treeBuild) drain(block bool) error {
+	for len(t.queue) > 0 {
+		head := t.queue[0]
+		if head.done != nil && !block && len(t.queue) <= windowSize {
+			select {
+			case <-head.done:
+			default:
+				return nil
+			}
+		}
+		if head.done != nil {
+			select {
+			case <-head.done:
+			case <-t.ctx.Done():
+				if err := t.c.firstErr(); err != nil {
+					return err
+				}
+				return t.ctx.Err()
+			}
+		}
+		if head.err != nil {
+			return head.err
+		}
+		if err := t.dw.Add(head.e); err != nil {
+			return err
+		}
+		t.queue[0] = nil
+		t.queue = t.queue[1:]
+	}
+	return nil
 }
 
 // dirWriter returns a DirWriter from the walk's free list, or a new one.
