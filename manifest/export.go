@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/trove-ml/trove/internal/jsonquote"
 	"github.com/trove-ml/trove/objects"
 )
 
@@ -44,7 +45,7 @@ func WriteJSON(ctx context.Context, w io.Writer, g BlobGetter, root objects.ID) 
 		}
 		first = false
 		b = append(b, "\n{\"path\":"...)
-		b = appendJSONString(b, p)
+		b = jsonquote.Canonical(b, p)
 		b = append(b, `,"kind":"`...)
 		b = append(b, e.Kind.String()...)
 		b = append(b, '"')
@@ -66,11 +67,11 @@ func WriteJSON(ctx context.Context, w io.Writer, g BlobGetter, root objects.ID) 
 		}
 		if e.Kind == KindSymlink {
 			b = append(b, `,"target":`...)
-			b = appendJSONString(b, e.Target)
+			b = jsonquote.Canonical(b, e.Target)
 		}
 		if r := e.Ref; r != nil {
 			b = append(b, `,"uri":`...)
-			b = appendJSONString(b, r.URI)
+			b = jsonquote.Canonical(b, r.URI)
 			for _, f := range [...]struct{ k, v string }{{"checksumKind", r.ChecksumKind}, {"checksum", r.Checksum}, {"versionId", r.VersionID}} {
 				if f.v != "" {
 					b = appendField(b, f.k, f.v)
@@ -157,7 +158,7 @@ func WriteWandb(ctx context.Context, w io.Writer, g BlobGetter, root objects.ID,
 		}
 		first = false
 		b = append(b, '\n')
-		b = appendJSONString(b, p)
+		b = jsonquote.Canonical(b, p)
 		b = append(b, `:{"digest":`...)
 		switch e.Kind {
 		case KindFile:
@@ -165,7 +166,7 @@ func WriteWandb(ctx context.Context, w io.Writer, g BlobGetter, root objects.ID,
 			if err != nil {
 				return err
 			}
-			b = appendJSONString(b, sum)
+			b = jsonquote.Canonical(b, sum)
 			b = append(b, `,"size":`...)
 			b = strconv.AppendInt(b, e.Size, 10)
 		case KindRef:
@@ -178,13 +179,13 @@ func WriteWandb(ctx context.Context, w io.Writer, g BlobGetter, root objects.ID,
 					return err
 				}
 			}
-			b = appendJSONString(b, sum)
+			b = jsonquote.Canonical(b, sum)
 			b = appendField(b, "ref", e.Ref.URI)
 			b = append(b, `,"size":`...)
 			b = strconv.AppendInt(b, e.Size, 10)
 			b = appendWandbExtra(b, e.Ref)
 		case KindRefLocation:
-			b = appendJSONString(b, e.Ref.URI)
+			b = jsonquote.Canonical(b, e.Ref.URI)
 			b = appendField(b, "ref", e.Ref.URI)
 		}
 		b = append(b, '}')

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/trove-ml/trove/internal/jsonquote"
 )
 
 // Limits on version metadata.
@@ -110,7 +112,7 @@ func canonicalObject(b []byte, d *json.Decoder, raw []byte, depth int, path stri
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, m.key)
+		b = jsonquote.Canonical(b, m.key)
 		b = append(b, ':')
 		b = append(b, m.val...)
 	}
@@ -153,7 +155,7 @@ func canonicalValue(b []byte, d *json.Decoder, raw []byte, depth int, path strin
 		}
 		return append(b, v...), nil
 	case string:
-		return appendJSONString(b, v), nil
+		return jsonquote.Canonical(b, v), nil
 	case bool:
 		return strconv.AppendBool(b, v), nil
 	case nil:
@@ -221,53 +223,6 @@ func findNonJSONNumber(raw []byte) (string, int) {
 	return "", 0
 }
 
-// appendJSONString appends s as a JSON string: '"', '\\' and control
-// characters escaped (as \n, \r, \t, \b, \f or \u00XX), U+2028 and U+2029
-// as \u2028 and \u2029, everything else as is. s must be valid UTF-8.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < 0x80 {
-			i++
-			continue
-		}
-		if c < 0x80 {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			start = i + size
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // MergeMetadata applies "key=value" settings, as given by repeated
 // --meta flags, to the metadata object base (empty means {}), and returns
 // the canonical result. A value that is valid JSON is stored as that JSON
@@ -298,14 +253,14 @@ func MergeMetadata(base json.RawMessage, kv []string) (json.RawMessage, error) {
 		}
 		var val []byte
 		if json.Valid([]byte(v)) {
-			prefix := append(appendJSONString([]byte{'{'}, k), ':')
+			prefix := append(jsonquote.Canonical([]byte{'{'}, k), ':')
 			one, err := CanonicalMetadata(append(append(prefix, v...), '}'))
 			if err != nil {
 				return nil, invalidf("metadata setting %q: %s", s, strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
 			}
 			val = one[len(prefix) : len(one)-1]
 		} else {
-			val = appendJSONString(nil, v)
+			val = jsonquote.Canonical(nil, v)
 		}
 		members[k] = val
 	}
@@ -319,7 +274,7 @@ func MergeMetadata(base json.RawMessage, kv []string) (json.RawMessage, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
+		b = jsonquote.Canonical(b, k)
 		b = append(b, ':')
 		b = append(b, members[k]...)
 	}

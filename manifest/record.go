@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trove-ml/trove/internal/canon"
+	"github.com/trove-ml/trove/internal/jsonquote"
 	"github.com/trove-ml/trove/objects"
 )
 
@@ -146,7 +147,7 @@ func (r *Record) Encode() ([]byte, error) {
 		}
 		if c.Git != nil {
 			b = append(b, `,"git":{"commit":`...)
-			b = appendJSONString(b, c.Git.Commit)
+			b = jsonquote.Canonical(b, c.Git.Commit)
 			b = append(b, `,"dirty":`...)
 			b = strconv.AppendBool(b, c.Git.Dirty)
 			b = append(b, '}')
@@ -172,7 +173,7 @@ func appendField(b []byte, key, value string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
-	return appendJSONString(b, value)
+	return jsonquote.Canonical(b, value)
 }
 
 // recordJSON is the wire form, used only to parse; Encode writes the

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path"
@@ -140,6 +139,7 @@ type fileLister struct {
 	asJSON bool
 	tw     *tabwriter.Writer
 	n      int
+	buf    []byte // one JSON element, reused
 }
 
 func newFileLister(w io.Writer, asJSON bool) *fileLister {
@@ -153,16 +153,12 @@ func newFileLister(w io.Writer, asJSON bool) *fileLister {
 func (l *fileLister) add(f fileJSON) error {
 	l.n++
 	if l.asJSON {
-		b, err := json.MarshalIndent(f, "  ", "  ")
-		if err != nil {
-			return err
-		}
 		sep := ",\n  "
 		if l.n == 1 {
 			sep = "[\n  "
 		}
-		l.w.WriteString(sep)
-		_, err = l.w.Write(b)
+		l.buf = appendFileJSON(append(l.buf[:0], sep...), &f)
+		_, err := l.w.Write(l.buf)
 		return err
 	}
 	// Names are the committer's choice: escape what would hide or fake
