@@ -96,11 +96,14 @@ func (t *tempFile) commit(mode fs.FileMode, clear func(d string, fi fs.FileInfo)
 	return t.closeAndStat(statTime)
 }
 
+// closeAndStat closes the file, now at d, and returns its stat for the
+// stat cache: taken from the open file (the inode linked or renamed to d,
+// its ctime already moved by that), not by looking d up again.
 func (t *tempFile) closeAndStat(statTime time.Time) (fileStat, time.Time, error) {
-	if err := t.f.Close(); err != nil {
-		return fileStat{}, statTime, fmt.Errorf("pull: %w", err)
+	fi, err := t.f.Stat()
+	if cerr := t.f.Close(); err == nil {
+		err = cerr
 	}
-	fi, err := os.Lstat(t.d)
 	if err != nil {
 		return fileStat{}, statTime, fmt.Errorf("pull: %w", err)
 	}
