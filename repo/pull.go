@@ -160,6 +160,11 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	defer cancel()
 	m := newMaterializer(ctx, r, dir, v.String(), v.Record.Size)
 	m.caseSensitive = sensitive
+	if sensitive && emptyDir(dir) {
+		// An output folder empty at the start is one this pull might as
+		// well have made: its files are not looked for either (file).
+		m.made.Store(dir, struct{}{})
+	}
 	m.refs = newRefPull(o)
 	m.missing = missing
 	m.files, m.placer = files, placer
