@@ -1,8 +1,8 @@
 // Package fileinfo reads what the file system reports about files: a fast
-// folder listing with each entry's Lstat, in name order (ReadDir, and a
-// Lister that gives a folder of any size a batch at a time, in bounded
-// memory), and names for kinds of file and for errors, for messages that
-// say what is wrong with a path.
+// folder listing with each entry's Lstat, in name order (a Lister, which
+// gives a folder of any size a batch at a time, in bounded memory), and
+// names for kinds of file and for errors, for messages that say what is
+// wrong with a path.
 package fileinfo
 
 import (

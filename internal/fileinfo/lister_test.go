@@ -11,6 +11,23 @@ import (
 	"testing"
 )
 
+// readAll lists the folder dir whole, with the default options.
+func readAll(dir string) ([]fs.FileInfo, error) {
+	l, err := OpenList(dir, ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	var all []fs.FileInfo
+	for {
+		infos, err := l.Next(listBatch)
+		if err != nil || len(infos) == 0 {
+			return all, err
+		}
+		all = append(all, infos...)
+	}
+}
+
 // listAll reads every entry of l in batches of n.
 func listAll(t *testing.T, l *Lister, n int) []fs.FileInfo {
 	t.Helper()
@@ -31,7 +48,7 @@ func listAll(t *testing.T, l *Lister, n int) []fs.FileInfo {
 }
 
 // TestLister: whatever the memory allowed and the batch size, a Lister
-// gives what ReadDir gives, and leaves no run behind.
+// gives what os.ReadDir and os.Lstat give, and leaves no run behind.
 func TestLister(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -47,9 +64,18 @@ func TestLister(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want, err := ReadDir(dir)
+	// What os.ReadDir and os.Lstat say, in name order.
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var want []fs.FileInfo
+	for _, e := range entries {
+		fi, err := os.Lstat(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fi)
 	}
 	for _, tt := range []struct {
 		memory, batch int
@@ -74,12 +100,12 @@ func TestLister(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(got) != len(want) {
-			t.Fatalf("memory %d, batch %d: %d entries, ReadDir %d", tt.memory, tt.batch, len(got), len(want))
+			t.Fatalf("memory %d, batch %d: %d entries, os.ReadDir %d", tt.memory, tt.batch, len(got), len(want))
 		}
 		for i := range got {
 			g, w := got[i], want[i]
 			if g.Name() != w.Name() || g.Mode() != w.Mode() || g.Size() != w.Size() || !g.ModTime().Equal(w.ModTime()) {
-				t.Fatalf("memory %d, batch %d: entry %d is %s %v %d, ReadDir's %s %v %d",
+				t.Fatalf("memory %d, batch %d: entry %d is %s %v %d, os.Lstat's %s %v %d",
 					tt.memory, tt.batch, i, g.Name(), g.Mode(), g.Size(), w.Name(), w.Mode(), w.Size())
 			}
 		}

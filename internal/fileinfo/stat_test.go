@@ -15,10 +15,10 @@ import (
 	"testing"
 )
 
-// TestReadDirAgreesWithLstat lists a folder with one entry of each kind
+// TestListerAgreesWithLstat lists a folder with one entry of each kind
 // and checks every entry against os.Lstat: the same names in bytewise
 // order, and the same mode, size, time and stat fields.
-func TestReadDirAgreesWithLstat(t *testing.T) {
+func TestListerAgreesWithLstat(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, data string, perm fs.FileMode) {
 		t.Helper()
@@ -42,7 +42,7 @@ func TestReadDirAgreesWithLstat(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := ReadDir(dir)
+	got, err := readAll(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,21 +74,21 @@ func TestReadDirAgreesWithLstat(t *testing.T) {
 	}
 }
 
-func TestReadDirErrors(t *testing.T) {
+func TestListerOpenErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := ReadDir(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := readAll(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing folder: %v", err)
 	}
 	file := filepath.Join(dir, "file")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadDir(file); err == nil {
-		t.Error("ReadDir of a file succeeded")
+	if _, err := readAll(file); err == nil {
+		t.Error("listing a file succeeded")
 	}
 }
 
-// TestSysOf: a ReadDir entry and os.Lstat of the same file say the same of
+// TestSysOf: a listed entry and os.Lstat of the same file say the same of
 // it through SysOf.
 func TestSysOf(t *testing.T) {
 	dir := t.TempDir()
@@ -98,7 +98,7 @@ func TestSysOf(t *testing.T) {
 	if err := os.Link(filepath.Join(dir, "f"), filepath.Join(dir, "g")); err != nil {
 		t.Fatal(err)
 	}
-	infos, err := ReadDir(dir)
+	infos, err := readAll(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestSysOf(t *testing.T) {
 	listed, ok1 := SysOf(infos[0])
 	lstat, ok2 := SysOf(fi)
 	if !ok1 || !ok2 || listed != lstat {
-		t.Fatalf("ReadDir says %+v (%v), Lstat %+v (%v)", listed, ok1, lstat, ok2)
+		t.Fatalf("the Lister says %+v (%v), Lstat %+v (%v)", listed, ok1, lstat, ok2)
 	}
 	if lstat.Nlink != 2 || lstat.Ino == 0 || lstat.Ctime == 0 {
 		t.Errorf("SysOf(Lstat) = %+v, want two links, an inode and a ctime", lstat)
