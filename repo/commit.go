@@ -316,16 +316,19 @@ type source struct {
 	// million files would otherwise hold a million paths.
 	path, dir string
 	info      fs.FileInfo // from Lstat, or Stat for command-line arguments
-	// listed says the source came from listing its folder, whose stat
-	// cache entries were read and checked then (listDir); cached is its
-	// entry, if any (after listDir, only where reading the file uses it).
-	listed bool
+	// cached is the stat cache entry of a listed file, if any: its
+	// folder's entries were read and checked when it was listed (listDir),
+	// and the entry kept only where reading the file uses it.
 	cached []byte
 }
 
+// listed reports whether the source came from listing its folder, rather
+// than from the command line.
+func (s *source) listed() bool { return s.path == "" }
+
 // fullPath returns the path of the source.
 func (s *source) fullPath() string {
-	if s.path != "" {
+	if !s.listed() {
 		return s.path
 	}
 	return filepath.Join(s.dir, s.name)
@@ -672,7 +675,7 @@ func (c *committer) file(ctx context.Context, s source) *result {
 	default:
 		return doneResult(manifest.Entry{}, fmt.Errorf("%w: %s is a %s: trove stores regular files, directories and symlinks (move it out of the folder)", ErrInvalid, path, fileinfo.KindName(mode)))
 	}
-	if !s.listed {
+	if !s.listed() {
 		// A file named on the command line: its folder was not listed.
 		s.cached, _ = c.r.store.GetMeta(nsStatCache, statKey(path))
 		if d, ok := c.fromStatCache(s); ok {

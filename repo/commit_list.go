@@ -186,7 +186,7 @@ func (s *dirStream) batch() ([]item, error) {
 			it.sub = &vdir{dirs: []string{filepath.Join(s.dir, name)}}
 		default:
 			entry := s.cached.lookup(name)
-			it.src = source{name: name, dir: s.dir, info: info, listed: true, cached: entry}
+			it.src = source{name: name, dir: s.dir, info: info, cached: entry}
 			it.digest, it.known = s.c.fromStatCache(it.src)
 			// entry lies in a page of the folder's stat cache: keep a copy
 			// only where reading the file uses it (boundary hints).
