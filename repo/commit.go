@@ -366,7 +366,7 @@ func resolveSources(paths []string, trove string) (*vdir, error) {
 		case fi.Mode().IsRegular():
 			name := filepath.Base(abs)
 			if prev, ok := claimed[name]; ok {
-				return nil, fmt.Errorf("%w: %s and %s both claim the path %q in the version (a folder contributes its contents at the root, a file its base name: rename one, or commit the folder that holds it instead; --prefix moves everything)", ErrInvalid, prev, p, name)
+				return nil, errClaimed(prev, p, name)
 			}
 			claimed[name] = p
 			root.files = append(root.files, source{name: name, path: abs, info: fi})
@@ -375,6 +375,12 @@ func resolveSources(paths []string, trove string) (*vdir, error) {
 		}
 	}
 	return root, nil
+}
+
+// errClaimed is the error of two command-line paths, a and b, that put
+// something at one path of the version's root.
+func errClaimed(a, b, name string) error {
+	return fmt.Errorf("%w: %s and %s both claim the path %q in the version (a folder contributes its contents at the root, a file its base name: rename one, or commit the folder that holds it instead; --prefix moves everything)", ErrInvalid, a, b, name)
 }
 
 // committer builds the trees of one commit. Directories are walked on the

@@ -125,7 +125,7 @@ func (m *mergeStream) next() ([]item, error) {
 		for _, s := range at[1:] {
 			it := &s.items[s.i]
 			if merged.sub == nil || it.sub == nil {
-				return nil, fmt.Errorf("%w: %s and %s both claim the path %q in the version (a folder contributes its contents at the root, a file its base name: rename one, or commit the folder that holds it instead; --prefix moves everything)", ErrInvalid, origin(&merged), origin(it), it.name)
+				return nil, errClaimed(origin(&merged), origin(it), it.name)
 			}
 			merged.sub.dirs = append(merged.sub.dirs, it.sub.dirs...)
 			s.i++
