@@ -400,7 +400,7 @@ func (r *Repo) holds(digest objects.ID, size int64) bool {
 // A location-only reference is not looked at: what it names is listed
 // only as it is pulled, where replaceable applies the same rule.
 func (m *materializer) check(ctx context.Context, base string, top manifest.Entry) error {
-	if m.force || emptyDir(m.dir) {
+	if m.force || m.empty {
 		return nil
 	}
 	m.checking, m.memo = true, map[string]hashMemo{}

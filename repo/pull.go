@@ -160,7 +160,7 @@ func (r *Repo) Pull(ctx context.Context, v *Resolved, o PullOptions) (*PullResul
 	defer cancel()
 	m := newMaterializer(ctx, r, dir, v.String(), v.Record.Size)
 	m.caseSensitive = sensitive
-	if sensitive && emptyDir(dir) {
+	if m.empty = emptyDir(dir); m.empty && sensitive {
 		// An output folder empty at the start is one this pull might as
 		// well have made: its files are not looked for either (file).
 		m.made.Store(dir, struct{}{})
@@ -353,6 +353,9 @@ type materializer struct {
 	// a file to be written in one of them need not be looked for.
 	made          sync.Map
 	caseSensitive bool
+	// empty says the output folder held nothing when the pull started:
+	// nothing there can be in the way (check).
+	empty bool
 	// bufs holds chunk buffers (*[]byte) of the files written on pool
 	// workers, so that 20,000 small files do not allocate 20,000 buffers.
 	bufs sync.Pool
