@@ -123,12 +123,13 @@ func (vf *verifier) dir(ctx context.Context, p string, id objects.ID, disk strin
 	defer l.Close()
 	names := nameCursor{l: l}
 	// extraUpTo reports the names on disk before name (all with last) as
-	// extra, but for the repository's own folder.
-	extraUpTo := func(name string, last bool) error {
+	// extra, but for the repository's own folder, and returns the name
+	// the cursor is left on (ok false past the last).
+	extraUpTo := func(name string, last bool) (n string, ok bool, err error) {
 		for {
-			n, ok, err := names.peek()
+			n, ok, err = names.peek()
 			if err != nil || !ok || !last && n >= name {
-				return err
+				return n, ok, err
 			}
 			names.skip()
 			if full := filepath.Join(disk, n); full != vf.r.Dir {
@@ -140,12 +141,11 @@ func (vf *verifier) dir(ctx context.Context, p string, id objects.ID, disk strin
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := extraUpTo(e.Name, false); err != nil {
+		n, ok, err := extraUpTo(e.Name, false)
+		switch {
+		case err != nil:
 			return err
-		}
-		// extraUpTo left the cursor on a name, or past the last: peek
-		// reads nothing.
-		if n, ok, _ := names.peek(); ok && n == e.Name {
+		case ok && n == e.Name:
 			names.skip()
 			return vf.entry(ctx, path.Join(p, e.Name), e, filepath.Join(disk, e.Name))
 		}
@@ -154,7 +154,8 @@ func (vf *verifier) dir(ctx context.Context, p string, id objects.ID, disk strin
 	if err != nil {
 		return err
 	}
-	return extraUpTo("", true)
+	_, _, err = extraUpTo("", true)
+	return err
 }
 
 // nameCursor reads a folder's names in order, a batch at a time.
