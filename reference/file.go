@@ -141,7 +141,7 @@ func (f *Files) List(ctx context.Context, loc Location, fn func(path string, e m
 				return context.Cause(ctx)
 			}
 		}
-		err := walkFolder(ctx, f.o.TempDir, root, "", []fs.FileInfo{fi}, excl, func(rel, full string, fi fs.FileInfo) error {
+		walk := &folderWalk{ctx: ctx, tmp: f.o.TempDir, excl: excl, emit: func(rel, full string, fi fs.FileInfo) error {
 			j := &fileJob{rel: rel, full: full, fi: fi, done: make(chan struct{})}
 			if e, ok := f.cached(full, fi); ok {
 				j.e = e
@@ -150,7 +150,8 @@ func (f *Files) List(ctx context.Context, loc Location, fn func(path string, e m
 				return err
 			}
 			return send(ordered, j)
-		})
+		}}
+		err := walk.folder(root, "", []fs.FileInfo{fi})
 		close(work)
 		close(ordered)
 		walkErr <- err
@@ -198,15 +199,26 @@ func (f *Files) excluded(loc Location, root string, fi fs.FileInfo) ([]excludedP
 	return excl, nil
 }
 
-// walkFolder calls emit for every regular file below dir in walk order,
-// leaving out the files and folders excl names. ancestors are the folders
-// on the way down, for finding symlink loops. A folder's names are read a
-// batch at a time, sorted in runs in tmp if they are many.
-func walkFolder(ctx context.Context, tmp, dir, rel string, ancestors []fs.FileInfo, excl []excludedPath, emit func(rel, full string, fi fs.FileInfo) error) error {
-	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
+// folderWalk calls emit for every regular file below a folder in walk
+// order, leaving out the files and folders excl names. A folder's names
+// are read a batch at a time, sorted in runs in tmp if they are many.
+type folderWalk struct {
+	ctx  context.Context
+	tmp  string
+	excl []excludedPath
+	emit func(rel, full string, fi fs.FileInfo) error
+}
+
+// walkBatch is how many names of a folder the walk reads at a time.
+const walkBatch = 4096
+
+// folder walks dir, at rel below the reference; ancestors are the folders
+// on the way down, for finding symlink loops.
+func (w *folderWalk) folder(dir, rel string, ancestors []fs.FileInfo) error {
+	if err := w.ctx.Err(); err != nil {
+		return context.Cause(w.ctx)
 	}
-	l, err := fileinfo.OpenList(dir, fileinfo.ListOptions{TempDir: tmp})
+	l, err := fileinfo.OpenList(dir, fileinfo.ListOptions{TempDir: w.tmp})
 	if err != nil {
 		return fsError(fileURI(filepath.ToSlash(dir)), err)
 	}
@@ -219,17 +231,14 @@ func walkFolder(ctx context.Context, tmp, dir, rel string, ancestors []fs.FileIn
 		if len(names) == 0 {
 			return nil
 		}
-		if err := walkNames(ctx, tmp, dir, rel, names, ancestors, excl, emit); err != nil {
+		if err := w.names(dir, rel, names, ancestors); err != nil {
 			return err
 		}
 	}
 }
 
-// walkBatch is how many names of a folder walkFolder reads at a time.
-const walkBatch = 4096
-
-// walkNames is walkFolder for a batch of dir's names.
-func walkNames(ctx context.Context, tmp, dir, rel string, names []string, ancestors []fs.FileInfo, excl []excludedPath, emit func(rel, full string, fi fs.FileInfo) error) error {
+// names walks a batch of dir's names.
+func (w *folderWalk) names(dir, rel string, names []string, ancestors []fs.FileInfo) error {
 	for _, name := range names {
 		full := filepath.Join(dir, name)
 		r := name
@@ -243,7 +252,7 @@ func walkNames(ctx context.Context, tmp, dir, rel string, names []string, ancest
 			}
 			return fsError(fileURI(filepath.ToSlash(full)), err)
 		}
-		if slices.ContainsFunc(excl, func(x excludedPath) bool { return x.path == full || os.SameFile(x.fi, fi) }) {
+		if slices.ContainsFunc(w.excl, func(x excludedPath) bool { return x.path == full || os.SameFile(x.fi, fi) }) {
 			// The repository's own folder, or the project's Git folder:
 			// not data of the project (as commit's listDir has it).
 			continue
@@ -255,11 +264,11 @@ func walkNames(ctx context.Context, tmp, dir, rel string, names []string, ancest
 					return fmt.Errorf("%w: %s leads back to a folder above it (a symbolic link loop)", ErrInvalid, clip(fileURI(filepath.ToSlash(full))))
 				}
 			}
-			if err := walkFolder(ctx, tmp, full, r, append(ancestors, fi), excl, emit); err != nil {
+			if err := w.folder(full, r, append(ancestors, fi)); err != nil {
 				return err
 			}
 		case fi.Mode().IsRegular():
-			if err := emit(r, full, fi); err != nil {
+			if err := w.emit(r, full, fi); err != nil {
 				return err
 			}
 		default:

@@ -165,10 +165,11 @@ func TestWalkFolderInBatches(t *testing.T) {
 	}
 	slices.SortFunc(want, walkCompare)
 	var got []string
-	err := walkFolder(context.Background(), t.TempDir(), dir, "", nil, nil, func(rel, _ string, _ fs.FileInfo) error {
+	walk := &folderWalk{ctx: context.Background(), tmp: t.TempDir(), emit: func(rel, _ string, _ fs.FileInfo) error {
 		got = append(got, rel)
 		return nil
-	})
+	}}
+	err := walk.folder(dir, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
