@@ -65,8 +65,9 @@ type Options struct {
 	// 65,536. Tests set it low.
 	StatFlush int
 	// ListMemory bounds the bytes of names a commit or verify holds to
-	// sort one folder's listing; a folder of more is sorted in runs on disk. The
-	// default is fileinfo.DefaultListMemory (8 MiB: some 200,000 names).
+	// sort one folder's listing; a folder of more is sorted in runs on
+	// disk. The default is fileinfo.DefaultListMemory (8 MiB: some
+	// 200,000 names).
 	ListMemory int
 }
 
