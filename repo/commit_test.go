@@ -34,15 +34,7 @@ func TestCommitLeavesOutRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var paths []string
-	err = manifest.Walk(ctx, blobs{st: r.store}, res.Version.Root, func(path string, e manifest.Entry) error {
-		paths = append(paths, path)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(paths) != "[data data/a data/repo data/repo/.git data/repo/.git/HEAD]" {
+	if paths := versionPaths(t, r, res.Version.Root); fmt.Sprint(paths) != "[data data/a data/repo data/repo/.git data/repo/.git/HEAD]" {
 		t.Fatalf("version holds %v, want [data data/a data/repo data/repo/.git data/repo/.git/HEAD]", paths)
 	}
 	for _, p := range []string{filepath.Join(r.Root, ".git"), r.Dir} {
@@ -51,6 +43,20 @@ func TestCommitLeavesOutRepository(t *testing.T) {
 			t.Errorf("commit of %s: %v, want ErrInvalid", p, err)
 		}
 	}
+}
+
+// versionPaths lists a version's paths in walk order (treePaths with
+// their kinds).
+func versionPaths(t *testing.T, r *Repo, root objects.ID) []string {
+	t.Helper()
+	var paths []string
+	if err := manifest.Walk(context.Background(), r.Blobs(), root, func(p string, _ manifest.Entry) error {
+		paths = append(paths, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return paths
 }
 
 // TestRecommitManyFolders re-commits a tree of many folders, which workers
@@ -212,15 +218,7 @@ func TestCommitFolderInBatches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		err = manifest.Walk(ctx, blobs{st: r.store}, res.Version.Root, func(path string, e manifest.Entry) error {
-			got = append(got, path)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got, want) {
+		if got := versionPaths(t, r, res.Version.Root); !slices.Equal(got, want) {
 			t.Fatalf("list memory %d: the version holds %d paths, want %d in order", memory, len(got), len(want))
 		}
 		again, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{src}})
