@@ -348,9 +348,10 @@ type materializer struct {
 	// batch gathers the small files the tree walk meets, whose content
 	// is then located in one pass (locate.go). Only the walker uses it.
 	batch *fileBatch
-	// made are the folders this pull made (their paths on disk, as a
-	// set) where the filesystem tells names apart by case (caseSensitive):
-	// a file to be written in one of them need not be looked for.
+	// made are the folders this pull made, and the output folder if it
+	// was empty (their paths on disk, as a set), where the filesystem
+	// tells names apart by case (caseSensitive): a file to be written in
+	// one of them need not be looked for.
 	made          sync.Map
 	caseSensitive bool
 	// empty says the output folder held nothing when the pull started:
