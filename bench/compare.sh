@@ -10,7 +10,7 @@
 #                repository root, i.e. $(dirname "$0")/../../shared/bench/mkdata.sh)
 # Env:
 #   TOOLS="trove restic borg gitlfs"  (casync also understood)   DATASETS="big many"   TRIALS=3
-#   TROVE=path        trove binary; default: `go build -o WORK_DIR/trove ./cmd/trove` from the repo
+#   TROVE=path        trove binary; default: `CGO_ENABLED=0 go build -o WORK_DIR/trove ./cmd/trove` from the repo
 #   DROP_CACHES=0     1 = drop the page cache before every timed step (needs root)
 #   KEEP=0            1 = keep the last trial's repos/restores under WORK_DIR/run/<tool>/<ds>
 #   CLEANUP=end       when the 20,000-file trees (live copy, repo, restore) are deleted: `end` moves
@@ -93,7 +93,7 @@ avail_kb=$(df -Pk "$WORK" | awk 'NR==2{print $4}')
 # ---- trove binary
 if [[ " $TOOLS " == *" trove "* ]]; then
   if [[ -n ${TROVE:-} ]]; then TROVE=$(realpath "$TROVE")
-  else echo "building trove"; (cd "$ROOT" && go build -o "$WORK/trove" ./cmd/trove); TROVE=$WORK/trove; fi
+  else echo "building trove"; (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/trove" ./cmd/trove); TROVE=$WORK/trove; fi
   [[ -x $TROVE ]] || { echo "trove binary not executable: $TROVE"; exit 2; }
 fi
 

@@ -31,7 +31,7 @@ case "$WORK/" in /|"$ROOT"/*) echo "refusing WORK=$WORK (not / nor inside the re
 (( VERSIONS >= 2 )) || { echo "VERSIONS must be at least 2"; exit 2; }
 mkdir -p "$WORK"
 if [[ -z ${TROVE:-} ]]; then
-  (cd "$ROOT" && go build -o "$WORK/trove" ./cmd/trove)
+  (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/trove" ./cmd/trove)
   TROVE=$WORK/trove
 fi
 T() { "$TROVE" --no-progress -C "$1" "${@:2}"; }

@@ -21,7 +21,7 @@ case "$WORK/" in /|"$ROOT"/*) echo "refusing WORK_DIR=$WORK (inside the reposito
 mkdir -p "$WORK"
 [[ ${KEEP:-0} == 1 ]] || trap 'rm -rf "$WORK"' EXIT
 if [[ -z ${TROVE:-} ]]; then
-  (cd "$ROOT" && go build -o "$WORK/trove" ./cmd/trove); TROVE=$WORK/trove
+  (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/trove" ./cmd/trove); TROVE=$WORK/trove
 fi
 (cd "$ROOT" && go build -o "$WORK/refbench" ./scripts/refbench)
 "$WORK/refbench" files -dir "$WORK/data/flat" -n "$N" -per-dir "$N"

@@ -12,7 +12,7 @@
 #   MKDATA       path of mkdata.sh (default: $MKDATA, else $(dirname "$0")/../../shared/bench/mkdata.sh)
 # Env:
 #   TRIALS=3  DATASETS="big many"
-#   TROVE=path        trove binary; default: `go build -o WORK_DIR/trove ./cmd/trove` from the repo
+#   TROVE=path        trove binary; default: `CGO_ENABLED=0 go build -o WORK_DIR/trove ./cmd/trove` from the repo
 #   VERSITYGW=path    default: versitygw on PATH, else in $(go env GOBIN) or $(go env GOPATH)/bin
 #                     (scripts/install-test-tools.sh installs v1.8.0 there)
 #   AWS=/usr/bin/aws  Debian's awscli (bench/install-peers.sh); lists what trove pushed
@@ -96,7 +96,7 @@ avail_kb=$(df -Pk "$WORK" | awk 'NR==2{print $4}')
 
 # ---- trove binary (built before HOME moves, so Go's caches stay where they are)
 if [[ -n ${TROVE:-} ]]; then TROVE=$(realpath "$TROVE")
-else echo "building trove"; (cd "$ROOT" && go build -o "$WORK/trove" ./cmd/trove); TROVE=$WORK/trove; fi
+else echo "building trove"; (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/trove" ./cmd/trove); TROVE=$WORK/trove; fi
 [[ -x $TROVE ]] || { echo "trove binary not executable: $TROVE"; exit 2; }
 VGW_VERSION=$(go version -m "$VERSITYGW" 2>/dev/null | awk '$1=="mod"{print $3; exit}' || true)
 

@@ -26,7 +26,7 @@ case "$WORK/" in /|"$ROOT"/*) echo "WORK_DIR must not be / or inside the reposit
 mkdir -p "$WORK"
 
 if [[ -z ${TROVE:-} ]]; then
-  (cd "$ROOT" && go build -o "$WORK/trove" ./cmd/trove)
+  (cd "$ROOT" && CGO_ENABLED=0 go build -o "$WORK/trove" ./cmd/trove)
   TROVE=$WORK/trove
 fi
 (cd "$ROOT" && go build -o "$WORK/refbench" ./scripts/refbench)

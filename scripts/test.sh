@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh -- the whole test suite: installs the pinned tools the tests need,
-# then go vet, staticcheck, a build and go vet (tests included) for macOS
-# and for Windows (trove runs there too; the Linux-only parts have portable
-# fallbacks) and go test -race over every package.
+# then go vet, staticcheck, the README's static build (nothing may need cgo),
+# a build and go vet (tests included) for macOS and for Windows (trove runs
+# there too; the Linux-only parts have portable fallbacks) and go test -race
+# over every package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-tools.sh
@@ -10,6 +11,7 @@ scripts/install-browser.sh
 export PATH="$(go env GOPATH)/bin:$PATH"
 echo "== go vet"; go vet ./...
 echo "== staticcheck"; staticcheck ./...
+echo "== static build (the README's)"; CGO_ENABLED=0 go build -o /dev/null ./cmd/trove
 echo "== go build for darwin/arm64"; GOOS=darwin GOARCH=arm64 go build -o /dev/null ./...
 echo "== go vet for darwin/arm64"; GOOS=darwin GOARCH=arm64 go vet ./...
 echo "== go build for windows/amd64"; GOOS=windows GOARCH=amd64 go build -o /dev/null ./...
