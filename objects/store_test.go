@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -211,6 +212,54 @@ func TestCompressHint(t *testing.T) {
 	}
 	if _, comp, _ := c.compress(text, &mixed); comp != compressionZstd {
 		t.Error("hint gave up on a file whose first chunk compressed")
+	}
+}
+
+func TestKindHint(t *testing.T) {
+	c := newCodec()
+	defer c.close()
+	noise := func(i int) []byte { return pseudoRandom(fmt.Sprint("kind", i), 8192) }
+	text := bytes.Repeat([]byte("a compressible line\n"), 400)
+	stored := func(data []byte, hint Hint) uint8 {
+		_, comp, release := c.compress(data, hint)
+		release()
+		return comp
+	}
+
+	var kind KindHint
+	for i := range kindGiveUp {
+		if stored(noise(i), &kind) != compressionNone {
+			t.Fatal("noise compressed")
+		}
+	}
+	// Past kindGiveUp files that did not compress, one in kindSample is
+	// tried: the first compressible file sampled turns the kind back on.
+	var raw []int
+	for i := range 3 * kindSample {
+		if stored(text, &kind) == compressionNone {
+			raw = append(raw, i)
+		}
+	}
+	if len(raw) != kindSample-1 || raw[len(raw)-1] != kindSample-2 {
+		t.Errorf("compressible files stored raw after the kind gave up: %v, want the first %d only", raw, kindSample-1)
+	}
+
+	// A compressible file among the first ones keeps the kind trying: the
+	// misses that count are those in a row.
+	var mixed KindHint
+	for i := range 4 * kindGiveUp {
+		if i%kindGiveUp == kindGiveUp-1 {
+			if stored(text, &mixed) != compressionZstd {
+				t.Fatalf("file %d: kind gave up after fewer than %d misses in a row", i, kindGiveUp)
+			}
+			continue
+		}
+		stored(noise(i), &mixed)
+	}
+
+	var none *KindHint
+	if stored(text, none) != compressionZstd {
+		t.Error("nil kind hint did not try")
 	}
 }
 

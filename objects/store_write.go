@@ -167,13 +167,14 @@ func (w *Writer) failLocked(err error) error {
 // PutChunk adds the chunk data, whose id is Sum(data), unless the store or
 // this session already has it; stored reports whether this call wrote it.
 // When the store's Options.Compression is on, the chunk is compressed on the
-// caller's goroutine, as hint (one per file; nil means always try) advises.
+// caller's goroutine, as hint (a CompressHint per file, a KindHint per
+// kind of one-chunk file; nil means always try) advises.
 // data is not kept after PutChunk returns. Chunks larger than
 // [MaxChunkSize] are refused with an error wrapping [ErrTooLarge].
 //
 // Two concurrent sessions, or a race with a pack being committed, may both
 // store a chunk; the duplicate wastes space until GC and harms nothing.
-func (w *Writer) PutChunk(ctx context.Context, id ID, data []byte, hint *CompressHint) (stored bool, err error) {
+func (w *Writer) PutChunk(ctx context.Context, id ID, data []byte, hint Hint) (stored bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}

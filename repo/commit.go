@@ -396,6 +396,7 @@ type committer struct {
 	pool      *pool
 	bufs      *bufPool
 	smallBufs smallBufs     // read buffers of small files
+	kinds     kindHints     // compressibility of one-chunk files, by extension
 	bigSem    chan struct{} // bounds concurrent big-file pipelines
 	bigWG     sync.WaitGroup
 	meter     Meter

@@ -90,7 +90,7 @@ func (c *committer) ingestSmall(ctx context.Context, path string) (objects.ID, i
 	c.meter.Add(int64(n))
 	digest := objects.Sum(data)
 	if n > 0 {
-		if err := c.storeChunks(ctx, digest, data); err != nil {
+		if err := c.storeChunks(ctx, path, digest, data); err != nil {
 			return objects.ID{}, 0, fmt.Errorf("store %s: %w", path, err)
 		}
 	}
@@ -98,12 +98,14 @@ func (c *committer) ingestSmall(ctx context.Context, path string) (objects.ID, i
 	return digest, int64(n), nil
 }
 
-// storeChunks stores data, whose digest is given, as one chunk or as
-// several with a file map.
-func (c *committer) storeChunks(ctx context.Context, digest objects.ID, data []byte) error {
+// storeChunks stores data, the content of the file at path, whose digest
+// is given, as one chunk or as several with a file map. A file of one chunk
+// is compressed as the files of its kind advise (kindHints), one of several
+// as its own first chunks do.
+func (c *committer) storeChunks(ctx context.Context, path string, digest objects.ID, data []byte) error {
 	cut := c.chunk.Cut(data, true)
 	if cut == len(data) {
-		return c.putChunk(ctx, digest, data, nil)
+		return c.putChunk(ctx, digest, data, c.kinds.of(path))
 	}
 	hint := &objects.CompressHint{}
 	fm := manifest.NewFileMapWriter(ctx, c.blobs)
@@ -126,7 +128,7 @@ func (c *committer) storeChunks(ctx context.Context, digest objects.ID, data []b
 	return nil
 }
 
-func (c *committer) putChunk(ctx context.Context, id objects.ID, data []byte, hint *objects.CompressHint) error {
+func (c *committer) putChunk(ctx context.Context, id objects.ID, data []byte, hint objects.Hint) error {
 	stored, err := c.w.PutChunk(ctx, id, data, hint)
 	if err != nil {
 		return err
