@@ -122,6 +122,12 @@ func (r *Repo) listOptions() fileinfo.ListOptions {
 	return fileinfo.ListOptions{TempDir: r.TempDir(), Memory: r.opts.ListMemory}
 }
 
+// invalidName is the error of a file or folder at path whose name cannot
+// be a path element of a version (err, from manifest.ValidPathElement).
+func invalidName(path string, err error) error {
+	return fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, path, err)
+}
+
 // listError is the error of listing folder d: a missing folder or an entry
 // gone before its lstat, named.
 func listError(d string, err error) error {
@@ -171,7 +177,7 @@ func (s *dirStream) batch() ([]item, error) {
 	for _, info := range infos {
 		name := info.Name()
 		if err := manifest.ValidPathElement(name); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, filepath.Join(s.dir, name), err)
+			return nil, invalidName(filepath.Join(s.dir, name), err)
 		}
 		if s.c.ownFolder(s.dir, name) {
 			// Never commit the repository into itself, nor the project's

@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/trove-ml/trove/manifest"
@@ -65,7 +64,7 @@ func (c *committer) merge(v *vdir) ([]item, itemStream, error) {
 	loose := make([]item, 0, len(v.files))
 	for _, f := range v.files {
 		if err := manifest.ValidPathElement(f.name); err != nil {
-			return nil, nil, fmt.Errorf("%w: %s: %v (rename it or leave it out)", ErrInvalid, f.path, err)
+			return nil, nil, invalidName(f.path, err)
 		}
 		loose = append(loose, item{name: f.name, src: f})
 	}

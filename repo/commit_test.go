@@ -15,6 +15,7 @@ import (
 
 	"github.com/trove-ml/trove/manifest"
 	"github.com/trove-ml/trove/objects"
+	"github.com/trove-ml/trove/refs"
 )
 
 // TestCommitLeavesOutRepository commits a project folder that holds the
@@ -42,6 +43,31 @@ func TestCommitLeavesOutRepository(t *testing.T) {
 		if !errors.Is(err, ErrInvalid) {
 			t.Errorf("commit of %s: %v, want ErrInvalid", p, err)
 		}
+	}
+}
+
+// TestCommitRefusesInvalidName commits a file whose name cannot be a path
+// element of a version (not UTF-8), found in a folder and given on the
+// command line: both are refused, naming the file and what to do, and no
+// version is made.
+func TestCommitRefusesInvalidName(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	bad := "bad\xff.csv"
+	write(t, filepath.Join(r.Root, "data", "ok"), []byte("fine"))
+	write(t, filepath.Join(r.Root, "data", bad), []byte("not fine"))
+	write(t, filepath.Join(r.Root, "loose", bad), []byte("loose"))
+	for _, tc := range []struct{ path, bad string }{
+		{filepath.Join(r.Root, "data"), filepath.Join(r.Root, "data", bad)},
+		{filepath.Join(r.Root, "loose", bad), filepath.Join(r.Root, "loose", bad)},
+	} {
+		_, err := r.Commit(ctx, CommitOptions{Name: "ds", Type: "dataset", Paths: []string{tc.path}})
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.bad) || !strings.Contains(err.Error(), "rename it or leave it out") {
+			t.Errorf("commit of %q: %v, want ErrInvalid naming %q and what to do", tc.path, err, tc.bad)
+		}
+	}
+	if _, err := r.Resolve(ctx, "ds:latest"); !errors.Is(err, refs.ErrNotFound) {
+		t.Errorf("after the refused commits, ds:latest: %v, want refs.ErrNotFound", err)
 	}
 }
 
