@@ -15,10 +15,12 @@
 // 32/64/256 KiB by default), so an edit changes only the chunks around it.
 // Chunks are appended to pack files (format in package objects/pack), up to
 // [Options.PackSize] each, optionally zstd-compressed where that saves at
-// least 1/16. A pack is named by the BLAKE3 of its table (pack format 2;
-// format 1 packs, named by the BLAKE3 of the whole file, are still read) and
-// lives at Dir/packs/ab/<id>; it is written once, read-only, and deleted
-// only by GC.
+// least 1/16; the caller's [Hint] says when trying is not worth it (a
+// [CompressHint] follows one file's first chunks, a [KindHint] the files of
+// one kind, for files of one chunk). A pack is named by the BLAKE3 of its
+// table (pack format 2; format 1 packs, named by the BLAKE3 of the whole
+// file, are still read) and lives at Dir/packs/ab/<id>; it is written once,
+// read-only, and deleted only by GC.
 // Small blobs (trees, file maps, version records, runs; ≤ 4 MiB) are kept
 // inline in Pebble instead, where sorted keys and atomic batches serve them
 // better than files.
