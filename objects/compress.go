@@ -165,15 +165,13 @@ func (c *codec) compress(data []byte, hint Hint) (stored []byte, comp uint8, rel
 	if cap(out) > cap(*buf) {
 		*buf = out[:0] // keep the grown buffer in the pool
 	}
-	if len(out) > limit {
-		if hint != nil {
-			hint.record(false)
-		}
+	saved := len(out) <= limit
+	if hint != nil {
+		hint.record(saved)
+	}
+	if !saved {
 		c.putBuf(buf)
 		return data, compressionNone, noop
-	}
-	if hint != nil {
-		hint.record(true)
 	}
 	return out, compressionZstd, func() { c.putBuf(buf) }
 }
